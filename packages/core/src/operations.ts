@@ -1,0 +1,53 @@
+/** The registry of operations: every capability declares what can be granted on a node. */
+
+export interface OperationInfo {
+  name: string;
+  description: string;
+}
+
+export const OPERATIONS = [
+  { name: 'tree.read', description: 'see the node, its subtree and its settings' },
+  { name: 'tree.write', description: 'create, rename, move and delete nodes' },
+  { name: 'machine.read', description: 'list and inspect the machines of the node' },
+  { name: 'machine.write', description: 'add, change, import, bind and retire machines' },
+  { name: 'machine.login', description: 'log in to the node\'s machines over SSH' },
+  { name: 'machine.sudo', description: 'run commands as root on the node\'s machines' },
+  { name: 'grant.read', description: 'see who holds which role on the node' },
+  { name: 'grant.write', description: 'grant and revoke roles on the node' },
+  { name: 'audit.read', description: 'read the audit log of the node\'s subtree' },
+  { name: 'discovery.read', description: 'resolve and watch the node\'s services' },
+  { name: 'discovery.write', description: 'register services and instances, set aliases' },
+  { name: 'nginx.read', description: 'see Nginx settings and generated configs' },
+  { name: 'nginx.write', description: 'change Nginx settings, apply and roll back configs' },
+  { name: 'lvs.read', description: 'see LVS settings and generated configs' },
+  { name: 'lvs.write', description: 'change LVS settings, apply and roll back configs' },
+  { name: 'enc.read', description: 'see Puppet classes and ENC answers' },
+  { name: 'enc.write', description: 'associate Puppet classes and parameters with the node' },
+  { name: 'deploy.read', description: 'see deployments and task status' },
+  { name: 'deploy.run', description: 'start, pause and stop deployments' },
+] as const satisfies readonly OperationInfo[];
+
+export type Operation = (typeof OPERATIONS)[number]['name'];
+
+const READS = OPERATIONS.filter((o) => o.name.endsWith('.read')).map((o) => o.name);
+
+/** The built-in roles; custom roles are named sets of the same operations. */
+export const BUILTIN_ROLES: { name: string; description: string; operations: Operation[] }[] = [
+  { name: 'admin', description: 'everything on the subtree, including grants', operations: OPERATIONS.map((o) => o.name) },
+  {
+    name: 'ops',
+    description: 'operate the subtree: tree, machines, SSH with sudo, every system',
+    operations: OPERATIONS.map((o) => o.name).filter((n) => n !== 'grant.write'),
+  },
+  {
+    name: 'developer',
+    description: 'read everything, log in without sudo, deploy',
+    operations: [...READS, 'machine.login', 'deploy.run'],
+  },
+  { name: 'viewer', description: 'read-only', operations: READS },
+];
+
+/** True for a known operation name. */
+export function isOperation(name: string): name is Operation {
+  return OPERATIONS.some((o) => o.name === name);
+}

@@ -1,0 +1,4 @@
+export * from './common.ts';
+export * from './tree.ts';
+export * from './machines.ts';
+export * from './auth.ts';

@@ -1,0 +1,57 @@
+/** Service tree request and response shapes. */
+import { z } from 'zod';
+import { Labels, NodeName, NodePath, Timestamp } from './common.ts';
+
+export const NodeView = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  path: z.string(),
+  parentPath: z.string().nullable(),
+  description: z.string(),
+  labels: z.record(z.string(), z.string()),
+  version: z.number().int(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  machineCount: z.number().int(),
+  subtreeMachineCount: z.number().int(),
+  childCount: z.number().int(),
+});
+export type NodeView = z.infer<typeof NodeView>;
+
+export const CreateNodeInput = z.strictObject({
+  parentPath: NodePath.nullable(),
+  name: NodeName,
+  description: z.string().max(2000).default(''),
+  labels: Labels.default({}),
+});
+export type CreateNodeInput = z.infer<typeof CreateNodeInput>;
+
+/** Rename by setting `name`; the whole subtree is re-pathed. */
+export const PatchNodeInput = z
+  .strictObject({
+    name: NodeName.optional(),
+    description: z.string().max(2000).optional(),
+    labels: Labels.optional(),
+  })
+  .refine((v) => Object.keys(v).length > 0, 'nothing to change');
+export type PatchNodeInput = z.infer<typeof PatchNodeInput>;
+
+export const MoveNodeInput = z.strictObject({ parentPath: NodePath.nullable() });
+
+export const ListNodesQuery = z.strictObject({
+  under: NodePath.optional(),
+  depth: z.coerce.number().int().min(0).max(64).default(1),
+  q: z.string().max(200).optional(),
+  label: z
+    .string()
+    .max(300)
+    .regex(/^[^=]+(=.*)?$/, 'use key or key=value')
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(10000).default(1000),
+});
+
+export const TrashedNodeView = z.object({
+  id: z.number().int(),
+  path: z.string(),
+  deletedAt: Timestamp,
+});

@@ -1,0 +1,2 @@
+export { auditRoutes } from './routes.ts';
+export { queryAudit, type AuditFilter } from './repo.ts';

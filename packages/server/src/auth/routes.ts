@@ -1,0 +1,113 @@
+/** HTTP routes for login, users, groups, tokens, roles and grants. */
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import {
+  CreateGrantInput,
+  CreateGroupInput,
+  CreateRoleInput,
+  CreateTokenInput,
+  CreateUserInput,
+  GrantView,
+  LoginInput,
+  OPERATIONS,
+  PatchUserInput,
+  SetMembersInput,
+  UserView,
+  Username,
+  GroupName,
+} from '@canopy/core';
+import { SESSION_COOKIE, actorOf, secretOf } from '../http/auth.ts';
+import { PathParams } from '../http/route-helpers.ts';
+import type { AuthService } from './service.ts';
+
+const IdParams = z.strictObject({ id: z.coerce.number().int().positive() });
+
+/** Routes under /api/v1 for accounts and permissions. */
+export function authRoutes(auth: AuthService): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.post(
+      '/auth/login',
+      {
+        config: {
+          public: true,
+          // Ten tries a minute per address and user name: enough for typos, too few for guessing.
+          rateLimit: { max: 10, timeWindow: '1 minute', keyGenerator: (req) => `${req.ip}|${(req.body as { username?: unknown } | undefined)?.username}` },
+        },
+        schema: { tags: ['auth'], body: LoginInput, security: [] },
+      },
+      async (req, reply) => {
+        const s = await auth.login(req.body.username, req.body.password);
+        void reply.setCookie(SESSION_COOKIE, s.token, { httpOnly: true, sameSite: 'strict', path: '/', expires: new Date(s.expiresAt), secure: req.protocol === 'https' });
+        return s;
+      },
+    );
+
+    app.post('/auth/logout', { schema: { tags: ['auth'] } }, async (req, reply) => {
+      const secret = secretOf(req);
+      if (secret && req.principal?.via === 'session') await auth.logout(secret);
+      return reply.clearCookie(SESSION_COOKIE, { path: '/' }).status(204).send();
+    });
+
+    app.get('/auth/me', { schema: { tags: ['auth'], response: { 200: UserView } } }, async (req) => auth.me(actorOf(req)));
+
+    app.get('/users', { schema: { tags: ['auth'], response: { 200: z.object({ items: z.array(UserView) }) } } }, async (req) => {
+      actorOf(req);
+      return { items: await auth.listUsers() };
+    });
+    app.post('/users', { schema: { tags: ['auth'], body: CreateUserInput, response: { 201: UserView } } }, async (req, reply) => {
+      const actor = actorOf(req);
+      auth.requireSuperuser(actor, 'create users');
+      return reply.status(201).send(await auth.createUser(actor, req.body));
+    });
+    app.patch('/users/:username', { schema: { tags: ['auth'], params: z.strictObject({ username: Username }), body: PatchUserInput, response: { 200: UserView } } }, async (req) => {
+      const actor = actorOf(req);
+      // Users may change their own password, name and SSH keys; everything else is for superusers.
+      const self = actor.name === req.params.username && req.body.superuser === undefined && req.body.disabled === undefined;
+      if (!self) auth.requireSuperuser(actor, 'change other users');
+      return auth.patchUser(actor, req.params.username, req.body);
+    });
+
+    app.get('/groups', { schema: { tags: ['auth'] } }, async (req) => {
+      actorOf(req);
+      return { items: await auth.listGroups() };
+    });
+    app.post('/groups', { schema: { tags: ['auth'], body: CreateGroupInput } }, async (req, reply) => {
+      const actor = actorOf(req);
+      auth.requireSuperuser(actor, 'create groups');
+      return reply.status(201).send(await auth.createGroup(actor, req.body));
+    });
+    app.put('/groups/:name/members', { schema: { tags: ['auth'], params: z.strictObject({ name: GroupName }), body: SetMembersInput } }, async (req) => {
+      const actor = actorOf(req);
+      auth.requireSuperuser(actor, 'change group members');
+      return auth.setMembers(actor, req.params.name, req.body.members);
+    });
+
+    app.get('/tokens', { schema: { tags: ['auth'] } }, async (req) => ({ items: await auth.listTokens(actorOf(req)) }));
+    app.post('/tokens', { schema: { tags: ['auth'], body: CreateTokenInput } }, async (req, reply) => reply.status(201).send(await auth.createToken(actorOf(req), req.body)));
+    app.delete('/tokens/:id', { schema: { tags: ['auth'], params: IdParams } }, async (req, reply) => {
+      await auth.revokeToken(actorOf(req), req.params.id);
+      return reply.status(204).send();
+    });
+
+    app.get('/operations', { schema: { tags: ['auth'] } }, async () => ({ items: OPERATIONS }));
+    app.get('/roles', { schema: { tags: ['auth'] } }, async (req) => {
+      actorOf(req);
+      return { items: auth.roles() };
+    });
+    app.post('/roles', { schema: { tags: ['auth'], body: CreateRoleInput } }, async (req, reply) => {
+      const actor = actorOf(req);
+      auth.requireSuperuser(actor, 'create roles');
+      return reply.status(201).send(await auth.createRole(actor, req.body));
+    });
+
+    app.post('/grants', { schema: { tags: ['auth'], body: CreateGrantInput, response: { 201: GrantView } } }, async (req, reply) => reply.status(201).send(await auth.grant(actorOf(req), req.body)));
+    app.delete('/grants/:id', { schema: { tags: ['auth'], params: IdParams } }, async (req, reply) => {
+      await auth.revoke(actorOf(req), req.params.id);
+      return reply.status(204).send();
+    });
+    app.get('/nodes/:path/grants', { schema: { tags: ['auth'], params: PathParams, response: { 200: z.object({ items: z.array(GrantView) }) } } }, async (req) => {
+      auth.nodeFor(actorOf(req), 'grant.read', req.params.path);
+      return { items: auth.grantsFor(req.params.path) };
+    });
+  };
+}

@@ -1,0 +1,52 @@
+/** The server's configuration: parsed once from the environment into a typed, frozen object. */
+import { z } from 'zod';
+import { ValidationError } from '@canopy/core';
+
+const schema = z.object({
+  /** TCP port of the HTTP API and console. */
+  port: z.coerce.number().int().min(0).max(65535).default(7070),
+  /** Address to listen on; loopback by default so a fresh install is not exposed. */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** Where the embedded PGlite database keeps its files. Ignored when databaseUrl is set. */
+  dataDir: z.string().min(1).default('./data'),
+  /** `postgres://…` switches from embedded PGlite to a PostgreSQL server. */
+  databaseUrl: z.string().url().optional(),
+  /** Password for the `admin` user created on first start; generated and printed once when absent. */
+  adminPassword: z.string().min(8).optional(),
+  /** Directory of the built web console; served at `/` when it exists. */
+  webDir: z.string().optional(),
+  /** Largest request body accepted, in bytes. */
+  bodyLimit: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
+  /** Lifetime of a console/CLI login session, in hours. */
+  sessionHours: z.coerce.number().positive().default(12),
+  /** Log level of the server's logger. */
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** UDP/TCP port of the DNS server; off when unset. */
+  dnsPort: z.coerce.number().int().min(0).max(65535).optional(),
+});
+
+export type Config = Readonly<z.infer<typeof schema>>;
+
+/** Read the configuration from environment variables (CANOPY_*, DATABASE_URL). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw = {
+    port: env['CANOPY_PORT'],
+    host: env['CANOPY_HOST'],
+    dataDir: env['CANOPY_DATA_DIR'],
+    databaseUrl: env['DATABASE_URL'] || undefined,
+    adminPassword: env['CANOPY_ADMIN_PASSWORD'] || undefined,
+    webDir: env['CANOPY_WEB_DIR'],
+    bodyLimit: env['CANOPY_BODY_LIMIT'],
+    sessionHours: env['CANOPY_SESSION_HOURS'],
+    logLevel: env['CANOPY_LOG_LEVEL'],
+    dnsPort: env['CANOPY_DNS_PORT'] || undefined,
+  };
+  const parsed = schema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
+  if (!parsed.success) {
+    throw new ValidationError(
+      'invalid configuration',
+      parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
+    );
+  }
+  return Object.freeze(parsed.data);
+}

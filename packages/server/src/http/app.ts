@@ -1,0 +1,67 @@
+/** Build the HTTP application from its services; `listen` happens elsewhere so tests can `inject`. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import fastifyStatic from '@fastify/static';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { problem } from './errors.ts';
+import { installErrorHandling } from './errors.ts';
+import { installAuthentication } from './auth.ts';
+import type { Services } from '../services.ts';
+
+export interface AppOptions {
+  bodyLimit?: number;
+  logLevel?: string;
+  /** Directory of the built console, served at `/`. */
+  webDir?: string | undefined;
+}
+
+/** The Fastify app with every capability's routes under /api/v1. */
+export async function buildApp(services: Services, opts: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    bodyLimit: opts.bodyLimit ?? 10 * 1024 * 1024,
+    logger: { level: opts.logLevel ?? 'warn' },
+    genReqId: () => crypto.randomUUID(),
+    trustProxy: false,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandling(app);
+  await app.register(cookie);
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, ctx) => ({ ...problem('rate_limited', `too many attempts; retry in ${Math.ceil(ctx.ttl / 1000)} s`), statusCode: 429 }),
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Canopy API', version: '1' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  installAuthentication(app, services.auth);
+
+  await app.register(
+    async (api) => {
+      for (const plugin of services.routes) await api.register(plugin);
+      api.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+      api.get('/health', { config: { public: true }, schema: { hide: true } }, async () => ({ status: 'ok', revision: services.feed.revision() }));
+    },
+    { prefix: '/api/v1' },
+  );
+
+  if (opts.webDir && existsSync(join(opts.webDir, 'index.html'))) {
+    await app.register(fastifyStatic, { root: opts.webDir, wildcard: false });
+    // The console routes client-side: any unknown non-API GET serves the app shell.
+    app.get('/*', { config: { public: true }, schema: { hide: true } }, (req, reply) => {
+      if (req.url.startsWith('/api/')) return reply.callNotFound();
+      return reply.sendFile('index.html');
+    });
+  }
+  return app;
+}

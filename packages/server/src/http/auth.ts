@@ -1,0 +1,49 @@
+/** Who is calling: a Bearer token or the console's session cookie (with CSRF on unsafe methods). */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { UnauthenticatedError, ForbiddenError } from '@canopy/core';
+import type { Actor } from '../changes/index.ts';
+import type { AuthService, Principal } from '../auth/index.ts';
+
+export const SESSION_COOKIE = 'canopy_session';
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+  interface FastifyContextConfig {
+    /** The route answers without credentials. */
+    public?: boolean;
+  }
+}
+
+/** Resolve the caller of every request under `app`; non-public routes require one. */
+export function installAuthentication(app: FastifyInstance, auth: AuthService): void {
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (req) => {
+    const header = req.headers.authorization;
+    const bearer = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    const cookie = req.cookies?.[SESSION_COOKIE];
+    const secret = bearer ?? cookie;
+    if (secret) req.principal = (await auth.authenticate(secret)) ?? null;
+    if (header && !bearer) throw new UnauthenticatedError('use "Authorization: Bearer <token>"');
+    if (bearer && !req.principal) throw new UnauthenticatedError('invalid or expired token');
+    // A cookie rides along on cross-site requests; a custom header cannot, so unsafe cookie requests must echo it.
+    if (!bearer && req.principal?.csrfToken && !SAFE.has(req.method) && req.headers['x-csrf-token'] !== req.principal.csrfToken) {
+      throw new ForbiddenError('write without a matching X-CSRF-Token header', req.url.split('?')[0] ?? '');
+    }
+    if (!req.principal && !req.routeOptions.config?.public) throw new UnauthenticatedError();
+  });
+}
+
+/** The acting user of an authenticated request. */
+export function actorOf(req: FastifyRequest): Actor {
+  if (!req.principal) throw new UnauthenticatedError();
+  return req.principal.actor;
+}
+
+/** The raw secret the request authenticated with (for logout). */
+export function secretOf(req: FastifyRequest): string | undefined {
+  const header = req.headers.authorization;
+  return header?.startsWith('Bearer ') ? header.slice(7).trim() : req.cookies?.[SESSION_COOKIE];
+}

@@ -1,0 +1,81 @@
+/** The one place where errors become HTTP answers: application/problem+json with a stable code. */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { CanopyError, type ErrorCode, type FieldIssue } from '@canopy/core';
+
+/** A new error code without a status fails to compile. */
+export const STATUS_OF: Record<ErrorCode, number> = {
+  validation_failed: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  precondition_failed: 412,
+  payload_too_large: 413,
+  config_invalid: 422,
+  rate_limited: 429,
+  internal: 500,
+  unavailable: 503,
+};
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  code: ErrorCode;
+  detail: string;
+  issues?: FieldIssue[];
+  [key: string]: unknown;
+}
+
+/** Build a problem document. */
+export function problem(code: ErrorCode, detail: string, extra: Record<string, unknown> = {}): Problem {
+  const status = STATUS_OF[code];
+  return { type: `https://canopy.dev/errors/${code}`, title: code.replaceAll('_', ' '), status, code, detail, ...extra };
+}
+
+/** Send a problem document with its status. */
+export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
+  return reply.status(p.status).type('application/problem+json').send(p);
+}
+
+const PG_UNIQUE_VIOLATION = '23505';
+const PG_FK_VIOLATION = '23503';
+
+function toProblem(err: unknown, req: FastifyRequest): Problem {
+  if (err instanceof CanopyError) return problem(err.code, err.message, err.details);
+  if (hasZodFastifySchemaValidationErrors(err)) {
+    const where = err.validationContext ?? 'request';
+    const issues = err.validation.map((v) => ({
+      path: [where, ...String(v.instancePath ?? '').split('/').filter(Boolean)],
+      message: v.message ?? 'invalid',
+    }));
+    return problem('validation_failed', `invalid ${where}: ${issues.map((i) => `${i.path.slice(1).join('.') || where} ${i.message}`).join('; ')}`, { issues });
+  }
+  const fe = err as Partial<FastifyError> & { code?: string };
+  switch (fe.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return problem('payload_too_large', 'request body is too large');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return problem('validation_failed', fe.message ?? 'malformed body');
+    case PG_UNIQUE_VIOLATION:
+      return problem('conflict', 'the change conflicts with an existing record');
+    case PG_FK_VIOLATION:
+      return problem('conflict', 'the change refers to a record that no longer exists');
+  }
+  if (fe.statusCode === 429) return problem('rate_limited', fe.message ?? 'too many requests');
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    if (err instanceof SyntaxError || fe.statusCode === 400) return problem('validation_failed', fe.message ?? 'bad request');
+  }
+  req.log.error({ err }, 'unhandled error');
+  return problem('internal', 'internal error; see the server log', { requestId: req.id });
+}
+
+/** Install the error and not-found handlers on `app`. */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err, req, reply) => sendProblem(reply, toProblem(err, req)));
+  app.setNotFoundHandler((req, reply) => sendProblem(reply, problem('not_found', `no route for ${req.method} ${req.url.split('?')[0]}`)));
+}

@@ -1,0 +1,5 @@
+/** The LVS capability's door: the pure keepalived renderer and the real-keepalived check. */
+export type * from './model.ts';
+export { LVS_FILE, renderLocalAddressGroup, renderLvsConfig, renderVirtualServer } from './render.ts';
+export { checkFullnatStructure, toStockKeepalived, usesFullnat } from './fullnat.ts';
+export { checkKeepalivedConfig, findKeepalived, type KeepalivedCheck } from './keepalived-binary.ts';

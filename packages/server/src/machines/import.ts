@@ -1,0 +1,119 @@
+/**
+ * Bulk import from CSV or JSON with a report per row: good rows land, bad rows say why. Each row
+ * runs in its own savepoint, so a row that fails in the database leaves no trace either.
+ */
+import { parse as parseCsv } from 'csv-parse/sync';
+import { CanopyError, CreateMachineInput, PatchMachineInput, ValidationError, type ImportReport } from '@canopy/core';
+import type { z } from 'zod';
+import type { Actor, AuditEntry, WriteContext, Writer } from '../changes/index.ts';
+import type { Tx } from '../db/connection.ts';
+import type { MachineService } from './service.ts';
+import * as repo from './repo.ts';
+
+export type ImportMode = 'create' | 'upsert';
+const MAX_ROWS = 100_000;
+
+/** Turn CSV text into records keyed by header; lists use `;` and labels `k=v;k=v`. */
+export function csvRecords(text: string): Record<string, unknown>[] {
+  let raw: Record<string, string>[];
+  try {
+    raw = parseCsv(text, { columns: (h: string[]) => h.map((c) => c.trim()), skip_empty_lines: true, trim: true, bom: true, relax_column_count: false });
+  } catch (err) {
+    throw new ValidationError(`malformed CSV: ${(err as Error).message}`, [{ path: ['body'], message: (err as Error).message }]);
+  }
+  return raw.map((r) => {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(r)) {
+      if (v === '') continue;
+      const key = k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+      if (key === 'ips' || key === 'nodes') out[key] = v.split(/[;\s]+/).filter(Boolean);
+      else if (key === 'labels') out[key] = Object.fromEntries(v.split(';').filter(Boolean).map((kv) => [kv.split('=')[0]?.trim() ?? '', kv.slice(kv.indexOf('=') + 1).trim()]));
+      else if (key === 'cpuCores' || key === 'memoryMb' || key === 'diskGb') out[key] = /^\d+$/.test(v) ? Number(v) : v;
+      else out[key] = v;
+    }
+    return out;
+  });
+}
+
+/** Records from a JSON body: an array of machine objects, or `{machines: [...]}`. */
+export function jsonRecords(body: unknown): Record<string, unknown>[] {
+  const list = Array.isArray(body) ? body : (body as { machines?: unknown } | null)?.machines;
+  if (!Array.isArray(list)) throw new ValidationError('expected a JSON array of machines or {"machines": [...]}', [{ path: ['body'], message: 'not an array' }]);
+  return list as Record<string, unknown>[];
+}
+
+/** Import records; returns the per-row report. */
+export async function importMachines(
+  deps: { writer: Writer; machines: MachineService },
+  actor: Actor,
+  records: unknown[],
+  mode: ImportMode,
+  /** Whether the actor may place a machine in these nodes (authorization, per row). */
+  mayPlace: (nodePaths: string[]) => boolean,
+): Promise<ImportReport> {
+  if (records.length > MAX_ROWS) throw new ValidationError(`at most ${MAX_ROWS} rows per import`, [{ path: ['body'], message: 'too many rows' }]);
+  const report: ImportReport = { created: 0, updated: 0, failed: 0, rows: [] };
+  await deps.writer.run(actor, async (w) => {
+    const seen = new Set<string>();
+    for (const [i, rec] of records.entries()) {
+      const row = i + 1;
+      const hostname = typeof (rec as { hostname?: unknown })?.hostname === 'string' ? (rec as { hostname: string }).hostname : undefined;
+      const parsed = CreateMachineInput.safeParse(rec);
+      if (!parsed.success) {
+        report.failed++;
+        report.rows.push({ row, ...(hostname ? { hostname } : {}), ok: false, errors: parsed.error.issues.map((x) => `${x.path.join('.') || 'row'}: ${x.message}`) });
+        continue;
+      }
+      const input = parsed.data;
+      if (seen.has(input.hostname)) {
+        report.failed++;
+        report.rows.push({ row, hostname: input.hostname, ok: false, errors: ['hostname appears earlier in this import'] });
+        continue;
+      }
+      seen.add(input.hostname);
+      if (!mayPlace(input.nodes)) {
+        report.failed++;
+        report.rows.push({ row, hostname: input.hostname, ok: false, errors: ['not allowed: machine.write is needed on every node the row names (superuser for rows naming none)'] });
+        continue;
+      }
+      try {
+        const action = await inSavepoint(w, (sub) => importOne(deps.machines, sub, input, rec as Record<string, unknown>, mode));
+        report[action]++;
+        report.rows.push({ row, hostname: input.hostname, ok: true, action });
+      } catch (err) {
+        if (!(err instanceof CanopyError)) throw err;
+        report.failed++;
+        report.rows.push({ row, hostname: input.hostname, ok: false, errors: [err.message] });
+      }
+    }
+    w.audit({ operation: 'machine.import', targetKind: 'import', target: `${records.length} rows`, after: { created: report.created, updated: report.updated, failed: report.failed } });
+  });
+  return report;
+}
+
+async function importOne(machines: MachineService, w: WriteContext, input: z.infer<typeof CreateMachineInput>, rec: Record<string, unknown>, mode: ImportMode): Promise<'created' | 'updated'> {
+  const existing = await repo.byHostname(w.tx, input.hostname);
+  if (!existing) {
+    await machines.createIn(w, input);
+    return 'created';
+  }
+  if (mode === 'create') throw new ValidationError(`machine '${input.hostname}' already exists (import with mode=upsert to update it)`);
+  // Update only the fields the row names, so a sparse CSV does not blank the rest.
+  const { hostname: _h, nodes: _n, ...named } = rec;
+  const patch = PatchMachineInput.safeParse(named);
+  if (!patch.success) throw new ValidationError(patch.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; '));
+  await machines.patchIn(w, input.hostname, patch.data);
+  return 'updated';
+}
+
+/** Run `work` in a savepoint; its audit entries and events count only if it succeeds. */
+async function inSavepoint<T>(w: WriteContext, work: (sub: WriteContext) => Promise<T>): Promise<T> {
+  const audits: AuditEntry[] = [];
+  const events: [string, unknown][] = [];
+  const out = await w.tx.transaction(async (sp) =>
+    work({ tx: sp as unknown as Tx, actor: w.actor, audit: (e) => audits.push(e), emit: (t, p) => events.push([t, p]) }),
+  );
+  for (const a of audits) w.audit(a);
+  for (const [t, p] of events) w.emit(t, p);
+  return out;
+}

@@ -1,0 +1,2 @@
+export { createMachineService, machineEtag, MACHINE_TOPIC, type MachineService } from './service.ts';
+export { machineRoutes } from './routes.ts';

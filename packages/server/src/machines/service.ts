@@ -1,0 +1,168 @@
+/** Machines: create, change, retire, bind to nodes, list a subtree, bulk import. */
+import {
+  ConflictError,
+  NotFoundError,
+  PreconditionFailedError,
+  ValidationError,
+  type CreateMachineInput,
+  type MachineView,
+  type PatchMachineInput,
+} from '@canopy/core';
+import type { Actor, WriteContext, Writer } from '../changes/index.ts';
+import type { Queryable } from '../db/connection.ts';
+import { TREE_TOPIC, iso, type TreeChange, type TreeNode, type TreeService } from '../tree/index.ts';
+import * as repo from './repo.ts';
+
+export const MACHINE_TOPIC = 'machine';
+
+export type MachineService = ReturnType<typeof createMachineService>;
+
+/** Strong ETag of a machine's current version. */
+export function machineEtag(m: { id: number; version: number }): string {
+  return `"m${m.id}v${m.version}"`;
+}
+
+/** Build the machine service. */
+export function createMachineService(deps: { writer: Writer; db: Queryable; tree: TreeService }) {
+  const { writer, db, tree } = deps;
+
+  function view(m: repo.MachineRow, nodeIds: number[]): MachineView {
+    return {
+      ...m,
+      nodes: nodeIds.map((id) => tree.model.get(id)?.path).filter((p): p is string => p !== undefined).sort(),
+      createdAt: iso(m.createdAt),
+      updatedAt: iso(m.updatedAt),
+    };
+  }
+
+  async function viewOf(q: Queryable, m: repo.MachineRow): Promise<MachineView> {
+    return view(m, (await repo.nodeIdsOf(q, [m.id])).get(m.id) ?? []);
+  }
+
+  function nodesByPath(paths: string[], field: string): TreeNode[] {
+    return paths.map((p, i) => {
+      const n = tree.model.byPath(p);
+      if (!n) throw new ValidationError(`unknown node '${p}'`, [{ path: [field, i], message: `no node '${p}'` }]);
+      return n;
+    });
+  }
+
+  async function lockMachine(w: WriteContext, hostname: string): Promise<repo.MachineRow> {
+    const m = await repo.byHostname(w.tx, hostname, true);
+    if (!m) throw new NotFoundError('machine', hostname);
+    return m;
+  }
+
+  async function emitCounts(w: WriteContext, nodeIds: number[]): Promise<void> {
+    if (nodeIds.length) w.emit(TREE_TOPIC, { counts: await repo.countsFor(w.tx, [...new Set(nodeIds)]) } satisfies TreeChange);
+  }
+
+  async function createIn(w: WriteContext, input: CreateMachineInput): Promise<MachineView> {
+    if (await repo.byHostname(w.tx, input.hostname)) throw new ConflictError(`machine '${input.hostname}' already exists`, { hostname: input.hostname });
+    const bindTo = nodesByPath(input.nodes, 'nodes');
+    const { nodes: _ignored, ...fields } = input;
+    const m = await repo.insert(w.tx, fields);
+    for (const n of bindTo) await repo.bind(w.tx, m.id, n.id);
+    const v = view(m, bindTo.map((n) => n.id));
+    w.audit({ operation: 'machine.create', targetKind: 'machine', target: m.hostname, nodeId: bindTo[0]?.id ?? null, nodePath: bindTo[0]?.path ?? null, after: v });
+    w.emit(MACHINE_TOPIC, { upsert: [v] });
+    await emitCounts(w, bindTo.map((n) => n.id));
+    return v;
+  }
+
+  async function patchIn(w: WriteContext, hostname: string, input: PatchMachineInput, expected?: string): Promise<MachineView> {
+    const before = await lockMachine(w, hostname);
+    if (expected !== undefined && expected !== machineEtag(before)) throw new PreconditionFailedError(expected, machineEtag(before));
+    const m = await repo.update(w.tx, before.id, input);
+    const v = await viewOf(w.tx, m);
+    const first = v.nodes[0] ? tree.model.byPath(v.nodes[0]) : undefined;
+    w.audit({ operation: input.status === 'retired' ? 'machine.retire' : 'machine.update', targetKind: 'machine', target: hostname, nodeId: first?.id ?? null, nodePath: first?.path ?? null, before, after: m });
+    w.emit(MACHINE_TOPIC, { upsert: [v] });
+    return v;
+  }
+
+  return {
+    view,
+    etag: machineEtag,
+
+    async get(hostname: string): Promise<MachineView> {
+      const m = await repo.byHostname(db, hostname);
+      if (!m) throw new NotFoundError('machine', hostname);
+      return viewOf(db, m);
+    },
+
+    /** Nodes a machine is bound to (for authorization of machine-level routes). */
+    async nodesOf(hostname: string): Promise<TreeNode[]> {
+      const m = await repo.byHostname(db, hostname);
+      if (!m) throw new NotFoundError('machine', hostname);
+      const ids = (await repo.nodeIdsOf(db, [m.id])).get(m.id) ?? [];
+      return ids.map((id) => tree.model.get(id)).filter((n): n is TreeNode => n !== undefined);
+    },
+
+    create: (actor: Actor, input: CreateMachineInput) => writer.run(actor, (w) => createIn(w, input)),
+
+    patch: (actor: Actor, hostname: string, input: PatchMachineInput, ifMatch?: string) => writer.run(actor, (w) => patchIn(w, hostname, input, ifMatch)),
+
+    /** Mark retired and unbind from every node: a retired machine serves nothing. */
+    retire: (actor: Actor, hostname: string) =>
+      writer.run(actor, async (w) => {
+        const v = await patchIn(w, hostname, { status: 'retired' });
+        const m = await lockMachine(w, hostname);
+        const freed = await repo.unbindAll(w.tx, m.id);
+        await emitCounts(w, freed);
+        const out = { ...v, nodes: [] };
+        w.emit(MACHINE_TOPIC, { upsert: [out] });
+        return out;
+      }),
+
+    bind: (actor: Actor, path: string, hostname: string) =>
+      writer.run(actor, async (w) => {
+        const node = tree.node(path);
+        const m = await lockMachine(w, hostname);
+        if (m.status === 'retired') throw new ConflictError(`machine '${hostname}' is retired`);
+        const added = await repo.bind(w.tx, m.id, node.id);
+        const v = await viewOf(w.tx, m);
+        if (added) {
+          w.audit({ operation: 'machine.bind', targetKind: 'machine', target: hostname, nodeId: node.id, nodePath: node.path, after: { node: node.path } });
+          w.emit(MACHINE_TOPIC, { upsert: [v] });
+          await emitCounts(w, [node.id]);
+        }
+        return { machine: v, created: added };
+      }),
+
+    unbind: (actor: Actor, path: string, hostname: string) =>
+      writer.run(actor, async (w) => {
+        const node = tree.node(path);
+        const m = await lockMachine(w, hostname);
+        if (!(await repo.unbind(w.tx, m.id, node.id))) throw new NotFoundError('binding', `${hostname} in ${path}`);
+        w.audit({ operation: 'machine.unbind', targetKind: 'machine', target: hostname, nodeId: node.id, nodePath: node.path, before: { node: node.path } });
+        w.emit(MACHINE_TOPIC, { upsert: [await viewOf(w.tx, m)] });
+        await emitCounts(w, [node.id]);
+      }),
+
+    /** A page of the machines in a subtree (recursive), filtered, with the total. */
+    async list(filter: { under?: string | undefined; status?: string | undefined; zone?: string | undefined; idc?: string | undefined; q?: string | undefined }, limit: number, cursor?: string) {
+      const nodeIds = filter.under ? tree.model.subtreeIds(tree.node(filter.under).id) : undefined;
+      const after = cursor ? decodeCursor(cursor) : undefined;
+      const { items, total } = await repo.list(db, { ...filter, nodeIds }, limit, after);
+      const bindings = await repo.nodeIdsOf(db, items.map((m) => m.id));
+      const views = items.map((m) => view(m, bindings.get(m.id) ?? []));
+      const last = views.at(-1);
+      return { items: views, total, ...(views.length === limit && last ? { nextCursor: encodeCursor(last.hostname) } : {}) };
+    },
+
+    /** Used by import: create or update one row inside the caller's transaction. */
+    createIn,
+    patchIn,
+  };
+}
+
+function encodeCursor(hostname: string): string {
+  return Buffer.from(hostname).toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  const s = Buffer.from(cursor, 'base64url').toString();
+  if (!/^[a-z0-9.-]{1,253}$/.test(s)) throw new ValidationError('invalid cursor', [{ path: ['cursor'], message: 'not a cursor from a previous page' }]);
+  return s;
+}

@@ -1,0 +1,47 @@
+/** `npm start`: open the database, migrate, load, serve the API and console until a signal. */
+import { join } from 'node:path';
+import { loadConfig } from './config.ts';
+import { openDatabase } from './db/connection.ts';
+import { migrate } from './db/migrate.ts';
+import { createServices } from './services.ts';
+import { buildApp } from './http/app.ts';
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  const applied = await migrate(database);
+  const services = createServices(database, { sessionHours: config.sessionHours, onError: (err) => console.error('change feed:', err) });
+  await services.start();
+  const { generatedPassword } = await services.auth.bootstrap(config.adminPassword);
+  const webDir = config.webDir ?? join(import.meta.dirname, '../../web/dist');
+  const app = await buildApp(services, { bodyLimit: config.bodyLimit, logLevel: config.logLevel, webDir });
+  await app.listen({ port: config.port, host: config.host });
+
+  const where = config.databaseUrl ? 'PostgreSQL' : `PGlite in ${config.dataDir}`;
+  console.log(`Canopy listening on http://${config.host}:${config.port} (database: ${where}${applied.length ? `, applied ${applied.join(', ')}` : ''})`);
+  if (generatedPassword) {
+    console.log(`First start: created user 'admin' with password ${generatedPassword}  (shown once; set CANOPY_ADMIN_PASSWORD to choose it)`);
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: draining`);
+    const force = setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS);
+    force.unref();
+    await app.close();
+    await services.stop();
+    await database.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,137 @@
+/** The in-memory tree: every live node by id and by path, children, and machine counts. */
+import { isWithin } from '@canopy/core';
+
+export interface TreeNode {
+  id: number;
+  parentId: number | null;
+  name: string;
+  path: string;
+  description: string;
+  labels: Record<string, string>;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface TreeModel {
+  get(id: number): TreeNode | undefined;
+  byPath(path: string): TreeNode | undefined;
+  children(id: number | null): TreeNode[];
+  /** Ids of the node and everything beneath it. */
+  subtreeIds(id: number): number[];
+  /** The node's ancestors, root first, not including itself. */
+  ancestors(id: number): TreeNode[];
+  /** Number of machines bound directly to the node. */
+  machineCount(id: number): number;
+  /** Sum of direct machine counts over the subtree. */
+  subtreeMachineCount(id: number): number;
+  size(): number;
+  all(): Iterable<TreeNode>;
+  /** Replace the whole model from a snapshot. */
+  load(nodes: TreeNode[], counts: Map<number, number>): void;
+  /** Insert or replace nodes (after images of a write). */
+  upsert(nodes: TreeNode[]): void;
+  remove(ids: number[]): void;
+  addMachineCount(nodeId: number, delta: number): void;
+}
+
+const ROOT = 0;
+
+/** An empty tree model; the tree capability loads and feeds it. */
+export function createTreeModel(): TreeModel {
+  const byId = new Map<number, TreeNode>();
+  const byPath = new Map<string, TreeNode>();
+  const kids = new Map<number, Set<number>>();
+  const counts = new Map<number, number>();
+
+  function detach(node: TreeNode): void {
+    byPath.delete(node.path);
+    kids.get(node.parentId ?? ROOT)?.delete(node.id);
+  }
+
+  function attach(node: TreeNode): void {
+    byId.set(node.id, node);
+    byPath.set(node.path, node);
+    const key = node.parentId ?? ROOT;
+    let set = kids.get(key);
+    if (!set) kids.set(key, (set = new Set()));
+    set.add(node.id);
+  }
+
+  function subtreeIds(id: number): number[] {
+    const out: number[] = [];
+    const stack = [id];
+    while (stack.length > 0) {
+      const cur = stack.pop() as number;
+      if (!byId.has(cur)) continue;
+      out.push(cur);
+      for (const k of kids.get(cur) ?? []) stack.push(k);
+    }
+    return out;
+  }
+
+  const sortByName = (a: TreeNode, b: TreeNode) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+  return {
+    get: (id) => byId.get(id),
+    byPath: (path) => byPath.get(path),
+    children(id) {
+      const out: TreeNode[] = [];
+      for (const k of kids.get(id ?? ROOT) ?? []) {
+        const n = byId.get(k);
+        if (n) out.push(n);
+      }
+      return out.sort(sortByName);
+    },
+    subtreeIds,
+    ancestors(id) {
+      const out: TreeNode[] = [];
+      let cur = byId.get(id);
+      while (cur && cur.parentId !== null) {
+        cur = byId.get(cur.parentId);
+        if (cur) out.push(cur);
+      }
+      return out.reverse();
+    },
+    machineCount: (id) => counts.get(id) ?? 0,
+    subtreeMachineCount(id) {
+      let sum = 0;
+      for (const k of subtreeIds(id)) sum += counts.get(k) ?? 0;
+      return sum;
+    },
+    size: () => byId.size,
+    all: () => byId.values(),
+    load(nodes, machineCounts) {
+      byId.clear();
+      byPath.clear();
+      kids.clear();
+      counts.clear();
+      for (const n of nodes) attach(n);
+      for (const [k, v] of machineCounts) counts.set(k, v);
+    },
+    upsert(nodes) {
+      for (const n of nodes) {
+        const old = byId.get(n.id);
+        if (old) detach(old);
+      }
+      for (const n of nodes) attach(n);
+    },
+    remove(ids) {
+      for (const id of ids) {
+        const old = byId.get(id);
+        if (!old) continue;
+        detach(old);
+        byId.delete(id);
+        counts.delete(id);
+      }
+    },
+    addMachineCount(nodeId, delta) {
+      counts.set(nodeId, (counts.get(nodeId) ?? 0) + delta);
+    },
+  };
+}
+
+/** True when `node` is `ancestor` or lies beneath it. */
+export function nodeWithin(node: TreeNode, ancestor: TreeNode): boolean {
+  return isWithin(node.path, ancestor.path);
+}
