@@ -16,8 +16,8 @@ export const DOMAIN_RE = HOSTNAME_RE;
  */
 export const LOCATION_URI_RE = /^\/(?:[A-Za-z0-9._~!&'()*+,=:@-]+\/)*[A-Za-z0-9._~!&'()*+,=:@-]*$/;
 
-/** An upstream name: a token nginx will not mistake for anything else, e.g. `corp_pay_api`. */
-export const UPSTREAM_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+/** An upstream name, e.g. `corp_pay_api`; lower-case because nginx compares them case-blind. */
+export const UPSTREAM_NAME_RE = /^[a-z0-9][a-z0-9_-]{0,127}$/;
 
 /** A log file name, relative to the cluster's log directory: no directories, no dot-files. */
 export const LOG_FILE_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
@@ -49,6 +49,9 @@ export const HASH_KEY_RE = new RegExp(`^(?:${VAR})+$`);
 /** An nginx time: a number with an optional unit, e.g. `500ms`, `30s`, `5m`. */
 export const DURATION_RE = /^[0-9]{1,6}(?:ms|s|m|h|d)?$/;
 
+/** An nginx time in whole seconds or more (`fail_timeout` refuses `ms`). */
+export const SECONDS_RE = /^[0-9]{1,6}(?:s|m|h|d)?$/;
+
 /** An nginx size: a number with an optional `k`, `m` or `g` suffix. */
 export const SIZE_RE = /^[0-9]{1,9}[kKmMgG]?$/;
 
@@ -79,7 +82,7 @@ export const locationUriSchema = z
   .max(1024)
   .regex(LOCATION_URI_RE, "must start with '/' and use only RFC 3986 path characters, without '//', '/./' or '/../'")
   .refine((u) => !/(?:^|\/)\.{1,2}(?:\/|$)/.test(u), "must not contain '.' or '..' segments");
-export const upstreamNameSchema = z.string().regex(UPSTREAM_NAME_RE, 'must be letters, digits, _ or - (at most 128)');
+export const upstreamNameSchema = z.string().regex(UPSTREAM_NAME_RE, 'must be lower-case letters, digits, _ or - (at most 128)');
 export const logFileSchema = z
   .string()
   .regex(LOG_FILE_RE, 'must be a file name (letters, digits, . _ -), relative to the log directory');
@@ -94,6 +97,7 @@ export const headerValueSchema = z
   .regex(HEADER_VALUE_RE, 'printable ASCII without " \\ ; { }, and $ only before a known nginx variable');
 export const hashKeySchema = z.string().max(256).regex(HASH_KEY_RE, 'must be one or more known nginx variables');
 export const durationSchema = z.string().regex(DURATION_RE, 'must be a number with an optional ms, s, m, h or d unit');
+export const secondsSchema = z.string().regex(SECONDS_RE, 'must be a number with an optional s, m, h or d unit');
 export const sizeSchema = z.string().regex(SIZE_RE, 'must be a number with an optional k, m or g suffix');
 export const portSchema = z.int().min(1).max(65535);
 export const ipAddressSchema = z.union([z.ipv4(), z.ipv6()]);

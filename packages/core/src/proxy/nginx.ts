@@ -10,6 +10,7 @@ import {
   locationUriSchema,
   logFileSchema,
   portSchema,
+  secondsSchema,
   sizeSchema,
   upstreamNameSchema,
 } from './grammar.ts';
@@ -38,6 +39,10 @@ export const nginxDomainSchema = z
       if (seen.has(p.port)) ctx.addIssue({ code: 'custom', path: ['ports', i, 'port'], message: `port ${p.port} is listed twice` });
       seen.add(p.port);
     });
+    // A file name is at most 255 bytes: `${domain}_access.log` needs the domain within 244.
+    if (d.domain.length > 244 && (d.accessLogPath === undefined || d.errorLogPath === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['accessLogPath'], message: 'the domain is too long for the default log names; give both log paths' });
+    }
     const ssl = d.ports.some((p) => p.ssl);
     for (const key of ['sslCertPath', 'sslCertKeyPath'] as const) {
       if (ssl && d[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'required when a port uses ssl' });
@@ -86,7 +91,7 @@ export const nginxAttributesSchema = z.strictObject({
   keepalive_timeout: durationSchema.optional(),
   /** `server … max_fails=`; 0 disables failure accounting. */
   max_fails: z.int().min(0).max(1000).optional(),
-  fail_timeout: durationSchema.optional(),
+  fail_timeout: secondsSchema.optional(),
   max_conns: z.int().min(0).max(1_000_000).optional(),
   proxy_connect_timeout: durationSchema.optional(),
   proxy_read_timeout: durationSchema.optional(),

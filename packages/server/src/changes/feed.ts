@@ -40,8 +40,6 @@ export function createChangeFeed(database: Database, onError: (err: unknown) => 
   const handlers = new Map<string, ChangeHandler[]>();
   const waiters: { revision: number; resolve: () => void }[] = [];
   let applied = 0;
-  let running: Promise<number> | null = null;
-  let again = false;
   let unlisten: (() => Promise<void>) | null = null;
 
   async function pull(q: Queryable = database.db): Promise<number> {
@@ -78,22 +76,26 @@ export function createChangeFeed(database: Database, onError: (err: unknown) => 
     }
   }
 
-  // Coalesce concurrent calls: one pull at a time, and one more if asked while it ran.
+  // One pull at a time. A call made while one runs gets the next pull (which starts after it, so
+  // it sees everything committed before the call); calls made meanwhile share that next pull.
+  let current: Promise<number> | null = null;
+  let queued: Promise<number> | null = null;
+  function startPull(): Promise<number> {
+    const p = pull().finally(() => {
+      if (current === p) current = null;
+    });
+    current = p;
+    return p;
+  }
   function catchUp(): Promise<number> {
-    if (running) {
-      again = true;
-      return running.then(() => catchUp());
-    }
-    running = pull().finally(() => {
-      running = null;
-    });
-    return running.then((rev) => {
-      if (again) {
-        again = false;
-        return catchUp();
-      }
-      return rev;
-    });
+    if (!current) return startPull();
+    queued ??= current
+      .catch(() => 0)
+      .then(() => {
+        queued = null;
+        return startPull();
+      });
+    return queued;
   }
 
   return {
@@ -118,7 +120,7 @@ export function createChangeFeed(database: Database, onError: (err: unknown) => 
     async stop() {
       await unlisten?.();
       unlisten = null;
-      await running?.catch(() => {});
+      await current?.catch(() => {});
     },
     waitFor(revision) {
       if (revision <= applied) return Promise.resolve();

@@ -20,6 +20,8 @@ export interface Database {
   /** Subscribe to NOTIFY on a channel; returns the unsubscribe function. */
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
+  /** PGlite only: the data dir as a tarball (test templates, backups). */
+  dumpDataDir?: () => Promise<Blob>;
 }
 
 export interface OpenOptions {
@@ -60,6 +62,7 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
     // transaction would queue a read behind that transaction's own next statement.
     listen: async () => async () => {},
     close: () => client.close(),
+    dumpDataDir: () => client.dumpDataDir('gzip'),
   };
 }
 

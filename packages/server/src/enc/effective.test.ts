@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chainFor, effectiveConfig } from './effective.ts';
+import { chainFor, effectiveConfig, type AssociationRecord } from './effective.ts';
 
 describe('effectiveConfig', () => {
   test('a node with no classes of its own uses its nearest ancestor that has some, whole', () => {
@@ -24,7 +24,7 @@ describe('effectiveConfig', () => {
   });
 
   test('an explicit empty class set stops inheritance; null inherits', () => {
-    const chain = [{ nodePath: 'corp', classes: { base: {} } }, { nodePath: 'corp.lab', classes: {} }];
+    const chain: AssociationRecord[] = [{ nodePath: 'corp', classes: { base: {} } }, { nodePath: 'corp.lab', classes: {} }];
     assert.deepEqual(effectiveConfig(chain).classes, {});
     assert.equal(effectiveConfig(chain).classesFrom, 'corp.lab');
     const inherit = effectiveConfig([{ nodePath: 'corp', classes: { base: {} } }, { nodePath: 'corp.lab', classes: null }]);

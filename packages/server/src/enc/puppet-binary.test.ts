@@ -118,7 +118,8 @@ describe(`ENC with the real Puppet ${version ?? ''}`, { skip: version === null ?
     const keys = Object.fromEntries(TRICKY_STRINGS.map((s, i) => [s, i]));
     await fc.assert(
       fc.asyncProperty(fc.array(encValueArb, { minLength: 10, maxLength: 30 }), async (values) => {
-        const parameters = { ...tricky, keys, ...Object.fromEntries(values.map((v, i) => [`v${i}`, v])) };
+        const merge = { '<<': { a: 1 }, b: { '<<': [{ c: 2 }] } };
+        const parameters = { ...tricky, keys, merge, ...Object.fromEntries(values.map((v, i) => [`v${i}`, v])) };
         await publish('values.example.com', { classes: { canopy_probe: { message: 'x' } }, parameters, environment: 'production' });
         const run = await puppetNodeFind('values.example.com', enc, { ...opts, env: { LANG: 'C', LC_ALL: 'C' } });
         assert.equal(run.exitCode, 0, run.stderr);

@@ -22,6 +22,12 @@ describe('renderEncYaml', () => {
     assert.deepStrictEqual(parse(renderEncYaml(doc)), doc);
   });
 
+  test('tags a << key as a string, since Psych would merge it even quoted', () => {
+    const text = renderEncYaml({ classes: {}, parameters: { m: { '<<': { a: 1 } } }, environment: 'production' });
+    assert.match(text, /^ {4}!!str "<<":$/m);
+    assert.deepStrictEqual(parse(text).parameters, { m: { '<<': { a: 1 } } });
+  });
+
   test('writes pure ASCII, with no anchors, aliases or tags', () => {
     const shared = { a: '服务树 😀', b: ['x'] };
     const text = renderEncYaml({ classes: { one: { s: shared }, two: { s: shared } }, parameters: { t: '\u2028' }, environment: 'production' });

@@ -6,7 +6,8 @@
  * reads far more plain scalars as non-strings than YAML 1.2 does: `yes`/`on` → true, `:x` →
  * Symbol, `1:20` → 4800, `2001-12-14` → Date (refused), and `1e+21` → a *string*. So every string,
  * key included, is written double-quoted and ASCII-only (everything else escaped), and every
- * non-integer number is written with a decimal point and a signed exponent.
+ * non-integer number is written with a decimal point and a signed exponent. A `<<` key (a merge
+ * key to Psych, even quoted) carries an explicit `!!str` tag.
  */
 import { stringify } from 'yaml';
 import type { ScalarTag } from 'yaml';
@@ -60,7 +61,8 @@ const stringTag: ScalarTag = {
   identify: (v) => typeof v === 'string',
   test: NEVER,
   resolve: (s) => s,
-  stringify: ({ value }) => quoteYamlString(String(value)),
+  // Psych treats a `<<` key as a merge key even when quoted; only an explicit tag keeps it a string.
+  stringify: ({ value }) => (value === '<<' ? `!!str ${quoteYamlString(value)}` : quoteYamlString(String(value))),
 };
 const numberTag: ScalarTag = {
   tag: 'tag:yaml.org,2002:float',

@@ -23,9 +23,18 @@ function int(n: number, min: number, max: number, path: (string | number)[]): st
   return String(n);
 }
 
+/** Canonical IP text: keepalived, like nginx, refuses some IPv6 spellings Node accepts. */
 function ip(address: string, path: (string | number)[]): string {
-  if (isIP(address) === 0) refuse(path, `'${address}' is not an IP address`);
-  return address;
+  const family = isIP(address);
+  if (family === 4) return address;
+  if (family === 6) {
+    try {
+      return new URL(`http://[${address}]/`).hostname.slice(1, -1);
+    } catch {
+      // zone ids and the like: refused below
+    }
+  }
+  return refuse(path, `'${address}' is not an IP address`);
 }
 
 function byCodeUnit(a: string, b: string): number {

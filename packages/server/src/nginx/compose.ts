@@ -68,6 +68,8 @@ export function validateCluster(input: NginxClusterInput, routes = routesByDomai
 
 /** The cached chunks a caller keeps per upstream and per domain, keyed by name. */
 export interface NginxChunks {
+  /** From `renderHttpPrelude(domains)`; changes only when the set of domain names does. */
+  http: string;
   upstreams: ReadonlyMap<string, string>;
   domains: ReadonlyMap<string, string>;
   /** From `renderDefaultServers`, or '' when the cluster does not want catch-all servers. */
@@ -84,7 +86,7 @@ export function composeNginxFiles(chunks: NginxChunks): RenderedConfig {
   };
   return {
     files: [
-      { path: NGINX_FILES.http, content: renderHttpPrelude() },
+      { path: NGINX_FILES.http, content: chunks.http },
       { path: NGINX_FILES.upstreams, content: join(chunks.upstreams) },
       { path: NGINX_FILES.servers, content: chunks.defaults + join(chunks.domains) },
     ],
@@ -106,7 +108,7 @@ export function renderNginxChunks(input: NginxClusterInput, opts: NginxRenderOpt
     for (const p of d.ports) ports.set(p.port, p.ssl);
   }
   const defaults = opts.defaultServers === false ? '' : renderDefaultServers([...ports].map(([port, ssl]) => ({ port, ssl })), opts);
-  return { upstreams, domains, defaults };
+  return { http: renderHttpPrelude(input.domains), upstreams, domains, defaults };
 }
 
 /** The whole cluster config: deterministic, byte-identical for the same input. */

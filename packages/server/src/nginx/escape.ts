@@ -10,7 +10,7 @@ import { ValidationError, isHostname } from '@canopy/core';
 // once `"` and `\` are escaped.
 const CONTROL = /[\x00-\x1f\x7f]/;
 const QUOTE_OR_BACKSLASH = /["\\]/g;
-const UPSTREAM_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+const UPSTREAM_NAME = /^[a-z0-9][a-z0-9_-]{0,127}$/;
 const VARIABLE_NAME = /^[a-z_][a-z0-9_]*$/;
 
 /** Throws the ValidationError for a value that cannot be rendered. */
@@ -38,7 +38,7 @@ export function quoteValue(s: string, field: string): string {
 
 /** An upstream name as a bare token (it also appears inside `proxy_pass http://…`). */
 export function upstreamToken(name: string, field: string): string {
-  if (!UPSTREAM_NAME.test(name)) refuse(field, `upstream name '${name}' must be letters, digits, _ or -`);
+  if (!UPSTREAM_NAME.test(name)) refuse(field, `upstream name '${name}' must be lower-case letters, digits, _ or -`);
   return name;
 }
 
@@ -48,11 +48,27 @@ export function serverNameToken(domain: string, field: string): string {
   return quoteLiteral(domain, field);
 }
 
+/**
+ * An IP literal in canonical form. Node accepts IPv6 spellings nginx refuses (`0:0:0:0:0:0:0::`),
+ * so IPv6 goes through the WHATWG URL parser, which writes RFC 5952 text.
+ */
+export function canonicalIp(address: string, field: string): string {
+  const family = isIP(address);
+  if (family === 4) return address;
+  if (family === 6) {
+    try {
+      return new URL(`http://[${address}]/`).hostname.slice(1, -1);
+    } catch {
+      // zone ids and the like: fall through to the refusal
+    }
+  }
+  return refuse(field, `'${address}' is not an IP address`);
+}
+
 /** `host:port` for a `server` line; IPv6 in brackets. Host names are refused. */
 export function addressToken(address: string, port: number, field: string): string {
-  const family = isIP(address);
-  if (family === 0) refuse(field, `'${address}' is not an IP address`);
-  return family === 6 ? `[${address}]:${portToken(port, field)}` : `${address}:${portToken(port, field)}`;
+  const ip = canonicalIp(address, field);
+  return ip.includes(':') ? `[${ip}]:${portToken(port, field)}` : `${ip}:${portToken(port, field)}`;
 }
 
 /** A TCP port as a token. */

@@ -18,6 +18,7 @@ import {
 } from './escape.ts';
 
 const DURATION = /^[0-9]{1,6}(?:ms|s|m|h|d)?$/;
+const SECONDS = /^[0-9]{1,6}(?:s|m|h|d)?$/;
 const SIZE = /^[0-9]{1,9}[kKmMgG]?$/;
 const NEXT_UPSTREAM = /^(?:error|timeout|invalid_header|http_(?:500|502|503|504|403|404|429)|non_idempotent|off)$/;
 const HEADER_NAME = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
@@ -26,11 +27,28 @@ const MAX_WEIGHT = 1000;
 /** Name of the JSON access-log format every generated server block writes. */
 export const LOG_FORMAT = 'canopy_json';
 
+function nextPow2(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
 /**
- * The http-level prelude: the JSON access-log format. Upstream fields are strings because nginx
- * writes `-` or a comma list (`10.0.0.1:80, 10.0.0.2:80`) when a request tried several servers.
+ * The http-level prelude: server-name hash sizes fitted to the domains (at nginx's defaults a
+ * name over ~50 characters is refused and a few thousand names only warn), and the JSON
+ * access-log format.
+ * Upstream fields are strings because nginx writes `-` or a comma list when a request tried
+ * several servers. The including nginx.conf must not set the two hash sizes itself.
  */
-export function renderHttpPrelude(): string {
+export function renderHttpPrelude(domains: readonly { domain: string }[]): string {
+  let longest = 0;
+  for (const d of domains) longest = Math.max(longest, d.domain.length);
+  // An entry is a pointer, the name and two bytes, pointer-aligned; a bucket ends with a null
+  // pointer. Room for four of the longest entries per bucket and a table twice the name count
+  // let nginx build the hash without warnings (measured up to 20,000 names).
+  const entry = Math.ceil((longest + 10) / 8) * 8;
+  const bucket = Math.max(128, nextPow2(4 * entry + 8));
+  const maxSize = Math.max(1024, nextPow2(domains.length * 2));
   const fields = [
     '"time":"$time_iso8601"', '"remote_addr":"$remote_addr"', '"host":"$host"', '"server_port":"$server_port"',
     '"method":"$request_method"', '"uri":"$uri"', '"status":$status', '"request_time":$request_time',
@@ -38,13 +56,17 @@ export function renderHttpPrelude(): string {
     '"upstream_status":"$upstream_status"', '"upstream_response_time":"$upstream_response_time"',
     '"request_id":"$request_id"',
   ];
-  return `log_format ${LOG_FORMAT} escape=json '{${fields.join(',')}}';\n`;
+  return [
+    `server_names_hash_bucket_size ${bucket};\n`,
+    `server_names_hash_max_size ${maxSize};\n`,
+    `log_format ${LOG_FORMAT} escape=json '{${fields.join(',')}}';\n`,
+  ].join('');
 }
 
 function serverParams(a: NginxAttributes): string {
   let p = '';
   if (a.max_fails !== undefined) p += ` max_fails=${intToken(a.max_fails, 0, 1000, 'attributes.max_fails')}`;
-  if (a.fail_timeout !== undefined) p += ` fail_timeout=${token(a.fail_timeout, DURATION, 'attributes.fail_timeout')}`;
+  if (a.fail_timeout !== undefined) p += ` fail_timeout=${token(a.fail_timeout, SECONDS, 'attributes.fail_timeout')}`;
   if (a.max_conns !== undefined) p += ` max_conns=${intToken(a.max_conns, 0, 1_000_000, 'attributes.max_conns')}`;
   return p;
 }
@@ -147,7 +169,7 @@ export function byUriLength(a: DomainRoute, b: DomainRoute): number {
 }
 
 function logPath(file: string, logDir: string | undefined, field: string): string {
-  if (file.includes('/') || file.startsWith('.')) refuse(field, `'${file}' must be a file name in the log directory`);
+  if (file.includes('/') || file.startsWith('.') || file.length > 255) refuse(field, `'${file}' must be a file name (at most 255 bytes) in the log directory`);
   return quoteLiteral(logDir === undefined ? file : `${logDir.replace(/\/+$/, '')}/${file}`, field);
 }
 

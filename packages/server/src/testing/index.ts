@@ -1,0 +1,2 @@
+export { testBackends, pgliteTemplate, type TestBackend } from './db.ts';
+export { startTestServer, ADMIN_PASSWORD, type TestServer, type Reply } from './server.ts';
