@@ -23,18 +23,20 @@ function int(n: number, min: number, max: number, path: (string | number)[]): st
   return String(n);
 }
 
-/** Canonical IP text: keepalived, like nginx, refuses some IPv6 spellings Node accepts. */
-function ip(address: string, path: (string | number)[]): string {
+/** Canonical IP text, or null: keepalived, like nginx, refuses some IPv6 spellings Node accepts. */
+function canonical(address: string): string | null {
   const family = isIP(address);
   if (family === 4) return address;
-  if (family === 6) {
-    try {
-      return new URL(`http://[${address}]/`).hostname.slice(1, -1);
-    } catch {
-      // zone ids and the like: refused below
-    }
+  if (family !== 6) return null;
+  try {
+    return new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  } catch {
+    return null; // zone ids and the like
   }
-  return refuse(path, `'${address}' is not an IP address`);
+}
+
+function ip(address: string, path: (string | number)[]): string {
+  return canonical(address) ?? refuse(path, `'${address}' is not an IP address`);
 }
 
 function byCodeUnit(a: string, b: string): number {
@@ -106,8 +108,9 @@ export function renderVirtualServer(vs: LvsVirtualService, flavor: KeepalivedFla
   const seen = new Set<string>();
   const servers = [...vs.realServers].sort((a, b) => byCodeUnit(a.address, b.address));
   servers.forEach((rs, i) => {
-    if (seen.has(rs.address)) refuse(['realServers', i, 'address'], `real server ${rs.address} is listed twice`);
-    seen.add(rs.address);
+    const key = ip(rs.address, ['realServers', i, 'address']);
+    if (seen.has(key)) refuse(['realServers', i, 'address'], `real server ${rs.address} is listed twice`);
+    seen.add(key);
     out.push(...renderRealServer(rs, vs, realPort, check, i));
   });
   out.push('}', '');
@@ -128,7 +131,7 @@ function checkCluster(input: LvsClusterInput): void {
   if (groups.size > 0 && input.flavor !== 'fullnat') issues.push({ path: ['localAddressGroups'], message: 'local-address groups need the fullnat flavor' });
   const seen = new Set<string>();
   input.virtualServices.forEach((vs, i) => {
-    const key = `${vs.vip} ${vs.port} ${vs.protocol}`;
+    const key = `${canonical(vs.vip) ?? vs.vip} ${vs.port} ${vs.protocol}`;
     if (seen.has(key)) issues.push({ path: ['virtualServices', i], message: `${vs.protocol} ${vs.vip}:${vs.port} is claimed twice` });
     seen.add(key);
     if (vs.localAddressGroup !== undefined && !groups.has(vs.localAddressGroup)) {

@@ -80,6 +80,27 @@ async function newPrefix(): Promise<string> {
   return prefix;
 }
 
+const LISTEN = /^(\s*listen\s+(?:\S+:)?)(\d+)\b/gm;
+
+/**
+ * `nginx -t` binds the listen ports (it ignores only "address in use"), so a non-root checker
+ * would fail on 80 and 443. Without root, ports below 1024 are renumbered above 40000 for the
+ * check; each stays distinct, so ssl/plain consistency per port is still checked.
+ */
+function remapPrivilegedPorts(files: readonly RenderedFile[]): { files: RenderedFile[]; note: string } {
+  const used = new Set(files.flatMap((f) => [...f.content.matchAll(LISTEN)].map((m) => Number(m[2]))));
+  const map = new Map<number, number>();
+  let next = 40000;
+  for (const port of [...used].filter((p) => p < 1024).sort((a, b) => a - b)) {
+    while (used.has(next)) next++;
+    map.set(port, next++);
+  }
+  if (map.size === 0) return { files: [...files], note: '' };
+  const remapped = files.map((f) => ({ ...f, content: f.content.replace(LISTEN, (_, head: string, port: string) => `${head}${map.get(Number(port)) ?? port}`) }));
+  const pairs = [...map].map(([a, b]) => `${a}→${b}`).join(', ');
+  return { files: remapped, note: `canopy: not root, so privileged ports were renumbered for nginx -t (${pairs})\n` };
+}
+
 /**
  * Runs `nginx -t` on the files inside a throw-away prefix. Relative log names land in that
  * prefix; certificate paths must exist. Throws only when nginx itself is missing.
@@ -90,9 +111,10 @@ export async function checkNginxConfig(files: readonly RenderedFile[]): Promise<
   const started = performance.now();
   const prefix = await newPrefix();
   try {
-    await writePrefix(prefix, files, []);
+    const checked = process.getuid?.() === 0 ? { files: [...files], note: '' } : remapPrivilegedPorts(files);
+    await writePrefix(prefix, checked.files, []);
     const { code, output } = await run(nginx, ['-t', '-p', `${prefix}/`, '-c', join(prefix, 'nginx.conf'), '-e', 'stderr']);
-    return { ok: code === 0, output, durationMs: performance.now() - started };
+    return { ok: code === 0, output: checked.note + output, durationMs: performance.now() - started };
   } finally {
     await rm(prefix, { recursive: true, force: true });
   }
