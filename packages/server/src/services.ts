@@ -33,7 +33,7 @@ export function createServices(database: Database, opts: ServiceOptions = {}): S
   const writer = createWriter(database, feed);
   const tree = createTreeService({ writer, feed, db });
   const auth = createAuthService({ writer, feed, db, tree, sessionHours: opts.sessionHours ?? 12 });
-  const machines = createMachineService({ writer, db, tree });
+  const machines = createMachineService({ writer, feed, db, tree });
   const routes = [
     treeRoutes(tree, auth),
     authRoutes(auth),
@@ -52,6 +52,7 @@ export function createServices(database: Database, opts: ServiceOptions = {}): S
       feed.start(async () => {
         await tree.load(db);
         await auth.load(db);
+        await machines.load(db);
       }),
     stop: () => feed.stop(),
   };

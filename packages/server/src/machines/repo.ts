@@ -1,7 +1,8 @@
 /** SQL for machines and their bindings to nodes. */
-import { and, eq, sql, inArray, type SQL } from 'drizzle-orm';
+import { and, eq, sql, inArray } from 'drizzle-orm';
 import { rows, type Queryable } from '../db/connection.ts';
 import { machineNodes, machines } from '../db/tables.ts';
+import type { MachineLite } from './model.ts';
 
 export type MachineRow = typeof machines.$inferSelect;
 export type MachineInsert = typeof machines.$inferInsert;
@@ -15,6 +16,22 @@ export async function byHostname(q: Queryable, hostname: string, lock = false): 
 export async function byHostnames(q: Queryable, hostnames: string[]): Promise<MachineRow[]> {
   if (hostnames.length === 0) return [];
   return q.select().from(machines).where(inArray(machines.hostname, hostnames));
+}
+
+export async function byIds(q: Queryable, ids: number[]): Promise<MachineRow[]> {
+  if (ids.length === 0) return [];
+  return q.select().from(machines).where(inArray(machines.id, ids));
+}
+
+/** Every machine's listing fields and node ids, for the in-memory index. */
+export async function loadLite(q: Queryable): Promise<MachineLite[]> {
+  const res = await rows<{ id: number; hostname: string; status: string; zone: string; idc: string; serial: string; ips: string[]; node_ids: number[] | null }>(
+    q,
+    sql`SELECT m.id, m.hostname, m.status, m.zone, m.idc, m.serial, m.ips,
+               (SELECT array_agg(node_id) FROM machine_nodes mn WHERE mn.machine_id = m.id) AS node_ids
+        FROM machines m`,
+  );
+  return res.map(({ node_ids, ...m }) => ({ ...m, nodeIds: node_ids ?? [] }));
 }
 
 export async function insert(q: Queryable, v: MachineInsert): Promise<MachineRow> {
@@ -69,63 +86,3 @@ export async function nodeIdsOf(q: Queryable, machineIds: number[]): Promise<Map
   for (const r of res) out.set(r.machineId, [...(out.get(r.machineId) ?? []), r.nodeId]);
   return out;
 }
-
-export interface ListFilter {
-  /** Restrict to machines bound to any of these nodes. */
-  nodeIds?: number[] | undefined;
-  status?: string | undefined;
-  zone?: string | undefined;
-  idc?: string | undefined;
-  q?: string | undefined;
-}
-
-function whereOf(f: ListFilter): SQL {
-  const parts: SQL[] = [sql`true`];
-  if (f.nodeIds) {
-    parts.push(sql`m.id IN (SELECT machine_id FROM machine_nodes WHERE node_id = ANY(${`{${f.nodeIds.join(',')}}`}::int[]))`);
-  }
-  if (f.status) parts.push(sql`m.status = ${f.status}`);
-  if (f.zone) parts.push(sql`m.zone = ${f.zone}`);
-  if (f.idc) parts.push(sql`m.idc = ${f.idc}`);
-  if (f.q) parts.push(sql`(m.hostname LIKE ${`%${escapeLike(f.q)}%`} OR m.ips::text LIKE ${`%${escapeLike(f.q)}%`} OR m.serial = ${f.q})`);
-  return sql.join(parts, sql` AND `);
-}
-
-/** One page of machines ordered by hostname, after `cursor` (a hostname), and the filter's total. */
-export async function list(q: Queryable, f: ListFilter, limit: number, cursor: string | undefined): Promise<{ items: MachineRow[]; total: number }> {
-  const where = whereOf(f);
-  const after = cursor ? sql` AND m.hostname > ${cursor}` : sql``;
-  const [items, count] = await Promise.all([
-    rows<Record<string, unknown>>(q, sql`SELECT m.* FROM machines m WHERE ${where}${after} ORDER BY m.hostname LIMIT ${limit}`),
-    rows<{ n: number }>(q, sql`SELECT count(*)::int AS n FROM machines m WHERE ${where}`),
-  ]);
-  return { items: items.map(fromRaw), total: count[0]?.n ?? 0 };
-}
-
-function escapeLike(s: string): string {
-  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
-function fromRaw(r: Record<string, unknown>): MachineRow {
-  const ts = (v: unknown) => (v instanceof Date ? v.toISOString() : String(v));
-  return {
-    id: r['id'] as number,
-    hostname: r['hostname'] as string,
-    ips: r['ips'] as string[],
-    serial: r['serial'] as string,
-    idc: r['idc'] as string,
-    zone: r['zone'] as string,
-    kind: r['kind'] as MachineRow['kind'],
-    cpuCores: r['cpu_cores'] as number | null,
-    memoryMb: r['memory_mb'] as number | null,
-    diskGb: r['disk_gb'] as number | null,
-    os: r['os'] as string,
-    status: r['status'] as MachineRow['status'],
-    labels: r['labels'] as Record<string, string>,
-    facts: r['facts'] as Record<string, unknown>,
-    version: r['version'] as number,
-    createdAt: ts(r['created_at']),
-    updatedAt: ts(r['updated_at']),
-  };
-}
-

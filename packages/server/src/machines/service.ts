@@ -8,12 +8,18 @@ import {
   type MachineView,
   type PatchMachineInput,
 } from '@canopy/core';
-import type { Actor, WriteContext, Writer } from '../changes/index.ts';
+import type { Actor, ChangeFeed, WriteContext, Writer } from '../changes/index.ts';
 import type { Queryable } from '../db/connection.ts';
 import { TREE_TOPIC, iso, type TreeChange, type TreeNode, type TreeService } from '../tree/index.ts';
 import * as repo from './repo.ts';
+import { createMachineModel, type MachineLite } from './model.ts';
 
 export const MACHINE_TOPIC = 'machine';
+
+/** Payload of a machine change: the machines' after images with their node ids. */
+export interface MachineChange {
+  upsert: (MachineView & { nodeIds: number[] })[];
+}
 
 export type MachineService = ReturnType<typeof createMachineService>;
 
@@ -23,8 +29,23 @@ export function machineEtag(m: { id: number; version: number }): string {
 }
 
 /** Build the machine service. */
-export function createMachineService(deps: { writer: Writer; db: Queryable; tree: TreeService }) {
+export function createMachineService(deps: { writer: Writer; feed: ChangeFeed; db: Queryable; tree: TreeService }) {
   const { writer, db, tree } = deps;
+  const model = createMachineModel(tree.model);
+  deps.feed.on(MACHINE_TOPIC, (c) => {
+    for (const m of (c.payload as MachineChange).upsert) model.upsert(liteOf(m, m.nodeIds));
+  });
+
+  /** Build the view of a changed machine and publish it to every replica's index. */
+  function publish(w: WriteContext, m: repo.MachineRow, nodeIds: number[]): MachineView {
+    const v = view(m, nodeIds);
+    w.emit(MACHINE_TOPIC, { upsert: [{ ...v, nodeIds }] } satisfies MachineChange);
+    return v;
+  }
+
+  async function publishCurrent(w: WriteContext, m: repo.MachineRow): Promise<MachineView> {
+    return publish(w, m, (await repo.nodeIdsOf(w.tx, [m.id])).get(m.id) ?? []);
+  }
 
   function view(m: repo.MachineRow, nodeIds: number[]): MachineView {
     return {
@@ -63,9 +84,8 @@ export function createMachineService(deps: { writer: Writer; db: Queryable; tree
     const { nodes: _ignored, ...fields } = input;
     const m = await repo.insert(w.tx, fields);
     for (const n of bindTo) await repo.bind(w.tx, m.id, n.id);
-    const v = view(m, bindTo.map((n) => n.id));
+    const v = publish(w, m, bindTo.map((n) => n.id));
     w.audit({ operation: 'machine.create', targetKind: 'machine', target: m.hostname, nodeId: bindTo[0]?.id ?? null, nodePath: bindTo[0]?.path ?? null, after: v });
-    w.emit(MACHINE_TOPIC, { upsert: [v] });
     await emitCounts(w, bindTo.map((n) => n.id));
     return v;
   }
@@ -74,16 +94,21 @@ export function createMachineService(deps: { writer: Writer; db: Queryable; tree
     const before = await lockMachine(w, hostname);
     if (expected !== undefined && expected !== machineEtag(before)) throw new PreconditionFailedError(expected, machineEtag(before));
     const m = await repo.update(w.tx, before.id, input);
-    const v = await viewOf(w.tx, m);
+    const v = await publishCurrent(w, m);
     const first = v.nodes[0] ? tree.model.byPath(v.nodes[0]) : undefined;
     w.audit({ operation: input.status === 'retired' ? 'machine.retire' : 'machine.update', targetKind: 'machine', target: hostname, nodeId: first?.id ?? null, nodePath: first?.path ?? null, before, after: m });
-    w.emit(MACHINE_TOPIC, { upsert: [v] });
     return v;
   }
 
   return {
+    model,
     view,
     etag: machineEtag,
+
+    /** Fill the index from the database (start-up snapshot). */
+    async load(q: Queryable): Promise<void> {
+      model.load(await repo.loadLite(q));
+    },
 
     async get(hostname: string): Promise<MachineView> {
       const m = await repo.byHostname(db, hostname);
@@ -106,13 +131,11 @@ export function createMachineService(deps: { writer: Writer; db: Queryable; tree
     /** Mark retired and unbind from every node: a retired machine serves nothing. */
     retire: (actor: Actor, hostname: string) =>
       writer.run(actor, async (w) => {
-        const v = await patchIn(w, hostname, { status: 'retired' });
+        await patchIn(w, hostname, { status: 'retired' });
         const m = await lockMachine(w, hostname);
         const freed = await repo.unbindAll(w.tx, m.id);
         await emitCounts(w, freed);
-        const out = { ...v, nodes: [] };
-        w.emit(MACHINE_TOPIC, { upsert: [out] });
-        return out;
+        return publish(w, m, []);
       }),
 
     bind: (actor: Actor, path: string, hostname: string) =>
@@ -121,13 +144,10 @@ export function createMachineService(deps: { writer: Writer; db: Queryable; tree
         const m = await lockMachine(w, hostname);
         if (m.status === 'retired') throw new ConflictError(`machine '${hostname}' is retired`);
         const added = await repo.bind(w.tx, m.id, node.id);
-        const v = await viewOf(w.tx, m);
-        if (added) {
-          w.audit({ operation: 'machine.bind', targetKind: 'machine', target: hostname, nodeId: node.id, nodePath: node.path, after: { node: node.path } });
-          w.emit(MACHINE_TOPIC, { upsert: [v] });
-          await emitCounts(w, [node.id]);
-        }
-        return { machine: v, created: added };
+        if (!added) return { machine: await viewOf(w.tx, m), created: false };
+        w.audit({ operation: 'machine.bind', targetKind: 'machine', target: hostname, nodeId: node.id, nodePath: node.path, after: { node: node.path } });
+        await emitCounts(w, [node.id]);
+        return { machine: await publishCurrent(w, m), created: true };
       }),
 
     unbind: (actor: Actor, path: string, hostname: string) =>
@@ -136,17 +156,20 @@ export function createMachineService(deps: { writer: Writer; db: Queryable; tree
         const m = await lockMachine(w, hostname);
         if (!(await repo.unbind(w.tx, m.id, node.id))) throw new NotFoundError('binding', `${hostname} in ${path}`);
         w.audit({ operation: 'machine.unbind', targetKind: 'machine', target: hostname, nodeId: node.id, nodePath: node.path, before: { node: node.path } });
-        w.emit(MACHINE_TOPIC, { upsert: [await viewOf(w.tx, m)] });
+        await publishCurrent(w, m);
         await emitCounts(w, [node.id]);
       }),
 
     /** A page of the machines in a subtree (recursive), filtered, with the total. */
     async list(filter: { under?: string | undefined; status?: string | undefined; zone?: string | undefined; idc?: string | undefined; q?: string | undefined }, limit: number, cursor?: string) {
-      const nodeIds = filter.under ? tree.model.subtreeIds(tree.node(filter.under).id) : undefined;
+      const under = filter.under ? tree.node(filter.under).id : undefined;
       const after = cursor ? decodeCursor(cursor) : undefined;
-      const { items, total } = await repo.list(db, { ...filter, nodeIds }, limit, after);
-      const bindings = await repo.nodeIdsOf(db, items.map((m) => m.id));
-      const views = items.map((m) => view(m, bindings.get(m.id) ?? []));
+      const { ids, total } = model.query({ ...filter, under }, limit, after);
+      const rows = new Map((await repo.byIds(db, ids)).map((m) => [m.id, m]));
+      const views = ids.flatMap((id) => {
+        const m = rows.get(id);
+        return m ? [view(m, model.get(id)?.nodeIds ?? [])] : [];
+      });
       const last = views.at(-1);
       return { items: views, total, ...(views.length === limit && last ? { nextCursor: encodeCursor(last.hostname) } : {}) };
     },
@@ -155,6 +178,10 @@ export function createMachineService(deps: { writer: Writer; db: Queryable; tree
     createIn,
     patchIn,
   };
+}
+
+function liteOf(m: MachineView, nodeIds: number[]): MachineLite {
+  return { id: m.id, hostname: m.hostname, status: m.status, zone: m.zone, idc: m.idc, serial: m.serial, ips: m.ips, nodeIds };
 }
 
 function encodeCursor(hostname: string): string {
