@@ -11,15 +11,18 @@ export const DOMAIN_RE = HOSTNAME_RE;
 
 /**
  * A prefix-location URI: starts with `/`, RFC 3986 path characters only (no `%`, `?`, `#`, `$`,
- * quotes, braces, `;`, spaces or controls), and no `//`, `/./` or `/../`, which nginx normalises
- * away before matching so such a location could never be reached.
+ * quotes, braces, `;`, spaces or controls) and no `//`; `locationUriSchema` also refuses `.` and
+ * `..` segments. nginx normalises those away before matching, so such a location could never match.
  */
 export const LOCATION_URI_RE = /^\/(?:[A-Za-z0-9._~!&'()*+,=:@-]+\/)*[A-Za-z0-9._~!&'()*+,=:@-]*$/;
 
 /** An upstream name, e.g. `corp_pay_api`; lower-case because nginx compares them case-blind. */
-export const UPSTREAM_NAME_RE = /^[a-z0-9][a-z0-9_-]{0,127}$/;
+export const UPSTREAM_NAME_RE = /^[a-z0-9][a-z0-9_-]{0,252}$/;
 
-/** A log file name, relative to the cluster's log directory: no directories, no dot-files. */
+/**
+ * A log file name inside the cluster's log directory: no directories and no dot-files, because
+ * the nginx master opens log files as root and an arbitrary path would let a user append to any file.
+ */
 export const LOG_FILE_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
 
 /** An absolute certificate or key path without dot segments, e.g. `/etc/nginx/ssl/a.com.pem`. */
@@ -76,31 +79,49 @@ export function defaultErrorLog(domain: string): string {
   return `${domain}_error.log`;
 }
 
+// Zod schemas for the grammars above; each message says what is allowed.
+
+/** A domain name (see DOMAIN_RE). */
 export const domainNameSchema = z.string().max(253).regex(DOMAIN_RE, 'must be a lower-case domain name');
+/** A prefix-location URI (see LOCATION_URI_RE). */
 export const locationUriSchema = z
   .string()
   .max(1024)
   .regex(LOCATION_URI_RE, "must start with '/' and use only RFC 3986 path characters, without '//', '/./' or '/../'")
   .refine((u) => !/(?:^|\/)\.{1,2}(?:\/|$)/.test(u), "must not contain '.' or '..' segments");
-export const upstreamNameSchema = z.string().regex(UPSTREAM_NAME_RE, 'must be lower-case letters, digits, _ or - (at most 128)');
+/** An upstream name (see UPSTREAM_NAME_RE). */
+export const upstreamNameSchema = z.string().regex(UPSTREAM_NAME_RE, 'must be lower-case letters, digits, _ or - (at most 253)');
+/** A log file name inside the cluster's log directory. */
 export const logFileSchema = z
   .string()
   .regex(LOG_FILE_RE, 'must be a file name (letters, digits, . _ -), relative to the log directory');
+/** An absolute certificate or key path. */
 export const certPathSchema = z
   .string()
   .max(1024)
   .regex(CERT_PATH_RE, 'must be an absolute path of segments of letters, digits, . _ - (not starting with .)');
+/** An HTTP header name. */
 export const headerNameSchema = z.string().regex(HEADER_NAME_RE, 'must be letters, digits and - (at most 64)');
+/** A header value that may use known nginx variables. */
 export const headerValueSchema = z
   .string()
   .max(512)
   .regex(HEADER_VALUE_RE, 'printable ASCII without " \\ ; { }, and $ only before a known nginx variable');
+/** The key of `hash … [consistent]`. */
 export const hashKeySchema = z.string().max(256).regex(HASH_KEY_RE, 'must be one or more known nginx variables');
+/** An nginx time that may be in milliseconds. */
 export const durationSchema = z.string().regex(DURATION_RE, 'must be a number with an optional ms, s, m, h or d unit');
+/** An nginx time of whole seconds or more. */
 export const secondsSchema = z.string().regex(SECONDS_RE, 'must be a number with an optional s, m, h or d unit');
+/** An nginx size. */
 export const sizeSchema = z.string().regex(SIZE_RE, 'must be a number with an optional k, m or g suffix');
+/** A TCP/UDP port. */
 export const portSchema = z.int().min(1).max(65535);
+/** An IPv4 or IPv6 literal. */
 export const ipAddressSchema = z.union([z.ipv4(), z.ipv6()]);
+/** A service node path. */
 export const servicePathSchema = z.string().max(253).regex(NODE_PATH_RE, 'must be a dotted node path');
+/** A keepalived identifier. */
 export const keepalivedNameSchema = z.string().regex(KEEPALIVED_NAME_RE, 'must be letters, digits, _ or - (at most 64)');
+/** An HTTP_GET health-check path. */
 export const checkPathSchema = z.string().regex(CHECK_PATH_RE, "must be a path of letters, digits, . _ / - with an optional simple query");

@@ -1,8 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-// Until core's index re-exports proxy, reach it by path (tests only).
-import { LVS_SCHEDULERS, lvsVirtualServiceSchema, type LvsVirtualServiceSettings } from '../../../core/src/proxy/index.ts';
+import { LVS_SCHEDULERS, lvsVirtualServiceSchema, type LvsVirtualServiceSettings } from '@canopy/core';
 import type { LvsClusterInput, LvsRealServer, LvsVirtualService } from './model.ts';
 import { renderLvsConfig } from './render.ts';
 import { checkKeepalivedConfig, findKeepalived } from './keepalived-binary.ts';

@@ -100,6 +100,11 @@ describe('keepalived renderer', () => {
       ['unknown group', () => renderLvsConfig(fullnat({ localAddressGroup: 'nope' }))],
     ];
     for (const [name, fn] of bad) assert.throws(fn, ValidationError, name);
+    assert.throws(() => renderLvsConfig({ flavor: 'stock', virtualServices: [vs(), vs({ port: 81, realPort: 82 })] }), (err: unknown) => {
+      assert.ok(err instanceof ValidationError);
+      assert.deepEqual(err.issues[0]?.path, ['virtualServices', 1, 'realPort']);
+      return true;
+    });
     assert.match(renderVirtualServer(vs({ forwarding: 'TUN', realServers: [{ address: 'fd00::1', weight: 1, status: 'up' }] }), 'stock'), /real_server fd00::1 80/);
   });
 });

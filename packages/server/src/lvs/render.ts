@@ -4,12 +4,10 @@
  * must match a grammar that contains none of those characters; anything else is refused.
  */
 import { isIP } from 'node:net';
-import { ValidationError, isNodePath, type FieldIssue } from '@canopy/core';
+import { CHECK_PATH_RE, KEEPALIVED_NAME_RE, LVS_SCHEDULERS, ValidationError, isNodePath, type FieldIssue } from '@canopy/core';
 import type { KeepalivedFlavor, LvsClusterInput, LvsHealthCheck, LvsLocalAddressGroup, LvsRealServer, LvsVirtualService, RenderedConfig } from './model.ts';
 
-const SCHEDULERS = new Set(['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'mh', 'fo', 'ovf', 'twos']);
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-const CHECK_PATH = /^\/[A-Za-z0-9._/-]{0,255}(?:\?[A-Za-z0-9._=&-]{0,255})?$/;
+const SCHEDULERS = new Set<string>(LVS_SCHEDULERS);
 
 /** File name of the generated keepalived include. */
 export const LVS_FILE = 'canopy-lvs.conf';
@@ -48,7 +46,7 @@ function renderCheck(check: LvsHealthCheck, flavor: KeepalivedFlavor, pad: strin
   if (check.type === 'UDP_CHECK' && flavor === 'fullnat') refuse(['healthCheck', 'type'], 'the FULLNAT keepalived has no UDP_CHECK');
   const out = [`${pad}${check.type} {`];
   if (check.type === 'HTTP_GET') {
-    if (!CHECK_PATH.test(check.path)) refuse(['healthCheck', 'path'], `'${check.path}' is not an allowed check path`);
+    if (!CHECK_PATH_RE.test(check.path)) refuse(['healthCheck', 'path'], `'${check.path}' is not an allowed check path`);
     out.push(`${pad}    url {`, `${pad}        path ${check.path}`, `${pad}        status_code ${int(check.statusCode, 100, 599, ['healthCheck', 'statusCode'])}`, `${pad}    }`);
   }
   out.push(`${pad}    connect_timeout ${int(check.connectTimeout, 1, 3600, ['healthCheck', 'connectTimeout'])}`);
@@ -101,7 +99,7 @@ export function renderVirtualServer(vs: LvsVirtualService, flavor: KeepalivedFla
   if (vs.persistenceTimeout !== undefined) out.push(`    persistence_timeout ${int(vs.persistenceTimeout, 1, 2_592_000, ['persistenceTimeout'])}`);
   if (vs.synProxy === true) out.push('    syn_proxy');
   if (vs.localAddressGroup !== undefined) {
-    if (!NAME.test(vs.localAddressGroup)) refuse(['localAddressGroup'], `'${vs.localAddressGroup}' is not a valid group name`);
+    if (!KEEPALIVED_NAME_RE.test(vs.localAddressGroup)) refuse(['localAddressGroup'], `'${vs.localAddressGroup}' is not a valid group name`);
     out.push(`    laddr_group_name ${vs.localAddressGroup}`);
   }
   const check = renderCheck(vs.healthCheck, flavor, '        ');
@@ -119,7 +117,7 @@ export function renderVirtualServer(vs: LvsVirtualService, flavor: KeepalivedFla
 
 /** One FULLNAT `local_address_group` block. */
 export function renderLocalAddressGroup(group: LvsLocalAddressGroup): string {
-  if (!NAME.test(group.name)) refuse(['localAddressGroups', 'name'], `'${group.name}' is not a valid group name`);
+  if (!KEEPALIVED_NAME_RE.test(group.name)) refuse(['localAddressGroups', 'name'], `'${group.name}' is not a valid group name`);
   if (group.addresses.length === 0) refuse(['localAddressGroups', group.name], 'a local-address group needs an address');
   const addrs = [...group.addresses].sort(byCodeUnit).map((a, i) => `    ${ip(a, ['localAddressGroups', group.name, i])}`);
   return [`local_address_group ${group.name} {`, ...addrs, '}', ''].join('\n');
@@ -145,8 +143,17 @@ function checkCluster(input: LvsClusterInput): void {
 export function renderLvsConfig(input: LvsClusterInput): RenderedConfig {
   checkCluster(input);
   const groups = [...(input.localAddressGroups ?? [])].sort((a, b) => byCodeUnit(a.name, b.name)).map(renderLocalAddressGroup);
-  const services = [...input.virtualServices]
-    .sort((a, b) => byCodeUnit(a.vip, b.vip) || a.port - b.port || byCodeUnit(a.protocol, b.protocol))
-    .map((vs) => renderVirtualServer(vs, input.flavor));
+  const services = input.virtualServices
+    .map((vs, i) => ({ vs, i }))
+    .sort(({ vs: a }, { vs: b }) => byCodeUnit(a.vip, b.vip) || a.port - b.port || byCodeUnit(a.protocol, b.protocol))
+    .map(({ vs, i }) => {
+      try {
+        return renderVirtualServer(vs, input.flavor);
+      } catch (err) {
+        // Point the issue at the virtual service in the caller's input, not inside the block.
+        if (!(err instanceof ValidationError)) throw err;
+        throw new ValidationError(err.message, err.issues.map((x) => ({ ...x, path: ['virtualServices', i, ...x.path] })));
+      }
+    });
   return { files: [{ path: LVS_FILE, content: [...groups, ...services].join('\n') }] };
 }

@@ -66,6 +66,16 @@ export function validateCluster(input: NginxClusterInput, routes = routesByDomai
   if (issues.length > 0) throw new ValidationError('the nginx cluster configuration is inconsistent', issues);
 }
 
+// Re-throws a chunk's ValidationError with its position in the cluster input in front of each path.
+function within<T>(prefix: (string | number)[], render: () => T): T {
+  try {
+    return render();
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    throw new ValidationError(err.message, err.issues.map((i) => ({ ...i, path: [...prefix, ...i.path] })));
+  }
+}
+
 /** The cached chunks a caller keeps per upstream and per domain, keyed by name. */
 export interface NginxChunks {
   /** From `renderHttpPrelude(domains)`; changes only when the set of domain names does. */
@@ -100,13 +110,15 @@ export function renderNginxChunks(input: NginxClusterInput, opts: NginxRenderOpt
   const used = new Set<NginxService>();
   for (const list of routes.values()) for (const r of list) used.add(r.service);
   const upstreams = new Map<string, string>();
-  for (const s of used) upstreams.set(s.upstream, renderUpstream(s));
+  input.services.forEach((s, i) => {
+    if (used.has(s)) upstreams.set(s.upstream, within(['services', i], () => renderUpstream(s)));
+  });
   const domains = new Map<string, string>();
   const ports = new Map<number, boolean>();
-  for (const d of input.domains) {
-    domains.set(d.domain, renderDomainServers(d, routes.get(d.domain) ?? [], opts));
+  input.domains.forEach((d, i) => {
+    domains.set(d.domain, within(['domains', i], () => renderDomainServers(d, routes.get(d.domain) ?? [], opts)));
     for (const p of d.ports) ports.set(p.port, p.ssl);
-  }
+  });
   const defaults = opts.defaultServers === false ? '' : renderDefaultServers([...ports].map(([port, ssl]) => ({ port, ssl })), opts);
   return { http: renderHttpPrelude(input.domains), upstreams, domains, defaults };
 }

@@ -4,13 +4,12 @@
  * quoted string, and a bare token is only written when it matches its own small grammar.
  */
 import { isIP } from 'node:net';
-import { ValidationError, isHostname } from '@canopy/core';
+import { UPSTREAM_NAME_RE, ValidationError, isHostname } from '@canopy/core';
 
 // Control characters would end a line; nothing else can escape a double-quoted nginx string
 // once `"` and `\` are escaped.
 const CONTROL = /[\x00-\x1f\x7f]/;
 const QUOTE_OR_BACKSLASH = /["\\]/g;
-const UPSTREAM_NAME = /^[a-z0-9][a-z0-9_-]{0,127}$/;
 const VARIABLE_NAME = /^[a-z_][a-z0-9_]*$/;
 
 /** Throws the ValidationError for a value that cannot be rendered. */
@@ -38,7 +37,7 @@ export function quoteValue(s: string, field: string): string {
 
 /** An upstream name as a bare token (it also appears inside `proxy_pass http://…`). */
 export function upstreamToken(name: string, field: string): string {
-  if (!UPSTREAM_NAME.test(name)) refuse(field, `upstream name '${name}' must be lower-case letters, digits, _ or -`);
+  if (!UPSTREAM_NAME_RE.test(name)) refuse(field, `upstream name '${name}' must be lower-case letters, digits, _ or -`);
   return name;
 }
 

@@ -4,7 +4,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-// Until core's index re-exports proxy, reach it by path (tests only).
 import {
   DURATION_RE,
   HASH_KEY_RE,
@@ -19,7 +18,7 @@ import {
   nginxDomainSchema,
   nginxServiceSchema,
   type NginxServiceSettings,
-} from '../../../core/src/proxy/index.ts';
+} from '@canopy/core';
 import type { NginxClusterInput, NginxDomain, NginxService, UpstreamServer } from './model.ts';
 import { renderNginxConfig } from './compose.ts';
 import { checkNginxConfig, createSelfSignedCert, findProgram } from './nginx-binary.ts';

@@ -155,6 +155,16 @@ describe('nginx renderer', () => {
     assert.match(messages, /a\.com\/x is claimed by upstreams 's' and 's'/);
   });
 
+  test('a render error points at the offending field of the cluster input', () => {
+    const input = cluster();
+    const bad = { ...input, services: [input.services[0] as NginxService, service('corp_bad', [['b.example.com', '/bad']], { servers: [{ address: 'db.internal', weight: 1, status: 'up' }] })] };
+    assert.throws(() => renderNginxConfig(bad), (err: unknown) => {
+      assert.ok(err instanceof ValidationError);
+      assert.deepEqual(err.issues[0]?.path, ['services', 1, 'servers', 0, 'address']);
+      return true;
+    });
+  });
+
   test('re-rendering one upstream into cached chunks equals a full render', () => {
     const input = cluster();
     const chunks = renderNginxChunks(input);

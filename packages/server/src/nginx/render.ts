@@ -2,6 +2,7 @@
  * Nginx chunk renderers. Each is a pure function of its own input, so a caller can cache the
  * chunks and, when one instance changes, re-render only that upstream before recomposing.
  */
+import { DURATION_RE, HEADER_NAME_RE, MAX_WEIGHT, NEXT_UPSTREAM_CONDITIONS, SECONDS_RE, SIZE_RE } from '@canopy/core';
 import type { DomainRoute, NginxAttributes, NginxDomain, NginxRenderOptions, NginxService, UpstreamServer } from './model.ts';
 import {
   addressToken,
@@ -17,12 +18,7 @@ import {
   upstreamToken,
 } from './escape.ts';
 
-const DURATION = /^[0-9]{1,6}(?:ms|s|m|h|d)?$/;
-const SECONDS = /^[0-9]{1,6}(?:s|m|h|d)?$/;
-const SIZE = /^[0-9]{1,9}[kKmMgG]?$/;
-const NEXT_UPSTREAM = /^(?:error|timeout|invalid_header|http_(?:500|502|503|504|403|404|429)|non_idempotent|off)$/;
-const HEADER_NAME = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
-const MAX_WEIGHT = 1000;
+const NEXT_UPSTREAM = new RegExp(`^(?:${NEXT_UPSTREAM_CONDITIONS.join('|')})$`);
 
 /** Name of the JSON access-log format every generated server block writes. */
 export const LOG_FORMAT = 'canopy_json';
@@ -35,10 +31,9 @@ function nextPow2(n: number): number {
 
 /**
  * The http-level prelude: server-name hash sizes fitted to the domains (at nginx's defaults a
- * name over ~50 characters is refused and a few thousand names only warn), and the JSON
- * access-log format.
- * Upstream fields are strings because nginx writes `-` or a comma list when a request tried
- * several servers. The including nginx.conf must not set the two hash sizes itself.
+ * name over ~50 characters is refused and a few thousand names only warn) and the JSON access-log
+ * format. Upstream fields are strings because nginx writes `-` or a comma list when a request
+ * tried several servers. The including nginx.conf must not set the two hash sizes itself.
  */
 export function renderHttpPrelude(domains: readonly { domain: string }[]): string {
   let longest = 0;
@@ -66,7 +61,7 @@ export function renderHttpPrelude(domains: readonly { domain: string }[]): strin
 function serverParams(a: NginxAttributes): string {
   let p = '';
   if (a.max_fails !== undefined) p += ` max_fails=${intToken(a.max_fails, 0, 1000, 'attributes.max_fails')}`;
-  if (a.fail_timeout !== undefined) p += ` fail_timeout=${token(a.fail_timeout, SECONDS, 'attributes.fail_timeout')}`;
+  if (a.fail_timeout !== undefined) p += ` fail_timeout=${token(a.fail_timeout, SECONDS_RE, 'attributes.fail_timeout')}`;
   if (a.max_conns !== undefined) p += ` max_conns=${intToken(a.max_conns, 0, 1_000_000, 'attributes.max_conns')}`;
   return p;
 }
@@ -100,7 +95,7 @@ export function renderUpstream(service: NginxService): string {
   if (a.keepalive_requests !== undefined) {
     out.push(`    keepalive_requests ${intToken(a.keepalive_requests, 1, 1_000_000, 'attributes.keepalive_requests')};\n`);
   }
-  if (a.keepalive_timeout !== undefined) out.push(`    keepalive_timeout ${token(a.keepalive_timeout, DURATION, 'attributes.keepalive_timeout')};\n`);
+  if (a.keepalive_timeout !== undefined) out.push(`    keepalive_timeout ${token(a.keepalive_timeout, DURATION_RE, 'attributes.keepalive_timeout')};\n`);
   out.push('}\n');
   return out.join('');
 }
@@ -113,7 +108,7 @@ const DEFAULT_PROXY_HEADERS: readonly [string, string][] = [
 ];
 
 function headerName(name: string, field: string): string {
-  return quoteLiteral(token(name, HEADER_NAME, field), field);
+  return quoteLiteral(token(name, HEADER_NAME_RE, field), field);
 }
 
 /** The body shared by every location of a service: proxying and its location-level attributes. */
@@ -137,7 +132,7 @@ export function renderLocationBody(service: NginxService): string {
   });
   for (const key of ['proxy_connect_timeout', 'proxy_read_timeout', 'proxy_send_timeout', 'proxy_next_upstream_timeout'] as const) {
     const v = a[key];
-    if (v !== undefined) out.push(`        ${key} ${token(v, DURATION, `attributes.${key}`)};\n`);
+    if (v !== undefined) out.push(`        ${key} ${token(v, DURATION_RE, `attributes.${key}`)};\n`);
   }
   if (a.proxy_next_upstream !== undefined) {
     const conds = a.proxy_next_upstream.map((c, i) => token(c, NEXT_UPSTREAM, `attributes.proxy_next_upstream.${i}`));
@@ -149,7 +144,7 @@ export function renderLocationBody(service: NginxService): string {
   if (a.proxy_buffering !== undefined) out.push(`        proxy_buffering ${a.proxy_buffering ? 'on' : 'off'};\n`);
   if (a.proxy_request_buffering !== undefined) out.push(`        proxy_request_buffering ${a.proxy_request_buffering ? 'on' : 'off'};\n`);
   if (a.client_max_body_size !== undefined) {
-    out.push(`        client_max_body_size ${token(a.client_max_body_size, SIZE, 'attributes.client_max_body_size')};\n`);
+    out.push(`        client_max_body_size ${token(a.client_max_body_size, SIZE_RE, 'attributes.client_max_body_size')};\n`);
   }
   (a.add_header ?? []).forEach((h, i) => {
     const field = `attributes.add_header.${i}`;
