@@ -5,3 +5,4 @@ export * from './schemas/index.ts';
 export * from './lb/index.ts';
 export * from './enc/index.ts';
 export * from './proxy/index.ts';
+export * from './discovery/index.ts';

@@ -23,6 +23,12 @@ const schema = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** UDP/TCP port of the DNS server; off when unset. */
   dnsPort: z.coerce.number().int().min(0).max(65535).optional(),
+  /** http(s) URL of the classes file the Puppet code base publishes; unset: upload it through the API. */
+  puppetClassesUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** Seconds between refreshes of the classes catalog from puppetClassesUrl; 0: only at start and on demand. */
+  puppetClassesRefreshSeconds: z.coerce.number().int().min(0).default(300),
+  /** Hours an install (provisioning) request stays open, unless it names its own TTL. */
+  provisioningTtlHours: z.coerce.number().int().min(1).max(2160).default(168),
 });
 
 export type Config = Readonly<z.infer<typeof schema>>;
@@ -40,6 +46,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionHours: env['CANOPY_SESSION_HOURS'],
     logLevel: env['CANOPY_LOG_LEVEL'],
     dnsPort: env['CANOPY_DNS_PORT'] || undefined,
+    puppetClassesUrl: env['CANOPY_PUPPET_CLASSES_URL'] || undefined,
+    puppetClassesRefreshSeconds: env['CANOPY_PUPPET_CLASSES_REFRESH_SECONDS'] || undefined,
+    provisioningTtlHours: env['CANOPY_PROVISIONING_TTL_HOURS'] || undefined,
   };
   const parsed = schema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
   if (!parsed.success) {

@@ -6,6 +6,11 @@ import { createTreeService, treeRoutes, type TreeService } from './tree/index.ts
 import { authRoutes, createAuthService, type AuthService } from './auth/index.ts';
 import { createMachineService, machineRoutes, type MachineService } from './machines/index.ts';
 import { auditRoutes } from './audit/index.ts';
+import { createProvisioningService, provisioningRoutes, type ProvisioningService } from './provisioning/index.ts';
+import { createEncService, encRoutes, type EncService } from './enc/index.ts';
+import { createDiscoveryService, discoveryRoutes, type DiscoveryAccessOptions, type DiscoveryOptions, type DiscoveryService } from './discovery/index.ts';
+import { createNginxService, discoveryBackends, nginxRoutes, type NginxService } from './nginx/index.ts';
+import { createLvsService, lvsRoutes, type LvsService } from './lvs/index.ts';
 
 export interface Services {
   database: Database;
@@ -14,6 +19,11 @@ export interface Services {
   tree: TreeService;
   auth: AuthService;
   machines: MachineService;
+  provisioning: ProvisioningService;
+  enc: EncService;
+  discovery: DiscoveryService;
+  nginx: NginxService;
+  lvs: LvsService;
   /** Route plugins mounted under /api/v1. */
   routes: FastifyPluginAsync[];
   /** Load read models and follow the change feed. */
@@ -24,6 +34,16 @@ export interface Services {
 export interface ServiceOptions {
   sessionHours?: number;
   onError?: (err: unknown) => void;
+  /** URL of the Puppet classes file (CANOPY_PUPPET_CLASSES_URL); unset: uploads only. */
+  puppetClassesUrl?: string | undefined;
+  /** Seconds between catalog refreshes; default 300, 0: only at start and on demand. */
+  puppetClassesRefreshSeconds?: number | undefined;
+  /** Hours an install request stays open; default 168 (7 days). */
+  provisioningTtlHours?: number | undefined;
+  /** Discovery tunables and the agent seams (machine credentials, caller zone). */
+  discovery?: DiscoveryOptions & DiscoveryAccessOptions;
+  /** Quiet time (ms) collecting backend changes before nginx/LVS configs are re-published; default 200. */
+  proxyDebounceMs?: number | undefined;
 }
 
 /** Build every service over `database`. */
@@ -34,11 +54,29 @@ export function createServices(database: Database, opts: ServiceOptions = {}): S
   const tree = createTreeService({ writer, feed, db });
   const auth = createAuthService({ writer, feed, db, tree, sessionHours: opts.sessionHours ?? 12 });
   const machines = createMachineService({ writer, feed, db, tree });
+  const provisioning = createProvisioningService(
+    { writer, feed, db, tree, machines },
+    { ttlHours: opts.provisioningTtlHours ?? 168, sweepMs: 10 * 60_000, onError: opts.onError },
+  );
+  const enc = createEncService(
+    { writer, feed, db, tree, machines, provisioning },
+    { classesUrl: opts.puppetClassesUrl ?? null, refreshSeconds: opts.puppetClassesRefreshSeconds ?? 300, onError: opts.onError },
+  );
+  const discovery = createDiscoveryService({ writer, feed, db, tree, onError: opts.onError }, opts.discovery);
+  const backends = discoveryBackends(discovery, tree.model);
+  const proxy = { writer, feed, db, tree, backends, debounceMs: opts.proxyDebounceMs ?? 200, ...(opts.onError ? { onError: opts.onError } : {}) };
+  const nginx = createNginxService(proxy);
+  const lvs = createLvsService(proxy);
   const routes = [
     treeRoutes(tree, auth),
     authRoutes(auth),
     machineRoutes(machines, auth, writer),
     auditRoutes(db, tree, auth),
+    provisioningRoutes(provisioning, auth, tree),
+    encRoutes(enc, auth),
+    ...discoveryRoutes(discovery, auth, tree, opts.discovery),
+    ...nginxRoutes(nginx, auth),
+    ...lvsRoutes(lvs, auth, tree),
   ] as FastifyPluginAsync[];
   return {
     database,
@@ -47,13 +85,34 @@ export function createServices(database: Database, opts: ServiceOptions = {}): S
     tree,
     auth,
     machines,
+    provisioning,
+    enc,
+    discovery,
+    nginx,
+    lvs,
     routes,
-    start: () =>
-      feed.start(async () => {
+    start: async () => {
+      await feed.start(async () => {
         await tree.load(db);
         await auth.load(db);
         await machines.load(db);
-      }),
-    stop: () => feed.stop(),
+        await provisioning.load(db);
+        await enc.load(db);
+        await discovery.load(db);
+        await nginx.load(db);
+        await lvs.load(db);
+      });
+      provisioning.start();
+      enc.start();
+      discovery.start();
+    },
+    stop: async () => {
+      await lvs.stop();
+      await nginx.stop();
+      await discovery.stop();
+      await enc.stop();
+      await provisioning.stop();
+      await feed.stop();
+    },
   };
 }

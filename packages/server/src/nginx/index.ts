@@ -12,3 +12,17 @@ export {
 } from './render.ts';
 export { NGINX_FILES, composeNginxFiles, renderNginxChunks, renderNginxConfig, routesByDomain, validateCluster, type NginxChunks } from './compose.ts';
 export { checkNginxConfig, createSelfSignedCert, findProgram, freePorts, startNginx, type ConfigCheck, type RunningNginx } from './nginx-binary.ts';
+export { createNginxService, type NginxService, type NginxServiceDeps } from './service.ts';
+export { nginxRoutes, parseWith } from './routes.ts';
+export { NGINX_TOPIC } from './settings-service.ts';
+export { createNginxRenderer, type NginxInput, type NginxInputService, type NginxClusterOptions, type NginxRenderState } from './cluster-render.ts';
+// Shared with the LVS capability: settings rows, published versions and their routes.
+export { NO_BACKENDS, proxyStatus, serversOn, serverChanges, type BackendInstance, type BackendSource } from './backends.ts';
+export { createSettingsModel, type SettingsModel, type SettingsTableModel } from './settings-model.ts';
+export { createPublisher, type ClusterRenderer, type HashedFile, type Rendering, type VersionMeta, type PlanResult, type ApplyResult } from './publisher.ts';
+export { configRoutes, AnyObject } from './config-routes.ts';
+export { PublishStatus } from './schema.ts';
+export { publishStatus } from './views.ts';
+export { diffFiles, sha256 } from './diff.ts';
+export type { SettingsRow } from './repo.ts';
+export { discoveryBackends } from './discovery-source.ts';

@@ -1,0 +1,133 @@
+/** `canopy enc` as Puppet runs it: a subprocess against a live server, judged by stdout, stderr and exit code. */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { startTestServer, testBackends, type TestServer } from '../../../server/src/testing/index.ts';
+
+const ROOT = join(import.meta.dirname, '../../../..');
+const NODE = join(ROOT, 'node_modules/.bin/node');
+const ENC_MAIN = join(ROOT, 'packages/cli/src/enc-main.ts');
+const MAIN = join(ROOT, 'packages/cli/src/main.ts');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+describe('canopy enc against a live server', () => {
+  let s: TestServer;
+  let url = '';
+  let token = '';
+  let dir = '';
+
+  function run(entry: string, args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
+    const full = { PATH: process.env['PATH'], HOME: dir, CANOPY_CONFIG: join(dir, 'none.json'), CANOPY_URL: url, CANOPY_TOKEN: token, ...env };
+    const clean = Object.fromEntries(Object.entries(full).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv;
+    return new Promise((resolve, reject) => {
+      const child = spawn(NODE, [entry, ...args], { env: clean, cwd: dir });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d));
+      child.stderr.on('data', (d: Buffer) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  before(async () => {
+    s = await startTestServer(testBackends()[0]!);
+    await s.app.listen({ port: 0, host: '127.0.0.1' });
+    url = `http://127.0.0.1:${(s.app.server.address() as AddressInfo).port}`;
+    dir = mkdtempSync(join(tmpdir(), 'canopy-enc-cli-'));
+    token = (await s.call('POST', '/api/v1/tokens', { name: 'puppet' })).body.token;
+    await s.call('PUT', '/api/v1/puppet/classes', ['base', 'profile::web']);
+    await s.call('POST', '/api/v1/nodes', { parentPath: null, name: 'shop' });
+    await s.call('POST', '/api/v1/nodes', { parentPath: 'shop', name: 'web' });
+    await s.call('PUT', '/api/v1/nodes/shop/puppet', { classes: { base: {} }, parameters: { motd: 'line one\nline "two": !yes' } });
+    await s.call('PUT', '/api/v1/nodes/shop.web/puppet', { classes: { base: {}, 'profile::web': {} } });
+    await s.call('POST', '/api/v1/machines', { hostname: 'web1.shop.example', nodes: ['shop.web'], zone: 'z1', idc: 'dc9' });
+  });
+  after(async () => {
+    await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('prints the YAML answer on stdout and exits 0', async () => {
+    const r = await run(ENC_MAIN, ['web1.shop.example']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    assert.deepEqual(parseYaml(r.stdout), {
+      classes: { base: {}, 'profile::web': {} },
+      parameters: { canopy_node: 'shop.web', canopy_zone: 'z1', canopy_idc: 'dc9', motd: 'line one\nline "two": !yes' },
+      environment: 'production',
+    });
+  });
+
+  test('the full CLI prints the same answer', async () => {
+    const direct = await run(ENC_MAIN, ['web1.shop.example']);
+    const full = await run(MAIN, ['enc', 'web1.shop.example']);
+    assert.equal(full.code, 0, full.stderr);
+    assert.equal(full.stdout, direct.stdout);
+  });
+
+  test('--explain says where things came from; --json prints the whole answer', async () => {
+    const explain = await run(ENC_MAIN, ['--explain', 'web1.shop.example']);
+    assert.equal(explain.code, 0, explain.stderr);
+    assert.match(explain.stdout, /profile::web {2}← set on shop\.web/);
+    assert.match(explain.stdout, /motd = .* ← set on shop/);
+    const json = await run(MAIN, ['enc', 'web1.shop.example', '--json']);
+    assert.equal(json.code, 0, json.stderr);
+    assert.equal(JSON.parse(json.stdout).reason, 'single-node');
+  });
+
+  test('an unknown host: nothing on stdout, a message on stderr, exit 1', async () => {
+    for (const entry of [ENC_MAIN, MAIN]) {
+      const r = await run(entry, entry === MAIN ? ['enc', 'ghost.shop.example'] : ['ghost.shop.example']);
+      assert.equal(r.code, 1);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, /machine 'ghost\.shop\.example' not found \(HTTP 404\)/);
+    }
+  });
+
+  test('an unreachable server, a missing or a wrong token: exit 1 with the reason', async () => {
+    const closed = await freePort();
+    const down = await run(ENC_MAIN, ['web1.shop.example'], { CANOPY_URL: `http://127.0.0.1:${closed}` });
+    assert.equal(down.code, 1);
+    assert.equal(down.stdout, '');
+    assert.match(down.stderr, /cannot reach http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/);
+    const none = await run(ENC_MAIN, ['web1.shop.example'], { CANOPY_TOKEN: undefined });
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /no API token/);
+    const wrong = await run(ENC_MAIN, ['web1.shop.example'], { CANOPY_TOKEN: 'cnt_wrong' });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /invalid or expired token \(HTTP 401\)/);
+    const usage = await run(ENC_MAIN, []);
+    assert.equal(usage.code, 1);
+  });
+
+  test('reads the URL and token from the config file when the environment has none', async () => {
+    const cfg = join(dir, 'config.json');
+    writeFileSync(cfg, JSON.stringify({ url, token }), { mode: 0o600 });
+    const r = await run(ENC_MAIN, ['web1.shop.example'], { CANOPY_URL: undefined, CANOPY_TOKEN: undefined, CANOPY_CONFIG: cfg });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /profile::web/);
+  });
+});
+
+/** A loopback port nothing listens on (bound, then released). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,123 @@
+/**
+ * `canopy enc HOSTNAME [--explain] [--json]`: the Puppet ENC answer for a host, usable directly as
+ * Puppet's `external_nodes` script. YAML on stdout and exit 0; a message on stderr and exit 1 for an
+ * unknown host or any other failure (Puppet then refuses to compile, which is what it should do).
+ *
+ * Puppet runs the script once per agent run, so this path imports nothing heavy: no commander, no
+ * zod, no SDK; one `fetch`. `enc-main.ts` is its own entry for that reason. On the Puppet server:
+ *
+ *   #!/bin/sh                                  (e.g. /usr/local/bin/canopy-enc, mode 0755)
+ *   export CANOPY_URL=https://canopy.example:7070 CANOPY_TOKEN=cnt_…   (or a config file via CANOPY_CONFIG)
+ *   exec /opt/canopy/node_modules/.bin/node /opt/canopy/packages/cli/src/enc-main.ts "$@"
+ *
+ * and in puppet.conf `[server] node_terminus = exec` and `external_nodes = /usr/local/bin/canopy-enc`.
+ */
+import type { Command } from 'commander';
+import type { CliContext } from '../context.ts';
+import { configPath, DEFAULT_URL, readConfig } from '../config.ts';
+
+/** How long to wait for the server before failing the Puppet run. */
+export const ENC_TIMEOUT_MS = 30_000;
+
+export interface EncRequest {
+  url: string;
+  token: string | undefined;
+  hostname: string;
+  explain?: boolean | undefined;
+  json?: boolean | undefined;
+}
+
+export interface EncIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const stdio: EncIo = { out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t) };
+
+/** Ask the server for the host's answer and print it; resolves to the exit code (0 or 1). */
+export async function printEnc(req: EncRequest, io: EncIo = stdio, timeoutMs = ENC_TIMEOUT_MS): Promise<number> {
+  const fail = (msg: string) => {
+    io.err(`canopy enc: ${req.hostname}: ${msg}\n`);
+    return 1;
+  };
+  if (!/^https?:\/\/[^/]/.test(req.url)) return fail(`server URL '${req.url}' must start with http:// or https://`);
+  if (!req.token) return fail(`no API token: set CANOPY_TOKEN or run \`canopy login\` (server ${req.url})`);
+  if (req.hostname === '' || req.hostname.startsWith('-')) return fail('expected a host name');
+  const query = req.json ? '?format=json' : req.explain ? '?explain=1' : '';
+  const target = `${req.url.replace(/\/+$/, '')}/api/v1/enc/${encodeURIComponent(req.hostname)}${query}`;
+  let res: Response;
+  let body: string;
+  try {
+    res = await fetch(target, { headers: { authorization: `Bearer ${req.token}` }, signal: AbortSignal.timeout(timeoutMs) });
+    body = await res.text();
+  } catch (err) {
+    return fail(`cannot reach ${req.url}: ${reason(err)}`);
+  }
+  if (!res.ok) return fail(`${problemDetail(body) ?? (res.statusText || 'request failed')} (HTTP ${res.status})`);
+  io.out(body.endsWith('\n') ? body : `${body}\n`);
+  return 0;
+}
+
+/** The `enc-main.ts` entry: `[--url U] [--token T] [--explain] [--json] HOSTNAME`, then env, then the config file. */
+export async function runEnc(argv: string[], env: NodeJS.ProcessEnv = process.env, io: EncIo = stdio): Promise<number> {
+  const flags: { url?: string; token?: string; explain?: boolean; json?: boolean } = {};
+  const words: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const [name, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    if (name === '--url' || name === '--token') flags[name === '--url' ? 'url' : 'token'] = inline ?? argv[++i];
+    else if (a === '--explain') flags.explain = true;
+    else if (a === '--json') flags.json = true;
+    else if (a === '-h' || a === '--help') {
+      io.out('usage: canopy enc [--url URL] [--token TOKEN] [--explain] [--json] HOSTNAME\n');
+      return 0;
+    } else if (a.startsWith('-')) {
+      io.err(`canopy enc: unknown option '${a}'\n`);
+      return 1;
+    } else words.push(a);
+  }
+  if (words.length !== 1) {
+    io.err('canopy enc: expected exactly one HOSTNAME (usage: canopy enc [--explain] [--json] HOSTNAME)\n');
+    return 1;
+  }
+  let config: { url?: string; token?: string } = {};
+  try {
+    if (!(flags.url || env['CANOPY_URL']) || !(flags.token || env['CANOPY_TOKEN'])) config = readConfig(configPath(env));
+  } catch (err) {
+    io.err(`canopy enc: ${reason(err)}\n`);
+    return 1;
+  }
+  const url = flags.url || env['CANOPY_URL'] || config.url || DEFAULT_URL;
+  const token = flags.token || env['CANOPY_TOKEN'] || config.token;
+  return printEnc({ url, token, hostname: words[0] as string, explain: flags.explain, json: flags.json }, io);
+}
+
+/** Adds `canopy enc` to the full CLI (same behaviour as the standalone entry). */
+export function registerEnc(program: Command, ctx: CliContext): void {
+  program
+    .command('enc')
+    .description('print the Puppet ENC answer (YAML) for a host; usable as Puppet\'s external_nodes script')
+    .argument('<hostname>', 'the agent\'s certname')
+    .option('--explain', 'say where every class and parameter came from')
+    .option('--json', 'print the full answer as JSON')
+    .action(async (hostname: string, opts: { explain?: boolean; json?: boolean }) => {
+      const c = ctx.connection();
+      process.exitCode = await printEnc({ url: c.url, token: c.token, hostname, explain: opts.explain, json: opts.json });
+    });
+}
+
+function problemDetail(body: string): string | undefined {
+  try {
+    const p = JSON.parse(body) as { detail?: unknown };
+    return typeof p.detail === 'string' ? p.detail : undefined;
+  } catch {
+    return body.trim().slice(0, 200) || undefined;
+  }
+}
+
+function reason(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  if (err.name === 'TimeoutError') return 'timed out';
+  const cause = (err as { cause?: unknown }).cause;
+  return cause instanceof Error ? cause.message : err.message;
+}

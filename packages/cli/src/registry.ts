@@ -1,0 +1,53 @@
+/**
+ * Every top-level command and the module that implements it. `main.ts` imports a module only when
+ * its command runs, so `canopy enc` does not pay for parsing the tree or machine commands.
+ *
+ * To add a command group: write `commands/<group>.ts` exporting
+ * `register<Group>(program: Command, ctx: CliContext): void`, and add one entry here. Inside, call
+ * `ctx.client()` for the API, `withJson(cmd)` + `ctx.print(opts.json, data, render)` for output, and
+ * throw (UsageError, or let CanopyApiError through): main prints one `error: …` line and exits 1.
+ * `--url` and `--token` are global (they may appear anywhere), so no command may reuse those names;
+ * and a command that has subcommands should not carry options of its own (commander hands a trailing
+ * option to the parent first; see `grant ls`).
+ */
+import type { Command } from 'commander';
+import type { CliContext } from './context.ts';
+
+/** Adds one or more top-level commands to `program`. */
+export type Register = (program: Command, ctx: CliContext) => void;
+
+export interface CommandEntry {
+  /** The top-level command word, e.g. `tree`. */
+  name: string;
+  /** One line for `canopy --help` (shown without loading the module). */
+  summary: string;
+  load(): Promise<Register>;
+}
+
+const session = async (): Promise<Register> => (await import('./commands/session.ts')).registerSession;
+const accounts = async (): Promise<Register> => (await import('./commands/accounts.ts')).registerAccounts;
+const grants = async (): Promise<Register> => (await import('./commands/grant.ts')).registerGrant;
+
+/** The command table, in the order `canopy --help` lists it. */
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: 'login', summary: 'log in and save the server URL and token', load: session },
+  { name: 'logout', summary: 'end the session and forget the saved token', load: session },
+  { name: 'whoami', summary: 'show who the saved credentials belong to', load: session },
+  { name: 'tree', summary: 'browse and change the service tree', load: async () => (await import('./commands/tree.ts')).registerTree },
+  { name: 'machine', summary: 'add, import, bind and list machines', load: async () => (await import('./commands/machine.ts')).registerMachine },
+  { name: 'user', summary: 'add and list users', load: accounts },
+  { name: 'group', summary: 'add and list groups, set their members', load: accounts },
+  { name: 'token', summary: 'create, list and revoke your API tokens', load: accounts },
+  { name: 'grant', summary: 'grant a role on a node to a user or group; list and revoke grants', load: grants },
+  { name: 'role', summary: 'list and add roles', load: grants },
+  { name: 'audit', summary: 'read the audit log', load: async () => (await import('./commands/audit.ts')).registerAudit },
+  { name: 'enc', summary: 'print the Puppet ENC answer for a host (usable as external_nodes)', load: async () => (await import('./commands/enc.ts')).registerEnc },
+  {
+    name: 'lb',
+    summary: 'show which server a load-balancing algorithm picks',
+    load: async () => {
+      const { registerLb } = await import('./commands/lb.ts');
+      return (program) => void registerLb(program);
+    },
+  },
+];

@@ -1,0 +1,110 @@
+/**
+ * Reads: one service's answer (optionally a blocking query) and the SSE watch over many services.
+ *
+ * Blocking query: `GET /services/{path}/instances?index=N&wait=30s` answers at once when the
+ * answer's index is past N, else when it passes N, else after `wait` (capped at 5 min) with the same
+ * index. The index is always in `X-Canopy-Index`.
+ *
+ * Watch: `GET /watch?services=a.b,c.d[&since=REV]` is a `text/event-stream`. Every event's `id:` is
+ * a change-feed revision and its `data:` is `{revision, services:[answer…]}` holding the new answer
+ * of each watched path that changed. A new watch starts with a `snapshot` event; a watch resumed
+ * with `Last-Event-ID` (or `since`) replays, as `change` events in revision order, each path that
+ * changed since, once — or sends a `snapshot` when the server no longer remembers that far back.
+ * A comment line every 15 s keeps proxies from closing an idle stream.
+ */
+import type { ServerResponse } from 'node:http';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { Answer, DEFAULT_WAIT_MS, InstancesQuery, NotFoundError, WatchQuery, type WatchedAnswer } from '@canopy/core';
+import type { Actor } from '../changes/index.ts';
+import { actorOf } from '../http/auth.ts';
+import { PathParams } from '../http/route-helpers.ts';
+import type { DiscoveryAccess } from './access.ts';
+import type { DiscoveryService } from './service.ts';
+
+const tags = ['discovery'];
+const PING_MS = 15_000;
+/** A watcher this far behind on reading is cut off; it resumes from its last event id. */
+const MAX_BUFFERED = 8 * 1024 * 1024;
+
+/** Routes for resolution, blocking queries and SSE watches. */
+export function watchRoutes(discovery: DiscoveryService, access: DiscoveryAccess): FastifyPluginAsyncZod {
+  const streams = new Set<() => void>();
+
+  return async (app) => {
+    app.addHook('preClose', async () => {
+      for (const end of [...streams]) end();
+      discovery.releaseWaits();
+    });
+
+    app.get('/services/:path/instances', { schema: { tags, params: PathParams, querystring: InstancesQuery, response: { 200: Answer } } }, async (req, reply) => {
+      const actor = actorOf(req);
+      const { path } = req.params;
+      const q = req.query;
+      const target = access.read(actor, path);
+      const caller = access.caller(actor, q.caller);
+      const o = { healthyOnly: q.healthy, zone: access.zoneOf(actor, q.zone) };
+      const answer = q.index === undefined ? discovery.registry.answer(path, o) : await discovery.waitForChange(path, o, q.index, q.wait ?? DEFAULT_WAIT_MS);
+      if (!answer) throw new NotFoundError('service', path);
+      if (caller) discovery.recordLookup(caller.id, target.id);
+      return reply.header('x-canopy-index', String(answer.index)).send(answer);
+    });
+
+    app.get('/watch', { schema: { tags, querystring: WatchQuery } }, async (req, reply) => {
+      const actor = actorOf(req);
+      const q = req.query;
+      const targets = q.services.map((p) => access.read(actor, p));
+      const caller = access.caller(actor, q.caller);
+      if (caller) for (const t of targets) discovery.recordLookup(caller.id, t.id);
+      const since = lastEventId(req.headers['last-event-id']) ?? q.since;
+      const o = { healthyOnly: q.healthy, zone: access.zoneOf(actor, q.zone) };
+      const answerOf = (path: string): WatchedAnswer => answerFor(discovery, access, actor, path, o);
+
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      const send = (event: string, revision: number, paths: readonly string[]) => {
+        write(res, `id: ${revision}\nevent: ${event}\ndata: ${JSON.stringify({ revision, services: paths.map(answerOf) })}\n\n`);
+      };
+
+      // Subscribe, then replay or snapshot, in one synchronous step: no change can slip between.
+      const unwatch = discovery.watch(q.services, (revision, paths) => {
+        if (since === undefined || revision > since) send('change', revision, paths);
+      });
+      write(res, 'retry: 2000\n\n');
+      const replay = since === undefined ? undefined : discovery.changedSince(q.services, since);
+      if (replay) for (const [revision, paths] of replay) send('change', revision, paths);
+      else send('snapshot', discovery.revision(), q.services);
+
+      const ping = setInterval(() => write(res, ': ping\n\n'), PING_MS);
+      const end = () => {
+        streams.delete(end);
+        clearInterval(ping);
+        unwatch();
+        if (!res.writableEnded) res.end();
+      };
+      streams.add(end);
+      res.on('close', end);
+      return reply;
+    });
+  };
+}
+
+function answerFor(discovery: DiscoveryService, access: DiscoveryAccess, actor: Actor, path: string, o: { healthyOnly: boolean; zone?: string | undefined }): WatchedAnswer {
+  const id = discovery.resolveNode(path);
+  if (id === undefined || !access.canRead(actor, id)) return { found: false, path };
+  return discovery.registry.answer(path, o) ?? { found: false, path };
+}
+
+function write(res: ServerResponse, text: string): void {
+  if (res.writableEnded || res.destroyed) return;
+  if (res.writableLength > MAX_BUFFERED) {
+    res.destroy();
+    return;
+  }
+  res.write(text);
+}
+
+function lastEventId(header: string | string[] | undefined): number | undefined {
+  const v = Array.isArray(header) ? header[0] : header;
+  return v !== undefined && /^\d{1,15}$/.test(v) ? Number(v) : undefined;
+}

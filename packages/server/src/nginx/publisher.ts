@@ -1,0 +1,240 @@
+/**
+ * Published config versions of proxy clusters (nginx and LVS alike): plan, apply and rollback
+ * for people, automatic re-publication when backend instances change, and blocking watches for
+ * agents. A version becomes visible only after the real program accepted its files.
+ *
+ * Every version stores its settings snapshot (`input`). A backend change re-renders the published
+ * snapshot with fresh instances, so it never publishes settings nobody applied; rollback renders
+ * an earlier snapshot with the current instances, so it never resurrects a removed backend.
+ */
+import { CanopyError, ConfigInvalidError, ConflictError, NotFoundError, ValidationError } from '@canopy/core';
+import { SYSTEM_ACTOR, type Actor, type ChangeFeed, type Writer } from '../changes/index.ts';
+import type { Queryable } from '../db/connection.ts';
+import type { BackendSource } from './backends.ts';
+import { diffFiles, diffStat, filesDigest, sha256 } from './diff.ts';
+import type { RenderedFile } from './model.ts';
+import { createPublisherState, type Entry, type VersionMeta } from './publisher-state.ts';
+import * as repo from './repo.ts';
+
+export type { VersionMeta } from './publisher-state.ts';
+
+/** A generated file with its content digest. */
+export interface HashedFile extends RenderedFile {
+  sha256: string;
+}
+
+/** Files rendered from an input, and the renderer's cache for re-rendering them. */
+export interface Rendering<S> {
+  files: HashedFile[];
+  state: S;
+}
+
+/** What a kind of cluster (nginx, LVS) plugs into the publisher. */
+export interface ClusterRenderer<I, S> {
+  /** The program whose check gates publication, e.g. `nginx -t`. */
+  program: string;
+  /** Service nodes whose instances the input renders. */
+  backendNodes(input: I): Iterable<number>;
+  /** The whole input with the current instances; throws ValidationError for inconsistent input. */
+  render(input: I): Rendering<S>;
+  /** After the instances of `changed` changed: reuses `state` when given; notes say what changed. */
+  rerender(state: S | undefined, input: I, changed: ReadonlySet<number>): Rendering<S> & { notes: string[] };
+  check(files: readonly RenderedFile[]): Promise<{ ok: boolean; output: string }>;
+}
+
+export interface PublisherDeps<I, S> {
+  kind: repo.ConfigKind;
+  writer: Writer;
+  feed: ChangeFeed;
+  db: Queryable;
+  renderer: ClusterRenderer<I, S>;
+  backends: BackendSource;
+  /** Current path of a node, for audit entries and messages. */
+  pathOf(nodeId: number): string;
+  /** Quiet time collecting backend changes before re-rendering; default 200 ms. */
+  debounceMs?: number;
+  onError?: (err: unknown) => void;
+}
+
+export interface PlanResult {
+  baseVersion: number;
+  changed: boolean;
+  diff: string;
+  added: number;
+  removed: number;
+}
+
+export interface ApplyResult {
+  published: boolean;
+  version: VersionMeta;
+  diff: string;
+  checkOutput: string;
+}
+
+class StaleBaseError extends Error {}
+
+const MAX_ATTEMPTS = 4;
+
+export type Publisher<I> = ReturnType<typeof createPublisher<I, unknown>>;
+
+/** The publisher of one kind of cluster config; call `load` at start-up. */
+export function createPublisher<I, S>(deps: PublisherDeps<I, S>) {
+  const { kind, writer, renderer } = deps;
+  const onError = deps.onError ?? (() => {});
+  const topic = `${kind}.config`;
+  const st = createPublisherState<I, S>({ db: deps.db, kind, renderer, debounceMs: deps.debounceMs ?? 200, refresh, onError });
+
+  feed();
+  deps.backends.onChange((nodeIds) => st.backendsChanged(nodeIds));
+
+  function feed(): void {
+    deps.feed.on(topic, (c) => st.adopt(c.payload as VersionMeta));
+  }
+
+  function digest(files: readonly HashedFile[], input: I): { sha: string; inputSha: string; inputJson: string } {
+    const inputJson = JSON.stringify(input);
+    return { sha: filesDigest(files), inputSha: sha256(inputJson), inputJson };
+  }
+
+  /** Writes version base+1 unless another version was published since `base` (StaleBaseError). */
+  async function publish(actor: Actor, cluster: number, p: { input: I; rendering: Rendering<S>; reason: string; rollbackOf: number | null; checkOutput: string; operation: string }): Promise<ApplyResult> {
+    const base = st.entry(cluster)?.meta.number ?? 0;
+    const before = base === 0 ? [] : await st.filesOf(cluster, base);
+    const files = p.rendering.files;
+    const diff = diffFiles(before, files, `v${base}`, `v${base + 1}`);
+    const { sha, inputSha } = digest(files, p.input);
+    const path = deps.pathOf(cluster);
+    let staged: VersionMeta | undefined;
+    const meta = await writer.run(actor, async (w) => {
+      if ((await repo.latestNumber(w.tx, kind, cluster)) !== base) throw new StaleBaseError();
+      await repo.putBlobs(w.tx, files.filter((f) => !st.knownBlob(f.sha256)).map((f) => ({ sha256: f.sha256, content: f.content })));
+      const row = await repo.insertVersion(w.tx, {
+        kind, clusterNodeId: cluster, number: base + 1, files: files.map((f) => ({ path: f.path, sha256: f.sha256 })), sha256: sha,
+        input: p.input, inputSha256: inputSha, author: actor.name, reason: p.reason, diff, rollbackOf: p.rollbackOf, checkOutput: p.checkOutput,
+      });
+      const m = st.metaOf(row);
+      st.stage((staged = m), { input: p.input, files, state: p.rendering.state });
+      w.audit({ operation: p.operation, targetKind: `${kind}-config`, target: path, nodeId: cluster, nodePath: path, after: { version: m.number, sha256: sha, reason: p.reason, rollbackOf: p.rollbackOf, ...diffStat(diff) } });
+      w.emit(topic, m);
+      return m;
+    }).finally(() => staged && st.unstage(staged));
+    for (const f of files) st.rememberBlob(f.sha256);
+    return { published: true, version: meta, diff, checkOutput: p.checkOutput };
+  }
+
+  async function check(files: readonly RenderedFile[]): Promise<{ ok: boolean; output: string }> {
+    try {
+      return await renderer.check(files);
+    } catch (err) {
+      throw new CanopyError('unavailable', `cannot check the config with ${renderer.program}: ${(err as Error).message}`);
+    }
+  }
+
+  /** Render `input` (a draft or an old snapshot), check it, publish it if it differs from the current version. */
+  async function renderAndPublish(actor: Actor, cluster: number, makeInput: () => I, p: { reason: string; rollbackOf: number | null; operation: string }): Promise<ApplyResult> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const input = makeInput();
+      const rendering = renderer.render(input);
+      const current = st.entry(cluster)?.meta;
+      const { sha, inputSha } = digest(rendering.files, input);
+      if (current && current.sha256 === sha && current.inputSha256 === inputSha) {
+        return { published: false, version: current, diff: '', checkOutput: '' };
+      }
+      const result = await check(rendering.files);
+      if (!result.ok) throw new ConfigInvalidError(renderer.program, result.output);
+      try {
+        return await publish(actor, cluster, { input, rendering, checkOutput: result.output, ...p });
+      } catch (err) {
+        if (!(err instanceof StaleBaseError)) throw err;
+      }
+    }
+    throw new ConflictError(`the ${kind} config of '${deps.pathOf(cluster)}' kept changing while it was applied; try again`);
+  }
+
+  /** The feed-driven re-render of one cluster after backend changes (or after another replica published). */
+  async function refresh(cluster: number, changed: ReadonlySet<number>, publishIfChanged: boolean): Promise<void> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const entry: Entry<I, S> | undefined = await st.loaded(cluster);
+      if (!entry?.loaded) return;
+      const input = entry.loaded.input;
+      const r = renderer.rerender(entry.state, input, changed);
+      entry.state = r.state;
+      if (filesDigest(r.files) === entry.meta.sha256) {
+        entry.lastError = undefined;
+        return;
+      }
+      if (!publishIfChanged) return;
+      const reason = `instances changed: ${r.notes.join('; ') || 'after a restart or a missed event'}`.slice(0, 4000);
+      const result = await check(r.files);
+      if (!result.ok) {
+        entry.lastError = { at: new Date().toISOString(), reason, output: result.output };
+        onError(new ConfigInvalidError(renderer.program, `${deps.pathOf(cluster)}: ${result.output}`));
+        return;
+      }
+      try {
+        await publish(SYSTEM_ACTOR, cluster, { input, rendering: r, reason, rollbackOf: null, checkOutput: result.output, operation: `${kind}.publish` });
+        entry.lastError = undefined;
+        return;
+      } catch (err) {
+        if (!(err instanceof StaleBaseError)) throw err;
+      }
+    }
+  }
+
+  async function mustGetVersion(cluster: number, number: number): Promise<repo.VersionRow> {
+    const row = await repo.getVersion(deps.db, kind, cluster, number);
+    if (!row) throw new NotFoundError(`${kind} config version`, `${deps.pathOf(cluster)} v${number}`);
+    return row;
+  }
+
+  return {
+    /** The newest published version, or undefined. */
+    latest: (cluster: number): VersionMeta | undefined => st.entry(cluster)?.meta,
+    /** The last automatic re-publication that the real program refused, if any since. */
+    lastError: (cluster: number) => st.entry(cluster)?.lastError,
+
+    /** The current published files; NotFoundError when nothing was published yet. */
+    async current(cluster: number): Promise<{ meta: VersionMeta; files: RenderedFile[] }> {
+      const meta = st.entry(cluster)?.meta;
+      if (!meta) throw new NotFoundError(`published ${kind} config of`, deps.pathOf(cluster));
+      return { meta, files: await st.filesOf(cluster, meta.number) };
+    },
+
+    /** What applying `input` would change, without writing anything. */
+    async plan(cluster: number, input: I): Promise<PlanResult> {
+      const rendering = renderer.render(input);
+      const meta = st.entry(cluster)?.meta;
+      const base = meta?.number ?? 0;
+      const before = base === 0 ? [] : await st.filesOf(cluster, base);
+      const diff = diffFiles(before, rendering.files, `v${base}`, 'plan');
+      const { sha, inputSha } = digest(rendering.files, input);
+      return { baseVersion: base, changed: !meta || meta.sha256 !== sha || meta.inputSha256 !== inputSha, diff, ...diffStat(diff) };
+    },
+
+    /** Render the draft, check it with the real program and publish it as a new version. */
+    apply: (actor: Actor, cluster: number, draft: () => I, reason: string) => renderAndPublish(actor, cluster, draft, { reason, rollbackOf: null, operation: `${kind}.apply` }),
+
+    /** Publish version `number`'s settings again, rendered with the current instances. */
+    async rollback(actor: Actor, cluster: number, number: number, reason: string | undefined): Promise<ApplyResult> {
+      const row = await mustGetVersion(cluster, number);
+      if (st.entry(cluster)?.meta.number === number) throw new ValidationError(`v${number} is the current version`, [{ path: ['version'], message: 'is already published' }]);
+      return renderAndPublish(actor, cluster, () => row.input as I, { reason: reason ?? `rollback to v${number}`, rollbackOf: number, operation: `${kind}.rollback` });
+    },
+
+    versions: (cluster: number, limit: number, before?: number) => repo.listVersions(deps.db, kind, cluster, limit, before).then((r) => r.map(st.metaOf)),
+
+    /** One version with its files, diff, check output and settings snapshot. */
+    async version(cluster: number, number: number) {
+      const row = await mustGetVersion(cluster, number);
+      return { meta: st.metaOf(row), files: await st.filesOf(cluster, number, row), diff: row.diff, checkOutput: row.checkOutput, input: row.input };
+    },
+
+    /** Resolves once a version newer than `after` is published, or with undefined after `waitMs`. */
+    watch: (cluster: number, after: number, waitMs: number) => st.waitFor(cluster, after, waitMs),
+
+    /** Re-render now whatever backend changes are pending (tests, benchmarks, shutdown). */
+    flush: () => st.flush(),
+    load: (q: Queryable) => st.load(q),
+    stop: () => st.stop(),
+  };
+}

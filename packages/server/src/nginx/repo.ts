@@ -1,0 +1,146 @@
+/**
+ * SQL for the proxy settings tables (nginx and LVS share one shape: a key, the validated settings
+ * as jsonb, a version) and for published config versions and their content-addressed files.
+ */
+import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
+import { rows, type Queryable } from '../db/connection.ts';
+import { configBlobs, configVersions } from './tables.ts';
+
+/** The settings tables; the name is never taken from input. */
+export type SettingsTable = 'nginx_domains' | 'nginx_services' | 'nginx_clusters' | 'lvs_services' | 'lvs_clusters';
+
+const KEY_COLUMN: Record<SettingsTable, string> = {
+  nginx_domains: 'domain',
+  nginx_services: 'node_id',
+  nginx_clusters: 'node_id',
+  lvs_services: 'node_id',
+  lvs_clusters: 'node_id',
+};
+
+/** One settings row; `key` is a domain name or a node id. */
+export interface SettingsRow<K extends string | number = string | number, S = unknown> {
+  key: K;
+  settings: S;
+  version: number;
+  updatedAt: string;
+}
+
+function toRow(r: Record<string, unknown>): SettingsRow {
+  const at = r['updated_at'];
+  return {
+    key: r['key'] as string | number,
+    settings: r['settings'],
+    version: Number(r['version']),
+    updatedAt: at instanceof Date ? at.toISOString() : new Date(String(at)).toISOString(),
+  };
+}
+
+/** Insert or replace one settings row, bumping its version. */
+export async function upsertSettings(q: Queryable, table: SettingsTable, key: string | number, settings: unknown): Promise<SettingsRow> {
+  const t = sql.identifier(table);
+  const k = sql.identifier(KEY_COLUMN[table]);
+  const [row] = await rows<Record<string, unknown>>(
+    q,
+    sql`INSERT INTO ${t} (${k}, settings) VALUES (${key}, ${JSON.stringify(settings)}::jsonb)
+        ON CONFLICT (${k}) DO UPDATE SET settings = EXCLUDED.settings, version = ${t}.version + 1, updated_at = now()
+        RETURNING ${k} AS key, settings, version, updated_at`,
+  );
+  return toRow(row as Record<string, unknown>);
+}
+
+/** Delete one settings row; false when there was none. */
+export async function deleteSettings(q: Queryable, table: SettingsTable, key: string | number): Promise<boolean> {
+  const res = await rows<{ key: unknown }>(
+    q,
+    sql`DELETE FROM ${sql.identifier(table)} WHERE ${sql.identifier(KEY_COLUMN[table])} = ${key} RETURNING 1 AS key`,
+  );
+  return res.length > 0;
+}
+
+/** Every row of a settings table, for the read model's snapshot. */
+export async function loadSettings(q: Queryable, table: SettingsTable): Promise<SettingsRow[]> {
+  const res = await rows<Record<string, unknown>>(
+    q,
+    sql`SELECT ${sql.identifier(KEY_COLUMN[table])} AS key, settings, version, updated_at FROM ${sql.identifier(table)}`,
+  );
+  return res.map(toRow);
+}
+
+export type ConfigKind = 'nginx' | 'lvs';
+export type VersionRow = typeof configVersions.$inferSelect;
+export type VersionSummaryRow = Omit<VersionRow, 'files' | 'input' | 'diff' | 'checkOutput'>;
+
+const summary = {
+  kind: configVersions.kind,
+  clusterNodeId: configVersions.clusterNodeId,
+  number: configVersions.number,
+  sha256: configVersions.sha256,
+  inputSha256: configVersions.inputSha256,
+  author: configVersions.author,
+  reason: configVersions.reason,
+  rollbackOf: configVersions.rollbackOf,
+  createdAt: configVersions.createdAt,
+};
+
+/** The newest version number of a cluster's config, 0 when none was published. */
+export async function latestNumber(q: Queryable, kind: ConfigKind, cluster: number): Promise<number> {
+  const [r] = await q
+    .select({ n: sql<number>`coalesce(max(${configVersions.number}), 0)::int` })
+    .from(configVersions)
+    .where(and(eq(configVersions.kind, kind), eq(configVersions.clusterNodeId, cluster)));
+  return Number(r?.n ?? 0);
+}
+
+/** Store file contents not stored yet. */
+export async function putBlobs(q: Queryable, blobs: { sha256: string; content: string }[]): Promise<void> {
+  for (const b of blobs) await q.insert(configBlobs).values(b).onConflictDoNothing();
+}
+
+/** Contents of the named blobs. */
+export async function getBlobs(q: Queryable, shas: string[]): Promise<Map<string, string>> {
+  if (shas.length === 0) return new Map();
+  const found = await q.select().from(configBlobs).where(inArray(configBlobs.sha256, shas));
+  return new Map(found.map((b) => [b.sha256, b.content]));
+}
+
+export async function insertVersion(q: Queryable, v: typeof configVersions.$inferInsert): Promise<VersionSummaryRow> {
+  const [row] = await q.insert(configVersions).values(v).returning(summary);
+  return row as VersionSummaryRow;
+}
+
+/** One version in full, or undefined. */
+export async function getVersion(q: Queryable, kind: ConfigKind, cluster: number, number: number): Promise<VersionRow | undefined> {
+  const [row] = await q
+    .select()
+    .from(configVersions)
+    .where(and(eq(configVersions.kind, kind), eq(configVersions.clusterNodeId, cluster), eq(configVersions.number, number)));
+  return row;
+}
+
+/** Versions of a cluster, newest first, below `before` when given. */
+export function listVersions(q: Queryable, kind: ConfigKind, cluster: number, limit: number, before?: number): Promise<VersionSummaryRow[]> {
+  const where = [eq(configVersions.kind, kind), eq(configVersions.clusterNodeId, cluster)];
+  if (before !== undefined) where.push(lt(configVersions.number, before));
+  return q.select(summary).from(configVersions).where(and(...where)).orderBy(desc(configVersions.number)).limit(limit);
+}
+
+/** The newest version of every cluster of `kind`, with its input (files stay in the database). */
+export async function latestVersions(q: Queryable, kind: ConfigKind): Promise<(VersionSummaryRow & { input: unknown })[]> {
+  const res = await rows<Record<string, unknown>>(
+    q,
+    sql`SELECT DISTINCT ON (cluster_node_id) kind, cluster_node_id, number, sha256, input_sha256, author, reason, rollback_of, created_at, input
+        FROM config_versions WHERE kind = ${kind} ORDER BY cluster_node_id, number DESC`,
+  );
+  return res.map((r) => ({
+    kind: r['kind'] as ConfigKind,
+    clusterNodeId: Number(r['cluster_node_id']),
+    number: Number(r['number']),
+    sha256: r['sha256'] as string,
+    inputSha256: r['input_sha256'] as string,
+    author: r['author'] as string,
+    reason: r['reason'] as string,
+    rollbackOf: r['rollback_of'] === null ? null : Number(r['rollback_of']),
+    createdAt: r['created_at'] instanceof Date ? r['created_at'].toISOString() : String(r['created_at']),
+    input: r['input'],
+  }));
+}

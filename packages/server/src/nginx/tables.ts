@@ -1,0 +1,40 @@
+/** Drizzle definitions of the nginx and config-version tables; migrations/0300_proxy.sql is the source of truth. */
+import { integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'string' });
+
+const settingsColumns = {
+  settings: jsonb('settings').$type<unknown>().notNull(),
+  version: integer('version').notNull().default(1),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+};
+
+export const nginxDomains = pgTable('nginx_domains', { domain: text('domain').primaryKey(), ...settingsColumns });
+export const nginxServices = pgTable('nginx_services', { nodeId: integer('node_id').primaryKey(), ...settingsColumns });
+export const nginxClusters = pgTable('nginx_clusters', { nodeId: integer('node_id').primaryKey(), ...settingsColumns });
+
+export const configBlobs = pgTable('config_blobs', {
+  sha256: text('sha256').primaryKey(),
+  content: text('content').notNull(),
+});
+
+export const configVersions = pgTable(
+  'config_versions',
+  {
+    kind: text('kind').$type<'nginx' | 'lvs'>().notNull(),
+    clusterNodeId: integer('cluster_node_id').notNull(),
+    number: integer('number').notNull(),
+    files: jsonb('files').$type<{ path: string; sha256: string }[]>().notNull(),
+    sha256: text('sha256').notNull(),
+    input: jsonb('input').$type<unknown>().notNull(),
+    inputSha256: text('input_sha256').notNull(),
+    author: text('author').notNull(),
+    reason: text('reason').notNull(),
+    diff: text('diff').notNull(),
+    rollbackOf: integer('rollback_of'),
+    checkOutput: text('check_output').notNull().default(''),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.kind, t.clusterNodeId, t.number] })],
+);

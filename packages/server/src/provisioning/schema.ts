@@ -1,0 +1,50 @@
+/** Request and response shapes of the install (provisioning) API. */
+import { z } from 'zod';
+import { Cursor, Hostname, NodePath, Timestamp } from '@canopy/core';
+import { PROVISIONING_STATES } from './tables.ts';
+
+const Placement = z.string().max(63).regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)?$/, 'a DNS label or empty');
+const ShortText = z.string().max(128).regex(/^[\x20-\x7e]*$/, 'printable ASCII only');
+
+/** Longest a request may stay open: 90 days. */
+export const MAX_TTL_HOURS = 24 * 90;
+
+export const CreateProvisioningInput = z.strictObject({
+  hostname: Hostname.describe('the host name the installed machine will have (its Puppet certname)'),
+  nodePath: NodePath.describe('the node the machine belongs to once installed'),
+  idc: Placement.default(''),
+  zone: Placement.default(''),
+  os: ShortText.default(''),
+  requestedBy: ShortText.optional().describe('who asked for the install; defaults to the caller'),
+  note: z.string().max(2000).default(''),
+  ttlHours: z.number().int().min(1).max(MAX_TTL_HOURS).optional().describe('hours until the request expires; server default otherwise'),
+});
+export type CreateProvisioningInput = z.infer<typeof CreateProvisioningInput>;
+
+export const ProvisioningView = z.object({
+  id: z.number().int(),
+  hostname: z.string(),
+  nodeId: z.number().int(),
+  nodePath: z.string().nullable().describe('the node\'s current path; null if it was deleted'),
+  idc: z.string(),
+  zone: z.string(),
+  os: z.string(),
+  requestedBy: z.string(),
+  note: z.string(),
+  state: z.enum(PROVISIONING_STATES),
+  machineId: z.number().int().nullable(),
+  createdBy: z.string(),
+  createdAt: Timestamp,
+  expiresAt: Timestamp,
+  closedAt: Timestamp.nullable(),
+  version: z.number().int(),
+});
+export type ProvisioningView = z.infer<typeof ProvisioningView>;
+
+export const ListProvisioningQuery = z.strictObject({
+  state: z.enum(PROVISIONING_STATES).optional(),
+  under: NodePath.optional(),
+  hostname: Hostname.optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(50),
+  cursor: Cursor,
+});

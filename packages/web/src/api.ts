@@ -1,0 +1,112 @@
+/**
+ * The console's one way to the API: same-origin fetch with the session cookie, the CSRF header on
+ * unsafe methods, and problem+json errors turned into `ApiError`.
+ */
+import type { ErrorCode, FieldIssue } from '@canopy/core';
+
+export const API = '/api/v1';
+const CSRF_KEY = 'canopy.csrf';
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** A failed API call: the server's problem document, or a network failure. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: ErrorCode | 'network';
+  readonly issues: FieldIssue[];
+  constructor(status: number, code: ErrorCode | 'network', detail: string, issues: FieldIssue[] = []) {
+    super(detail);
+    this.status = status;
+    this.code = code;
+    this.issues = issues;
+  }
+}
+
+/** Remember the session's CSRF token; sessionStorage keeps it across reloads of this tab only. */
+export function setCsrfToken(token: string | null): void {
+  if (token === null) sessionStorage.removeItem(CSRF_KEY);
+  else sessionStorage.setItem(CSRF_KEY, token);
+}
+
+/** Whether this tab holds a CSRF token (it cannot write without one). */
+export function hasCsrfToken(): boolean {
+  return sessionStorage.getItem(CSRF_KEY) !== null;
+}
+
+type Listener = () => void;
+const unauthenticatedListeners = new Set<Listener>();
+
+/** Call `fn` whenever the server says the session is gone; returns the unsubscribe function. */
+export function onUnauthenticated(fn: Listener): () => void {
+  unauthenticatedListeners.add(fn);
+  return () => unauthenticatedListeners.delete(fn);
+}
+
+export type Query = Record<string, string | number | boolean | undefined | null>;
+
+export interface RequestOptions {
+  query?: Query;
+  body?: unknown;
+  /** Send `body` as is with this content type instead of JSON. */
+  contentType?: string;
+}
+
+/** `path` with the non-empty query parameters appended. */
+export function withQuery(path: string, query: Query = {}): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== '') params.set(k, String(v));
+  const qs = params.toString();
+  return qs ? `${path}?${qs}` : path;
+}
+
+async function problemOf(res: Response): Promise<ApiError> {
+  const text = await res.text();
+  try {
+    const p = JSON.parse(text) as { code?: ErrorCode; detail?: string; issues?: FieldIssue[] };
+    return new ApiError(res.status, p.code ?? 'internal', p.detail ?? `${res.status} ${res.statusText}`, p.issues ?? []);
+  } catch {
+    return new ApiError(res.status, 'internal', text || `${res.status} ${res.statusText}`);
+  }
+}
+
+/** Call the API; resolves to the parsed JSON body (undefined for 204). */
+export async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  const csrf = sessionStorage.getItem(CSRF_KEY);
+  if (UNSAFE.has(method) && csrf) headers['x-csrf-token'] = csrf;
+  let body: BodyInit | undefined;
+  if (opts.body !== undefined) {
+    headers['content-type'] = opts.contentType ?? 'application/json';
+    body = opts.contentType ? (opts.body as BodyInit) : JSON.stringify(opts.body);
+  }
+  let res: Response;
+  try {
+    res = await fetch(withQuery(`${API}${path}`, opts.query), { method, headers, body: body ?? null, credentials: 'same-origin' });
+  } catch (err) {
+    throw new ApiError(0, 'network', `cannot reach the server: ${(err as Error).message}`);
+  }
+  if (!res.ok) {
+    const err = await problemOf(res);
+    if (res.status === 401 && path !== '/auth/login') for (const fn of unauthenticatedListeners) fn();
+    throw err;
+  }
+  if (res.status === 204) return undefined as T;
+  const type = res.headers.get('content-type') ?? '';
+  return (type.includes('json') ? await res.json() : await res.text()) as T;
+}
+
+/** Shorthands for the common verbs. */
+export const api = {
+  get: <T>(path: string, query?: Query) => request<T>('GET', path, query ? { query } : {}),
+  post: <T>(path: string, body?: unknown, query?: Query) => request<T>('POST', path, { body, ...(query ? { query } : {}) }),
+  put: <T>(path: string, body?: unknown) => request<T>('PUT', path, { body }),
+  patch: <T>(path: string, body: unknown) => request<T>('PATCH', path, { body }),
+  del: (path: string) => request<void>('DELETE', path),
+};
+
+/** A node path or hostname as one URL segment. */
+export const seg = (s: string): string => encodeURIComponent(s);
+
+/** A readable message for any thrown value. */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

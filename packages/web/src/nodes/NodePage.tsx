@@ -1,0 +1,94 @@
+/** The page of one node: a header with its path and counts, and the registered tabs. */
+import { useCallback, useEffect, useState } from 'react';
+import { Alert, Breadcrumb, Card, Result, Skeleton, Space, Tabs, Tag, Typography } from 'antd';
+import { api, ApiError, messageOf, seg } from '../api.ts';
+import { navigate, nodeUrl } from '../router.ts';
+import { NODE_TABS } from '../tabs/index.ts';
+import type { NodeChange } from '../tabs/types.ts';
+import { parentOf } from '../tree/useServiceTree.ts';
+import type { NodeView } from '../types.ts';
+
+export interface NodePageProps {
+  path: string;
+  tab: string | undefined;
+  /** Re-read the side bar's tree after a change. */
+  onTreeChanged: () => Promise<void>;
+}
+
+function crumbs(path: string) {
+  const parts = path.split('.');
+  return parts.map((name, i) => {
+    const p = parts.slice(0, i + 1).join('.');
+    return { key: p, title: i === parts.length - 1 ? name : <a onClick={() => navigate(nodeUrl(p))}>{name}</a> };
+  });
+}
+
+/** Route `/nodes/:path`. */
+export function NodePage({ path, tab, onTreeChanged }: NodePageProps) {
+  const [node, setNode] = useState<NodeView>();
+  const [error, setError] = useState<ApiError | Error>();
+
+  const load = useCallback(async () => {
+    try {
+      setNode(await api.get<NodeView>(`/nodes/${seg(path)}`));
+      setError(undefined);
+    } catch (err) {
+      setError(err instanceof Error ? err : new Error(messageOf(err)));
+    }
+  }, [path]);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  const onChanged = useCallback(
+    (change: NodeChange) => {
+      void onTreeChanged();
+      if (change.kind === 'moved') navigate(nodeUrl(change.path, tab), true);
+      else if (change.kind === 'deleted') {
+        const parent = parentOf(path);
+        navigate(parent ? nodeUrl(parent) : '/', true);
+      } else void load();
+    },
+    [onTreeChanged, load, path, tab],
+  );
+
+  if (error instanceof ApiError && error.status === 404) {
+    return <Result status="404" title="No such node" subTitle={`'${path}' does not exist, or you may not see it.`} />;
+  }
+  if (error && !node) return <Alert type="error" showIcon title={error.message} />;
+  if (!node) return <Skeleton active />;
+
+  const active = NODE_TABS.some((t) => t.key === tab) ? (tab as string) : (NODE_TABS[0]?.key ?? '');
+  return (
+    <Space orientation="vertical" size={12} style={{ width: '100%' }}>
+      <Card size="small" styles={{ body: { padding: '12px 20px' } }}>
+        <Breadcrumb items={crumbs(node.path)} />
+        <Space align="baseline" wrap style={{ marginTop: 4 }}>
+          <Typography.Title level={3} style={{ margin: 0 }} data-testid="node-title">
+            {node.name}
+          </Typography.Title>
+          <Typography.Text type="secondary" copyable>
+            {node.path}
+          </Typography.Text>
+          <Tag color="green">{node.subtreeMachineCount} machines in subtree</Tag>
+          <Tag>{node.childCount === 1 ? '1 child' : `${node.childCount} children`}</Tag>
+        </Space>
+        {node.description && <Typography.Paragraph style={{ margin: '4px 0 0' }}>{node.description}</Typography.Paragraph>}
+      </Card>
+      <Card size="small" styles={{ body: { paddingTop: 0 } }}>
+        <Tabs
+          activeKey={active}
+          onChange={(key) => navigate(nodeUrl(node.path, key))}
+          destroyOnHidden
+          items={NODE_TABS.map((t) => ({
+            key: t.key,
+            label: t.label,
+            icon: t.icon,
+            children: <t.Component node={node} onChanged={onChanged} />,
+          }))}
+        />
+      </Card>
+    </Space>
+  );
+}

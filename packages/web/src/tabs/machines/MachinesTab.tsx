@@ -1,0 +1,95 @@
+/** Machines tab: the subtree's machines, paged and filtered, with add, bind, unbind and import. */
+import { useState } from 'react';
+import { Alert, App, Button, Popconfirm, Space, Table, Tag, Tooltip } from 'antd';
+import { CloudServerOutlined, DisconnectOutlined, ImportOutlined, LinkOutlined, PlusOutlined } from '@ant-design/icons';
+import { api, messageOf, seg } from '../../api.ts';
+import { PagerBar } from '../../components/PagerBar.tsx';
+import { useCursorPages } from '../../components/useCursorPages.ts';
+import type { MachineView, Page } from '../../types.ts';
+import type { NodeTab, NodeTabProps } from '../types.ts';
+import { AddMachineModal } from './AddMachineModal.tsx';
+import { BindMachineModal } from './BindMachineModal.tsx';
+import { ImportModal } from './ImportModal.tsx';
+import { MachineFilters, type MachineFilter } from './MachineFilters.tsx';
+import { STATUS_COLOR } from './statuses.ts';
+
+const PAGE_SIZE = 20;
+type Dialog = 'add' | 'bind' | 'import' | undefined;
+
+function Machines({ node, onChanged }: NodeTabProps) {
+  const { message } = App.useApp();
+  const [filter, setFilter] = useState<MachineFilter>({});
+  const [dialog, setDialog] = useState<Dialog>();
+  const pages = useCursorPages<MachineView>(JSON.stringify([node.path, filter]), (cursor) =>
+    api.get<Page<MachineView>>('/machines', { under: node.path, limit: PAGE_SIZE, cursor, ...filter }),
+  );
+
+  function changed(what: string): void {
+    void message.success(what);
+    pages.reload();
+    onChanged({ kind: 'updated' });
+  }
+
+  async function unbind(m: MachineView): Promise<void> {
+    try {
+      await api.del(`/nodes/${seg(node.path)}/machines/${seg(m.hostname)}`);
+      changed(`Unbound ${m.hostname} from ${node.path}`);
+    } catch (err) {
+      void message.error(messageOf(err));
+    }
+  }
+
+  const columns = [
+    { title: 'Hostname', dataIndex: 'hostname', render: (h: string) => <strong>{h}</strong> },
+    { title: 'IPs', dataIndex: 'ips', render: (ips: string[]) => ips.join(', ') || '—' },
+    { title: 'Status', dataIndex: 'status', render: (s: MachineView['status']) => <Tag color={STATUS_COLOR[s]}>{s}</Tag> },
+    { title: 'Zone', dataIndex: 'zone', render: (z: string) => z || '—' },
+    { title: 'Kind', dataIndex: 'kind' },
+    { title: 'Nodes', dataIndex: 'nodes', render: (ns: string[]) => ns.map((n) => <Tag key={n} color={n === node.path ? 'green' : undefined}>{n}</Tag>) },
+    {
+      title: '',
+      key: 'actions',
+      width: 110,
+      render: (_: unknown, m: MachineView) =>
+        m.nodes.includes(node.path) ? (
+          <Popconfirm title={`Unbind ${m.hostname} from ${node.path}?`} okText="Unbind" onConfirm={() => unbind(m)}>
+            <Button size="small" icon={<DisconnectOutlined />}>
+              Unbind
+            </Button>
+          </Popconfirm>
+        ) : (
+          <Tooltip title="Bound to a node beneath this one; unbind it there">
+            <Tag>via child</Tag>
+          </Tooltip>
+        ),
+    },
+  ];
+
+  return (
+    <Space orientation="vertical" size={12} style={{ width: '100%' }}>
+      <Space wrap style={{ width: '100%', justifyContent: 'space-between' }}>
+        <MachineFilters value={filter} onChange={setFilter} />
+        <Space wrap>
+          <Button type="primary" icon={<PlusOutlined />} onClick={() => setDialog('add')}>
+            Add machine
+          </Button>
+          <Button icon={<LinkOutlined />} onClick={() => setDialog('bind')}>
+            Bind existing
+          </Button>
+          <Button icon={<ImportOutlined />} onClick={() => setDialog('import')}>
+            Import
+          </Button>
+        </Space>
+      </Space>
+      {pages.error && <Alert type="error" showIcon title={pages.error} />}
+      <Table<MachineView> size="middle" rowKey="hostname" loading={pages.loading} dataSource={pages.page?.items ?? []} columns={columns} pagination={false} />
+      <PagerBar pages={pages} pageSize={PAGE_SIZE} />
+      <AddMachineModal nodePath={node.path} open={dialog === 'add'} onClose={() => setDialog(undefined)} onAdded={(m) => changed(`Added ${m.hostname}`)} />
+      <BindMachineModal nodePath={node.path} open={dialog === 'bind'} onClose={() => setDialog(undefined)} onBound={(m) => changed(`Bound ${m.hostname} to ${node.path}`)} />
+      <ImportModal nodePath={node.path} open={dialog === 'import'} onClose={() => setDialog(undefined)} onImported={() => changed('Import finished')} />
+    </Space>
+  );
+}
+
+/** The Machines tab descriptor. */
+export const machinesTab: NodeTab = { key: 'machines', label: 'Machines', icon: <CloudServerOutlined />, Component: Machines };

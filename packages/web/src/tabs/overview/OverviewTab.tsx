@@ -1,0 +1,84 @@
+/** Overview tab: what the node is, and the actions that change the node itself. */
+import { useState } from 'react';
+import { Alert, App, Button, Descriptions, Space, Tag, type DescriptionsProps } from 'antd';
+import { DeleteOutlined, DragOutlined, EditOutlined, FormOutlined, InfoCircleOutlined } from '@ant-design/icons';
+import { api, messageOf, seg } from '../../api.ts';
+import type { NodeView } from '../../types.ts';
+import type { NodeTab, NodeTabProps } from '../types.ts';
+import { EditNodeModal } from './EditNodeModal.tsx';
+import { MoveModal } from './MoveModal.tsx';
+import { RenameModal } from './RenameModal.tsx';
+
+type Dialog = 'edit' | 'rename' | 'move' | undefined;
+
+const none = <span style={{ color: '#999' }}>—</span>;
+
+function facts(node: NodeView): DescriptionsProps['items'] {
+  const labels = Object.entries(node.labels);
+  return [
+    { key: 'path', label: 'Path', span: 2, children: <code>{node.path}</code> },
+    { key: 'id', label: 'ID', children: node.id },
+    { key: 'parent', label: 'Parent', children: node.parentPath ?? <Tag>top level</Tag> },
+    { key: 'description', label: 'Description', span: 2, children: node.description || none },
+    { key: 'labels', label: 'Labels', span: 2, children: labels.length ? labels.map(([k, v]) => <Tag key={k}>{v ? `${k}=${v}` : k}</Tag>) : none },
+    { key: 'here', label: 'Machines bound here', children: node.machineCount },
+    { key: 'subtree', label: 'Machines in subtree', children: node.subtreeMachineCount },
+    { key: 'children', label: 'Children', children: node.childCount },
+    { key: 'version', label: 'Version', children: node.version },
+    { key: 'created', label: 'Created', children: new Date(node.createdAt).toLocaleString() },
+    { key: 'updated', label: 'Updated', children: new Date(node.updatedAt).toLocaleString() },
+  ];
+}
+
+function Overview({ node, onChanged }: NodeTabProps) {
+  const { modal, message } = App.useApp();
+  const [dialog, setDialog] = useState<Dialog>();
+  const [deleteError, setDeleteError] = useState<string>();
+
+  function confirmDelete(): void {
+    setDeleteError(undefined);
+    modal.confirm({
+      title: `Delete ${node.path}?`,
+      content: 'The node goes to the trash, from where a superuser can restore it. A node with children or machines cannot be deleted.',
+      okText: 'Delete',
+      okButtonProps: { danger: true },
+      onOk: async () => {
+        try {
+          await api.del(`/nodes/${seg(node.path)}`);
+          void message.success(`Deleted ${node.path}`);
+          onChanged({ kind: 'deleted' });
+        } catch (err) {
+          // The server says why (children, machines, …): keep it on screen, not in a toast.
+          setDeleteError(messageOf(err));
+        }
+      },
+    });
+  }
+
+  return (
+    <Space orientation="vertical" size={16} style={{ width: '100%' }}>
+      <Space wrap>
+        <Button icon={<EditOutlined />} onClick={() => setDialog('edit')}>
+          Edit description & labels
+        </Button>
+        <Button icon={<FormOutlined />} onClick={() => setDialog('rename')}>
+          Rename
+        </Button>
+        <Button icon={<DragOutlined />} onClick={() => setDialog('move')}>
+          Move
+        </Button>
+        <Button danger icon={<DeleteOutlined />} onClick={confirmDelete}>
+          Delete
+        </Button>
+      </Space>
+      {deleteError && <Alert type="error" showIcon title="Cannot delete this node" description={deleteError} closable={{ onClose: () => setDeleteError(undefined) }} />}
+      <Descriptions bordered size="small" column={{ xs: 1, md: 2 }} items={facts(node)} />
+      <EditNodeModal node={node} open={dialog === 'edit'} onClose={() => setDialog(undefined)} onSaved={() => onChanged({ kind: 'updated' })} />
+      <RenameModal node={node} open={dialog === 'rename'} onClose={() => setDialog(undefined)} onRenamed={(n) => onChanged({ kind: 'moved', path: n.path })} />
+      <MoveModal node={node} open={dialog === 'move'} onClose={() => setDialog(undefined)} onMoved={(n) => onChanged({ kind: 'moved', path: n.path })} />
+    </Space>
+  );
+}
+
+/** The Overview tab descriptor. */
+export const overviewTab: NodeTab = { key: 'overview', label: 'Overview', icon: <InfoCircleOutlined />, Component: Overview };
