@@ -16,7 +16,7 @@ export function auditRoutes(db: Queryable, tree: TreeService, auth: AuthService)
       let nodeIds: number[] | undefined;
       if (under) nodeIds = tree.model.subtreeIds(auth.nodeFor(actor, 'audit.read', under).id);
       else if (!actor.superuser) throw new ValidationError('name a subtree with ?under=', [{ path: ['querystring', 'under'], message: 'required unless you are a superuser' }]);
-      const rows = await queryAudit(db, { nodeIds, actor: user, operation, since, until, before: cursor ? Number(cursor) : undefined }, limit);
+      const rows = await queryAudit(db, { nodeIds, underPath: under, actor: user, operation, since, until, before: cursor ? Number(cursor) : undefined }, limit);
       const items = rows.map((r) => ({ id: r.id, at: iso(r.at), actor: r.actor, operation: r.operation, targetKind: r.targetKind, target: r.target, nodePath: r.nodePath, before: r.before, after: r.after }));
       const last = items.at(-1);
       return { items, ...(items.length === limit && last ? { nextCursor: String(last.id) } : {}) };

@@ -7,9 +7,10 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import fastifyStatic from '@fastify/static';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { problem } from './errors.ts';
-import { installErrorHandling } from './errors.ts';
+import { ValidationError } from '@canopy/core';
+import { installErrorHandling, problem, sendProblem } from './errors.ts';
 import { installAuthentication } from './auth.ts';
+import { jsonTextProblem, urlHasNul } from './json.ts';
 import type { Services } from '../services.ts';
 
 export interface AppOptions {
@@ -26,10 +27,18 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
     logger: { level: opts.logLevel ?? 'warn' },
     genReqId: () => crypto.randomUUID(),
     trustProxy: false,
+    // Node paths and hostnames run to 253 characters; the default 100 answered valid ones with 414.
+    routerOptions: { maxParamLength: 2048 },
+    // Malformed percent-encoding and over-long parameters are answered before any hook runs: as problems too.
+    frameworkErrors: (err, _req, reply) => {
+      const why = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a URL path parameter is too long' : 'the URL is not validly percent-encoded';
+      void sendProblem(reply, problem('validation_failed', why));
+    },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
+  installBodyRules(app);
   await app.register(cookie);
   await app.register(rateLimit, {
     global: false,
@@ -64,4 +73,19 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
     });
   }
   return app;
+}
+
+/** JSON bodies too deep or holding text PostgreSQL cannot store, and URLs with NUL, are 400s at the door. */
+function installBodyRules(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const text = body as string;
+    const why = jsonTextProblem(text);
+    if (why) done(new ValidationError(`malformed body: ${why}`, [{ path: ['body'], message: why }]), undefined);
+    else parseJson(req, text, done);
+  });
+  app.addHook('onRequest', async (req) => {
+    if (urlHasNul(req.url)) throw new ValidationError('the URL may not contain an encoded NUL (%00)', [{ path: ['url'], message: 'contains %00' }]);
+  });
 }

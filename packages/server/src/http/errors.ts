@@ -41,6 +41,17 @@ export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
 
 const PG_UNIQUE_VIOLATION = '23505';
 const PG_FK_VIOLATION = '23503';
+/** SQLSTATE class 22, "data exception": a value the database cannot store, so the input's fault. */
+const PG_DATA_EXCEPTION = /^22[0-9A-Z]{3}$/;
+
+/** The SQLSTATE of a database error; drizzle wraps driver errors, so look through `cause`. */
+function sqlState(err: unknown): string | undefined {
+  for (let e = err, hops = 0; e && typeof e === 'object' && hops < 5; e = (e as { cause?: unknown }).cause, hops++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+}
 
 function toProblem(err: unknown, req: FastifyRequest): Problem {
   if (err instanceof CanopyError) return problem(err.code, err.message, err.details);
@@ -52,7 +63,7 @@ function toProblem(err: unknown, req: FastifyRequest): Problem {
     }));
     return problem('validation_failed', `invalid ${where}: ${issues.map((i) => `${i.path.slice(1).join('.') || where} ${i.message}`).join('; ')}`, { issues });
   }
-  const fe = err as Partial<FastifyError> & { code?: string };
+  const fe = err as Partial<FastifyError> & { code?: string; detail?: unknown };
   switch (fe.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return problem('payload_too_large', 'request body is too large');
@@ -61,12 +72,13 @@ function toProblem(err: unknown, req: FastifyRequest): Problem {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return problem('validation_failed', fe.message ?? 'malformed body');
-    case PG_UNIQUE_VIOLATION:
-      return problem('conflict', 'the change conflicts with an existing record');
-    case PG_FK_VIOLATION:
-      return problem('conflict', 'the change refers to a record that no longer exists');
   }
-  if (fe.statusCode === 429) return problem('rate_limited', fe.message ?? 'too many requests');
+  const state = sqlState(err);
+  if (state === PG_UNIQUE_VIOLATION) return problem('conflict', 'the change conflicts with an existing record');
+  if (state === PG_FK_VIOLATION) return problem('conflict', 'the change refers to a record that no longer exists');
+  if (state && PG_DATA_EXCEPTION.test(state)) return problem('validation_failed', 'a value in the request cannot be stored (out of range or not valid text)');
+  // The rate limiter throws the problem built by its errorResponseBuilder, which carries `detail`.
+  if (fe.statusCode === 429) return problem('rate_limited', typeof fe.detail === 'string' ? fe.detail : (fe.message ?? 'too many requests'));
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     if (err instanceof SyntaxError || fe.statusCode === 400) return problem('validation_failed', fe.message ?? 'bad request');
   }

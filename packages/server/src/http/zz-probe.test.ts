@@ -3,15 +3,11 @@ import { startTestServer, testBackends } from '../testing/index.ts';
 
 for (const b of testBackends()) test('probe ' + b.name, async () => {
   const s = await startTestServer(b);
-  const show = async (m: string, u: string, b?: unknown, o?: any) => { const r = await s.call(m, u, b, o); console.log(m, u, r.status, r.headers['content-type'], JSON.stringify(r.body)?.slice(0, 200)); return r; };
-  await show('POST', '/api/v1/nodes', { parentPath: null, name: 'nul', description: 'a\u0000b' });
-  await show('POST', '/api/v1/nodes', { parentPath: null, name: 'nul2', labels: { a: 'x\u0000' } });
-  await show('POST', '/api/v1/nodes', { parentPath: null, name: 'sur', labels: { a: 'x\ud800' } });
-  await show('POST', '/api/v1/nodes', { parentPath: null, name: 'sur2', description: 'x\ud800' });
-  let deep: unknown = 1; for (let i = 0; i < 5000; i++) deep = [deep];
-  await show('POST', '/api/v1/machines', { hostname: 'deep', facts: { d: deep } });
-  let deep2: unknown = 1; for (let i = 0; i < 100000; i++) deep2 = { a: deep2 };
-  await show('POST', '/api/v1/machines', { hostname: 'deep2', facts: { d: deep2 } });
+  const show = async (m: string, u: string, b?: unknown, o?: any) => { try { const r = await s.call(m, u, b, o); console.log(m, u, r.status, r.headers['content-type'], JSON.stringify(r.body)?.slice(0, 200)); return r; } catch (e) { console.log('THROW', m, u, String(e).slice(0, 200)); } };
+  const deepStr = (n: number, open: string, close: string) => open.repeat(n) + '1' + close.repeat(n);
+  await show('POST', '/api/v1/machines', `{"hostname":"deep","facts":{"d":${deepStr(5000, '[', ']')}}}`, { headers: { 'content-type': 'application/json' } });
+  await show('POST', '/api/v1/machines', `{"hostname":"deep1","facts":{"d":${deepStr(500, '[', ']')}}}`, { headers: { 'content-type': 'application/json' } });
+  await show('POST', '/api/v1/machines', `{"hostname":"deep2","facts":{"d":${deepStr(100000, '{"a":', '}')}}}`, { headers: { 'content-type': 'application/json' } });
   await show('POST', '/api/v1/machines', { hostname: 'nulf', facts: { 'k\u0000': 1 } });
   await show('POST', '/api/v1/machines/import', [{ hostname: 'imp1' }, { hostname: 'imp2', labels: { a: '\u0000' } }]);
   await show('POST', '/api/v1/users', { username: 'u1', displayName: 'a\u0000' });

@@ -142,5 +142,13 @@ for (const backend of testBackends()) {
       assert.equal(res.body.items[0].actor, 'admin');
       assert.equal((await s.call('DELETE', '/api/v1/audit')).status, 404, 'no route edits the audit log');
     });
+
+    test("a deleted node's entries stay in its parent's audit", async () => {
+      await mk(null, 'audel');
+      await mk('audel', 'gone');
+      await s.call('DELETE', '/api/v1/nodes/audel.gone');
+      const res = await s.call('GET', '/api/v1/audit?under=audel');
+      assert.deepEqual(res.body.items.map((e: { operation: string }) => e.operation), ['tree.delete', 'tree.create', 'tree.create']);
+    });
   });
 }
