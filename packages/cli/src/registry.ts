@@ -41,6 +41,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'grant', summary: 'grant a role on a node to a user or group; list and revoke grants', load: grants },
   { name: 'role', summary: 'list and add roles', load: grants },
   { name: 'audit', summary: 'read the audit log', load: async () => (await import('./commands/audit.ts')).registerAudit },
+  { name: 'nginx', summary: 'render, plan, apply and roll back the nginx config of a cluster', load: async () => (await import('./commands/nginx.ts')).registerNginx },
   { name: 'enc', summary: 'print the Puppet ENC answer for a host (usable as external_nodes)', load: async () => (await import('./commands/enc.ts')).registerEnc },
   {
     name: 'lb',

@@ -64,6 +64,12 @@ describe('web console in Chromium', { skip: existsSync(CHROMIUM) ? false : `SKIP
     app = await buildApp(services, { logLevel: 'silent', webDir: DIST });
     await app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    // The console must load before anyone has logged in; say so plainly instead of timing out in the browser.
+    for (const url of ['/', '/nodes/some.deep.path']) {
+      const res = await fetch(`${base}${url}`);
+      assert.equal(res.status, 200, `GET ${url} without a session answered ${res.status}: the server must serve the console's files publicly (packages/server/src/http/app.ts)`);
+      assert.match(await res.text(), /<div id="root">/);
+    }
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -211,5 +217,12 @@ describe('web console in Chromium', { skip: existsSync(CHROMIUM) ? false : `SKIP
     await page.getByTestId('node-title').getByText('www').waitFor();
     assert.equal(await page.locator('.ant-tree [data-path="lab.www"]').count(), 1);
     assert.deepEqual(pageErrors, []);
+  });
+
+  test('logs out back to the login page', async () => {
+    await page.getByRole('button', { name: /Log out/ }).click();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    const me = await page.evaluate(async () => (await fetch('/api/v1/auth/me')).status);
+    assert.equal(me, 401);
   });
 });

@@ -3,11 +3,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { startTestServer, testBackends, type TestServer } from '../../../server/src/testing/index.ts';
+import { printEnc } from './enc.ts';
 
 const ROOT = join(import.meta.dirname, '../../../..');
 const NODE = join(ROOT, 'node_modules/.bin/node');
@@ -109,6 +110,23 @@ describe('canopy enc against a live server', () => {
     assert.match(wrong.stderr, /invalid or expired token \(HTTP 401\)/);
     const usage = await run(ENC_MAIN, []);
     assert.equal(usage.code, 1);
+  });
+
+  test('a server that accepts but never answers fails the call after the timeout', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((sock) => void sockets.add(sock));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const lines: string[] = [];
+    const io = { out: (t: string) => lines.push(`out:${t}`), err: (t: string) => lines.push(`err:${t}`) };
+    try {
+      const code = await printEnc({ url: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, token: 'x', hostname: 'web1.shop.example' }, io, 200);
+      assert.equal(code, 1);
+      assert.deepEqual(lines.length, 1);
+      assert.match(lines[0]!, /^err:canopy enc: web1\.shop\.example: cannot reach .*: no answer within 0\.2 s/);
+    } finally {
+      for (const sock of sockets) sock.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   test('reads the URL and token from the config file when the environment has none', async () => {

@@ -30,8 +30,10 @@ export function authRoutes(auth: AuthService): FastifyPluginAsyncZod {
       {
         config: {
           public: true,
-          // Ten tries a minute per address and user name: enough for typos, too few for guessing.
-          rateLimit: { max: 10, timeWindow: '1 minute', keyGenerator: (req) => `${req.ip}|${(req.body as { username?: unknown } | undefined)?.username}` },
+          // Ten tries a minute per address and user name: enough for typos, too few for guessing. The
+          // key needs the parsed body, so count in preHandler: in onRequest every name was `undefined`
+          // and one address shared ten logins a minute across all users.
+          rateLimit: { max: 10, timeWindow: '1 minute', hook: 'preHandler', keyGenerator: (req) => `${req.ip}|${(req.body as { username?: unknown } | undefined)?.username}` },
         },
         schema: { tags: ['auth'], body: LoginInput, security: [] },
       },

@@ -1,6 +1,6 @@
 /** Build the HTTP application from its services; `listen` happens elsewhere so tests can `inject`. */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
@@ -65,10 +65,15 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
   );
 
   if (opts.webDir && existsSync(join(opts.webDir, 'index.html'))) {
-    await app.register(fastifyStatic, { root: opts.webDir, wildcard: false });
-    // The console routes client-side: any unknown non-API GET serves the app shell.
+    const webDir = resolve(opts.webDir);
+    // `serve: false`: the plugin's own file routes would not be public, so the console could not load
+    // before login. One public route serves built files and, for client-side routes, the app shell.
+    await app.register(fastifyStatic, { root: webDir, serve: false });
     app.get('/*', { config: { public: true }, schema: { hide: true } }, (req, reply) => {
       if (req.url.startsWith('/api/')) return reply.callNotFound();
+      const file = (req.params as { '*'?: string })['*'] ?? '';
+      const full = resolve(webDir, file);
+      if (full.startsWith(webDir + sep) && statSync(full, { throwIfNoEntry: false })?.isFile()) return reply.sendFile(file);
       return reply.sendFile('index.html');
     });
   }

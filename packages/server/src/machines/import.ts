@@ -3,7 +3,7 @@
  * runs in its own savepoint, so a row that fails in the database leaves no trace either.
  */
 import { parse as parseCsv } from 'csv-parse/sync';
-import { CanopyError, CreateMachineInput, PatchMachineInput, ValidationError, type ImportReport } from '@canopy/core';
+import { CanopyError, CreateMachineInput, ForbiddenError, PatchMachineInput, ValidationError, type ImportReport } from '@canopy/core';
 import type { z } from 'zod';
 import type { Actor, AuditEntry, WriteContext, Writer } from '../changes/index.ts';
 import type { Tx } from '../db/connection.ts';
@@ -11,10 +11,20 @@ import type { MachineService } from './service.ts';
 import * as repo from './repo.ts';
 
 export type ImportMode = 'create' | 'upsert';
+
+/** Authorization per row, decided by the caller. */
+export interface ImportPolicy {
+  /** Whether the actor may create a machine bound to these nodes. */
+  mayCreate(nodePaths: string[]): boolean;
+  /** Whether the actor may change an existing machine bound to these nodes. */
+  mayUpdate(nodeIds: number[]): boolean;
+}
 const MAX_ROWS = 100_000;
 
 /** Turn CSV text into records keyed by header; lists use `;` and labels `k=v;k=v`. */
 export function csvRecords(text: string): Record<string, unknown>[] {
+  // PostgreSQL cannot store NUL in text or jsonb: refuse the file rather than fail half-way.
+  if (text.includes('\u0000')) throw new ValidationError('malformed CSV: contains a NUL byte', [{ path: ['body'], message: 'contains a NUL byte' }]);
   let raw: Record<string, string>[];
   try {
     raw = parseCsv(text, { columns: (h: string[]) => h.map((c) => c.trim()), skip_empty_lines: true, trim: true, bom: true, relax_column_count: false });
@@ -48,8 +58,7 @@ export async function importMachines(
   actor: Actor,
   records: unknown[],
   mode: ImportMode,
-  /** Whether the actor may place a machine in these nodes (authorization, per row). */
-  mayPlace: (nodePaths: string[]) => boolean,
+  policy: ImportPolicy,
 ): Promise<ImportReport> {
   if (records.length > MAX_ROWS) throw new ValidationError(`at most ${MAX_ROWS} rows per import`, [{ path: ['body'], message: 'too many rows' }]);
   const report: ImportReport = { created: 0, updated: 0, failed: 0, rows: [] };
@@ -71,13 +80,13 @@ export async function importMachines(
         continue;
       }
       seen.add(input.hostname);
-      if (!mayPlace(input.nodes)) {
+      if (!policy.mayCreate(input.nodes)) {
         report.failed++;
         report.rows.push({ row, hostname: input.hostname, ok: false, errors: ['not allowed: machine.write is needed on every node the row names (superuser for rows naming none)'] });
         continue;
       }
       try {
-        const action = await inSavepoint(w, (sub) => importOne(deps.machines, sub, input, rec as Record<string, unknown>, mode));
+        const action = await inSavepoint(w, (sub) => importOne(deps.machines, sub, input, rec as Record<string, unknown>, mode, policy));
         report[action]++;
         report.rows.push({ row, hostname: input.hostname, ok: true, action });
       } catch (err) {
@@ -91,13 +100,23 @@ export async function importMachines(
   return report;
 }
 
-async function importOne(machines: MachineService, w: WriteContext, input: z.infer<typeof CreateMachineInput>, rec: Record<string, unknown>, mode: ImportMode): Promise<'created' | 'updated'> {
+async function importOne(
+  machines: MachineService,
+  w: WriteContext,
+  input: z.infer<typeof CreateMachineInput>,
+  rec: Record<string, unknown>,
+  mode: ImportMode,
+  policy: ImportPolicy,
+): Promise<'created' | 'updated'> {
   const existing = await repo.byHostname(w.tx, input.hostname);
   if (!existing) {
     await machines.createIn(w, input);
     return 'created';
   }
   if (mode === 'create') throw new ValidationError(`machine '${input.hostname}' already exists (import with mode=upsert to update it)`);
+  if (!policy.mayUpdate((await repo.nodeIdsOf(w.tx, [existing.id])).get(existing.id) ?? [])) {
+    throw new ForbiddenError('machine.write', input.hostname);
+  }
   // Update only the fields the row names, so a sparse CSV does not blank the rest.
   const { hostname: _h, nodes: _n, ...named } = rec;
   const patch = PatchMachineInput.safeParse(named);

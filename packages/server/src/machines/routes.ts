@@ -5,6 +5,7 @@ import { ForbiddenError, CreateMachineInput, Hostname, ImportReport, ListMachine
 import type { Actor, Writer } from '../changes/index.ts';
 import type { AuthService } from '../auth/index.ts';
 import { actorOf } from '../http/auth.ts';
+import { parseJsonBody } from '../http/json.ts';
 import { ifMatch, withEtag } from '../http/route-helpers.ts';
 import { csvRecords, importMachines, jsonRecords } from './import.ts';
 import { machineEtag, type MachineService } from './service.ts';
@@ -29,6 +30,12 @@ export function machineRoutes(machines: MachineService, auth: AuthService, write
     if (actor.superuser) return true;
     if (paths.length === 0) return false;
     return paths.every((p) => canWrite(actor, p));
+  }
+
+  /** Import writes only where the actor holds machine.write; with none anywhere, it is refused outright. */
+  function mayImport(actor: Actor): void {
+    if (actor.superuser) return;
+    if (!auth.acl.grantRoots(actor).some((id) => auth.can(actor, 'machine.write', id))) throw new ForbiddenError('machine.write', 'any node');
   }
 
   function canWrite(actor: Actor, path: string): boolean {
@@ -64,9 +71,14 @@ export function machineRoutes(machines: MachineService, auth: AuthService, write
       { schema: { tags, querystring: z.strictObject({ mode: z.enum(['create', 'upsert']).default('create') }), body: z.unknown(), response: { 200: ImportReport } } },
       async (req) => {
         const actor = actorOf(req);
+        mayImport(actor);
         const type = String(req.headers['content-type'] ?? '');
-        const records = typeof req.body === 'string' ? (type.includes('json') ? jsonRecords(JSON.parse(req.body)) : csvRecords(req.body)) : jsonRecords(req.body);
-        return importMachines({ writer, machines }, actor, records, req.query.mode, (paths) => mayPlace(actor, paths));
+        const records = typeof req.body === 'string' ? (type.includes('json') ? jsonRecords(parseJsonBody(req.body)) : csvRecords(req.body)) : jsonRecords(req.body);
+        return importMachines({ writer, machines }, actor, records, req.query.mode, {
+          mayCreate: (paths) => mayPlace(actor, paths),
+          // Updating an existing machine needs machine.write where it already is, not where the row says.
+          mayUpdate: (nodeIds) => actor.superuser || nodeIds.some((id) => auth.can(actor, 'machine.write', id)),
+        });
       },
     );
 
@@ -92,6 +104,9 @@ export function machineRoutes(machines: MachineService, auth: AuthService, write
     app.put('/nodes/:path/machines/:hostname', { schema: { tags, params: BindParams, response: { 200: MachineView, 201: MachineView } } }, async (req, reply) => {
       const actor = actorOf(req);
       auth.nodeFor(actor, 'machine.write', req.params.path);
+      // Binding pulls the machine into the actor's subtree, so the actor must already hold it: else
+      // machine.write on any node would let one take over (then retire) another subtree's machines.
+      await authorizeMachine(actor, 'machine.write', req.params.hostname);
       const { machine, created } = await machines.bind(actor, req.params.path, req.params.hostname);
       return reply.status(created ? 201 : 200).send(machine);
     });

@@ -14,6 +14,18 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+/**
+ * JSON with object keys sorted at every level: a settings snapshot read back from jsonb (which
+ * reorders keys) hashes the same as the object it was written from.
+ */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
 /** The digest of a file set: over each path and its content digest, in order. */
 export function filesDigest(files: readonly { path: string; sha256: string }[]): string {
   const h = createHash('sha256');

@@ -11,7 +11,7 @@ import { CanopyError, ConfigInvalidError, ConflictError, NotFoundError, Validati
 import { SYSTEM_ACTOR, type Actor, type ChangeFeed, type Writer } from '../changes/index.ts';
 import type { Queryable } from '../db/connection.ts';
 import type { BackendSource } from './backends.ts';
-import { diffFiles, diffStat, filesDigest, sha256 } from './diff.ts';
+import { canonicalJson, diffFiles, diffStat, filesDigest, sha256 } from './diff.ts';
 import type { RenderedFile } from './model.ts';
 import { createPublisherState, type Entry, type VersionMeta } from './publisher-state.ts';
 import * as repo from './repo.ts';
@@ -91,9 +91,8 @@ export function createPublisher<I, S>(deps: PublisherDeps<I, S>) {
     deps.feed.on(topic, (c) => st.adopt(c.payload as VersionMeta));
   }
 
-  function digest(files: readonly HashedFile[], input: I): { sha: string; inputSha: string; inputJson: string } {
-    const inputJson = JSON.stringify(input);
-    return { sha: filesDigest(files), inputSha: sha256(inputJson), inputJson };
+  function digest(files: readonly HashedFile[], input: I): { sha: string; inputSha: string } {
+    return { sha: filesDigest(files), inputSha: sha256(canonicalJson(input)) };
   }
 
   /** Writes version base+1 unless another version was published since `base` (StaleBaseError). */

@@ -63,7 +63,7 @@ export function NodePage({ path, tab, onTreeChanged }: NodePageProps) {
   return (
     <Space orientation="vertical" size={12} style={{ width: '100%' }}>
       <Card size="small" styles={{ body: { padding: '12px 20px' } }}>
-        <Breadcrumb items={crumbs(node.path)} />
+        {node.parentPath !== null && <Breadcrumb items={crumbs(node.path)} />}
         <Space align="baseline" wrap style={{ marginTop: 4 }}>
           <Typography.Title level={3} style={{ margin: 0 }} data-testid="node-title">
             {node.name}

@@ -20,7 +20,7 @@ export function ImportReportView({ report }: { report: ImportReport }) {
         pagination={{ pageSize: 10, hideOnSinglePage: true }}
         columns={[
           { title: 'Row', dataIndex: 'row', width: 60 },
-          { title: 'Hostname', dataIndex: 'hostname', render: (h?: string) => h ?? '—' },
+          { title: 'Hostname', dataIndex: 'hostname', width: 240, render: (h?: string) => <span style={{ whiteSpace: 'nowrap' }}>{h ?? '—'}</span> },
           { title: 'Result', width: 110, render: (_: unknown, r: Row) => (r.ok ? <Tag color="success">{r.action ?? 'ok'}</Tag> : <Tag color="error">failed</Tag>) },
           { title: 'Errors', dataIndex: 'errors', render: (e?: string[]) => (e?.length ? e.join('; ') : '') },
         ]}

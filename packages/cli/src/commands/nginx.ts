@@ -1,0 +1,148 @@
+/** `canopy nginx …`: render, plan, apply and roll back the generated config of an nginx cluster. */
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { createClient, type CanopyClient } from '@canopy/sdk/client';
+import { withJson, type CliContext, type JsonOption } from '../context.ts';
+import { table, UsageError } from '../output.ts';
+import { integer } from './options.ts';
+
+interface Version {
+  version: number;
+  sha256: string;
+  author: string;
+  reason: string;
+  rollbackOf: number | null;
+  createdAt: string;
+}
+interface Config extends Version {
+  cluster: string;
+  files: { path: string; content: string }[];
+}
+interface Plan {
+  cluster: string;
+  baseVersion: number;
+  changed: boolean;
+  diff: string;
+  added: number;
+  removed: number;
+}
+interface Applied {
+  cluster: string;
+  published: boolean;
+  version: Version;
+  diff: string;
+  checkOutput: string;
+}
+
+// A generated file name: nothing that could leave the output directory.
+const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/**
+ * A client that remembers the last problem document, because a refused config carries the
+ * program's output (`nginx -t`) in a field the SDK's error does not keep.
+ */
+function clientWithProblems(ctx: CliContext): { client: CanopyClient; problem(): Record<string, unknown> | undefined } {
+  ctx.client(); // the usual "not logged in" message
+  const { url, token } = ctx.connection();
+  let last: Record<string, unknown> | undefined;
+  const client = createClient({
+    url,
+    token,
+    fetch: async (input, init) => {
+      const res = await fetch(input, init);
+      last = res.ok ? undefined : ((await res.clone().json().catch(() => undefined)) as Record<string, unknown> | undefined);
+      return res;
+    },
+  });
+  return { client, problem: () => last };
+}
+
+/** The cluster's URL prefix, with the path checked so it cannot reshape the URL. */
+function clusterUrl(path: string): string {
+  if (!/^[a-z0-9-]+(\.[a-z0-9-]+)*$/.test(path)) throw new UsageError(`'${path}' is not a node path`);
+  return `/nginx/clusters/${path}`;
+}
+
+/** Write each file to `dir` (created if missing), each through a temporary name so readers never see half a file. */
+export async function writeConfig(dir: string, files: Config['files']): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const out: string[] = [];
+  for (const f of files) {
+    if (!FILE_NAME.test(f.path)) throw new Error(`the server sent an unsafe file name '${f.path}'`);
+    const target = join(dir, f.path);
+    await writeFile(`${target}.tmp`, f.content);
+    await rename(`${target}.tmp`, target);
+    out.push(target);
+  }
+  return out;
+}
+
+/** What apply and rollback print for people. */
+export function appliedText(a: Applied): string {
+  if (!a.published) return `no changes: v${a.version.version} of ${a.cluster} is current\n`;
+  const lines = a.diff.split('\n');
+  const added = lines.filter((l) => /^\+(?!\+\+ )/.test(l)).length;
+  const removed = lines.filter((l) => /^-(?!-- )/.test(l)).length;
+  return `published v${a.version.version} of ${a.cluster} (+${added} -${removed} lines)${a.version.rollbackOf ? `, rolling back to v${a.version.rollbackOf}` : ''}\n`;
+}
+
+/** Adds `canopy nginx`. */
+export function registerNginx(program: Command, ctx: CliContext): void {
+  const nginx = program.command('nginx').description('generated nginx configs of clusters: render, plan, apply, roll back');
+
+  /** Runs `work`; a config the real program refused is shown with its output. */
+  async function withProblems<T>(work: (client: CanopyClient) => Promise<T>): Promise<T> {
+    const { client, problem } = clientWithProblems(ctx);
+    try {
+      return await work(client);
+    } catch (err) {
+      const p = problem();
+      if (p?.['code'] === 'config_invalid' && typeof p['output'] === 'string') ctx.note(`${String(p['program'] ?? 'the check')} said:\n${p['output']}`);
+      throw err;
+    }
+  }
+
+  withJson(nginx.command('render <cluster>').description('write the files of the published config (or of --version) into a directory'))
+    .requiredOption('-o, --out <dir>', 'directory to write the files into')
+    .option('--version <n>', 'an earlier version instead of the current one', integer(1, 2 ** 31 - 1))
+    .action(async (cluster: string, opts: JsonOption & { out: string; version?: number }) => {
+      const base = clusterUrl(cluster);
+      const config = await ctx.client().request<Config>('GET', opts.version ? `${base}/versions/${opts.version}` : `${base}/config`);
+      const written = await writeConfig(resolve(opts.out), config.files);
+      ctx.print(opts.json, { cluster: config.cluster, version: config.version, sha256: config.sha256, files: written }, () =>
+        `v${config.version} of ${config.cluster} (${config.reason}):\n${written.map((w) => `  ${w}\n`).join('')}`,
+      );
+    });
+
+  withJson(nginx.command('plan <cluster>').description('show the diff that apply would publish; changes nothing')).action(async (cluster: string, opts: JsonOption) => {
+    const plan = await ctx.client().request<Plan>('POST', `${clusterUrl(cluster)}/plan`);
+    ctx.print(opts.json, plan, () => (plan.changed ? plan.diff || `settings change without a file change (base v${plan.baseVersion})\n` : `no changes: v${plan.baseVersion} is current\n`));
+  });
+
+  withJson(nginx.command('apply <cluster>').description('render the settings, check them with nginx -t and publish a new version'))
+    .requiredOption('-m, --reason <text>', 'why (kept with the version)')
+    .option('--diff', 'also print the published diff')
+    .action(async (cluster: string, opts: JsonOption & { reason: string; diff?: boolean }) => {
+      const a = await withProblems((c) => c.request<Applied>('POST', `${clusterUrl(cluster)}/apply`, { reason: opts.reason }));
+      ctx.print(opts.json, a, () => appliedText(a) + (opts.diff ? a.diff : ''));
+    });
+
+  withJson(nginx.command('rollback <cluster> <version>').description("publish an earlier version's settings again, with the current backends"))
+    .option('-m, --reason <text>', 'why (default: "rollback to vN")')
+    .action(async (cluster: string, version: string, opts: JsonOption & { reason?: string }) => {
+      const n = integer(1, 2 ** 31 - 1)(version);
+      const body = opts.reason ? { version: n, reason: opts.reason } : { version: n };
+      const a = await withProblems((c) => c.request<Applied>('POST', `${clusterUrl(cluster)}/rollback`, body));
+      ctx.print(opts.json, a, () => appliedText(a));
+    });
+
+  withJson(nginx.command('versions <cluster>').description('list published versions, newest first'))
+    .option('-n, --limit <n>', 'how many (1-1000)', integer(1, 1000), 20)
+    .action(async (cluster: string, opts: JsonOption & { limit: number }) => {
+      const page = await ctx.client().request<{ items: Version[] }>('GET', `${clusterUrl(cluster)}/versions?limit=${opts.limit}`);
+      ctx.print(opts.json, page.items, () =>
+        table(['version', 'at', 'author', 'reason'], page.items.map((v) => [`v${v.version}${v.rollbackOf ? ` (=v${v.rollbackOf})` : ''}`, v.createdAt, v.author, v.reason]), '(nothing published)\n'),
+      );
+    });
+}
