@@ -68,6 +68,9 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
 
 async function openPostgres(url: string): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // An idle connection the server drops (restart, failover, DROP DATABASE … FORCE) raises 'error' on
+  // the pool; without a listener that would crash the process. The pool replaces the connection.
+  pool.on('error', (err) => console.warn(`database connection lost: ${err.message}`));
   // Fail fast on a wrong URL instead of on the first request.
   const probe = await pool.connect();
   probe.release();
@@ -89,6 +92,7 @@ async function openPostgres(url: string): Promise<Database> {
     },
     listen: async (channel, onPayload) => {
       const client = await pool.connect();
+      client.on('error', (err) => console.warn(`database listener lost: ${err.message}`));
       listeners.push(client);
       client.on('notification', (msg) => {
         if (msg.channel === channel) onPayload(msg.payload ?? '');

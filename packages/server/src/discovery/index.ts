@@ -32,6 +32,7 @@
  *   PUT /services/{path}/instances/{hostname}/{port}/heartbeat  {status: pass|warn|fail}
  *   GET /services/{path}/instances?healthy=&zone=&index=&wait=&caller=   → Answer, X-Canopy-Index
  *   GET /watch?services=a.b,c.d&since=&healthy=&zone=                   → text/event-stream
+ *   (Reads default to the full instance list, for display; clients pass healthy=true.)
  *   PUT|GET|DELETE /aliases/{path} {target}, GET /aliases?under=
  *   PUT|GET /services/{path}/dependencies {services}, GET /services/{path}/graph?depth=
  */

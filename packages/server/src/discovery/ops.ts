@@ -52,8 +52,7 @@ export function createRegistryOps(deps: OpsDeps) {
   function instanceView(id: number) {
     const i = registry.instance(id);
     if (!i) throw new NotFoundError('instance', String(id));
-    const v = registry.instanceView(i);
-    return { ...v, updatedAt: iso(v.updatedAt) };
+    return registry.instanceView(i);
   }
 
   /** Which declared port an instance serves: named, or the one with its number, or the only one. */

@@ -5,7 +5,7 @@
  * so every replica holds the same registry.
  */
 import { MAX_ALIAS_DEPTH, selectInstances, type Answer, type InstanceView } from '@canopy/core';
-import type { TreeChange, TreeModel } from '../tree/index.ts';
+import { iso, type TreeChange, type TreeModel } from '../tree/index.ts';
 import { emptyEffect, type AliasRecord, type DiscoveryChange, type DiscoverySnapshot, type Effect, type InstanceRecord, type MachineInfo, type ServiceRecord } from './records.ts';
 
 /** Where a path leads: the service node, the aliases and old paths followed, their newest revision. */
@@ -85,7 +85,7 @@ export function createRegistry(tree: TreeModel) {
       ttlSeconds: i.ttlSeconds,
       meta: i.meta,
       version: i.version,
-      updatedAt: i.updatedAt,
+      updatedAt: iso(i.updatedAt),
     };
   }
 

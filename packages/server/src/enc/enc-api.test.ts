@@ -92,7 +92,7 @@ for (const backend of testBackends()) {
       for (const [k, v] of Object.entries(parameters)) assert.deepEqual(doc.parameters[k], v, k);
       const nul = await put('vals', { parameters: { bad: 'a\u0000b' } });
       assert.equal(nul.status, 400);
-      assert.deepEqual(nul.body.issues[0].path, ['parameters', 'bad']);
+      assert.match(nul.body.detail, /NUL|U\+0000/, 'PostgreSQL cannot store U+0000, so it is refused, not mangled');
     });
 
     test('a node inherits classes whole from its nearest ancestor; parameters merge, nearer wins', async () => {
@@ -207,6 +207,19 @@ for (const backend of testBackends()) {
       assert.equal((await s.call('PUT', '/api/v1/puppet/defaults', { classes: {} }, { token })).status, 403);
       assert.equal((await s.call('PUT', '/api/v1/puppet/classes', ['base'], { token })).status, 403);
       assert.equal((await s.call('GET', '/api/v1/enc/perm1.example.com', undefined, { token: null })).status, 401);
+    });
+
+    test('a catalog that drops a class in use keeps the association and flags it; refresh needs a URL', async () => {
+      await mk(null, 'shrink');
+      await put('shrink', { classes: { motd: {}, base: {} } });
+      await s.call('PUT', '/api/v1/puppet/classes', CATALOG_JSON.filter((c) => c !== 'motd'));
+      const got = await s.call('GET', '/api/v1/nodes/shrink/puppet');
+      assert.deepEqual(got.body.own.classes, { base: {}, motd: {} });
+      assert.deepEqual(got.body.catalogIssues.map((i: { path: string[] }) => i.path), [['classes', 'motd']]);
+      await s.call('PUT', '/api/v1/puppet/classes', CATALOG_JSON);
+      const refresh = await s.call('POST', '/api/v1/puppet/classes/refresh');
+      assert.equal(refresh.status, 409);
+      assert.match(refresh.body.detail, /CANOPY_PUPPET_CLASSES_URL/);
     });
 
     test('DELETE removes the association and the node inherits again', async () => {

@@ -54,6 +54,7 @@ export function createEncService(
     const t = c.payload as TreeChange;
     if (t.upsert || t.remove) model.invalidate();
   });
+
   function checkValues(input: { classes?: EncClasses | null | undefined; parameters?: Record<string, unknown> | undefined }): void {
     const issues = [...nulIssues(input.classes ?? {}, ['classes']), ...nulIssues(input.parameters ?? {}, ['parameters'])];
     if (issues.length > 0) throw new ValidationError(`values may not contain U+0000 (the database cannot store it): ${issues.map((i) => i.path.join('.')).join(', ')}`, issues);
@@ -71,8 +72,7 @@ export function createEncService(
     if (!node) throw new NotFoundError('node', String(nodeId));
     const own = model.association(nodeId);
     const effective = model.effective(nodeId) as EffectiveConfig;
-    const { nodeId: _id, ...rest } = own ?? ({} as Association);
-    return { nodeId, nodePath: node.path, own: own ? rest : null, effective, catalogIssues: catalogIssues(effective.classes, model.catalog()) };
+    return { nodeId, nodePath: node.path, own: own ? withoutId(own) : null, effective, catalogIssues: catalogIssues(effective.classes, model.catalog()) };
   }
 
   /** The answer for a host and the node ids it was computed from (for authorization). */
@@ -110,7 +110,10 @@ export function createEncService(
     answer: (hostname: string) => resolve(hostname).result,
 
     get: (path: string) => nodeView(tree.node(path).id),
-    etag: (path: string) => associationEtag(tree.node(path).id, model.association(tree.node(path).id)?.version ?? 0),
+    etag(path: string): string {
+      const id = tree.node(path).id;
+      return associationEtag(id, model.association(id)?.version ?? 0);
+    },
 
     /** Replace a node's association; classes and parameters must be in the catalog. */
     async set(actor: Actor, path: string, input: EncAssociationInput, ifMatch?: string): Promise<NodePuppetView> {
@@ -188,6 +191,10 @@ function checkVersion(nodeId: number, version: number, ifMatch: string | undefin
 
 function toAssociation(r: repo.AssociationRow): Association {
   return { nodeId: r.nodeId, classes: r.classes, parameters: r.parameters, environment: r.environment, version: r.version, updatedAt: iso(r.updatedAt), updatedBy: r.updatedBy };
+}
+
+function withoutId({ nodeId: _id, ...rest }: Association): Omit<Association, 'nodeId'> {
+  return rest;
 }
 
 function plain(r: repo.AssociationRow) {

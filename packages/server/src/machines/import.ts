@@ -95,7 +95,10 @@ export async function importMachines(
         report.rows.push({ row, hostname: input.hostname, ok: false, errors: [err.message] });
       }
     }
-    w.audit({ operation: 'machine.import', targetKind: 'import', target: `${records.length} rows`, after: { created: report.created, updated: report.updated, failed: report.failed } });
+    // An import that changed nothing is no mutation: no audit entry, so the database stays as it was.
+    if (report.created + report.updated > 0) {
+      w.audit({ operation: 'machine.import', targetKind: 'import', target: `${records.length} rows`, after: { created: report.created, updated: report.updated, failed: report.failed } });
+    }
   });
   return report;
 }

@@ -80,7 +80,8 @@ export function createMachineService(deps: { writer: Writer; feed: ChangeFeed; d
 
   async function createIn(w: WriteContext, input: CreateMachineInput): Promise<MachineView> {
     if (await repo.byHostname(w.tx, input.hostname)) throw new ConflictError(`machine '${input.hostname}' already exists`, { hostname: input.hostname });
-    const bindTo = nodesByPath(input.nodes, 'nodes');
+    // A node named twice is bound once (the view listed it twice before).
+    const bindTo = [...new Map(nodesByPath(input.nodes, 'nodes').map((n) => [n.id, n])).values()];
     const { nodes: _ignored, ...fields } = input;
     const m = await repo.insert(w.tx, fields);
     for (const n of bindTo) await repo.bind(w.tx, m.id, n.id);

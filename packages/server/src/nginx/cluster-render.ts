@@ -49,6 +49,8 @@ export interface NginxRenderState {
   /** Upstream names in file order. */
   order: string[];
   files: HashedFile[];
+  /** Upstreams re-rendered since these files' last accepted version; null when that is unknown. */
+  pending: Set<string> | null;
 }
 
 const hashed = (f: { path: string; content: string }): HashedFile => ({ ...f, sha256: sha256(f.content) });
@@ -78,7 +80,7 @@ export function createNginxRenderer(backends: BackendSource, check = checkNginxC
     }
     const files = composeNginxFiles(chunks).files.map(hashed);
     const upstreams = new Map(chunks.upstreams);
-    return { files, state: { services, upstreams, order: [...upstreams.keys()].sort(byCodeUnit), files } };
+    return { files, state: { services, upstreams, order: [...upstreams.keys()].sort(byCodeUnit), files, pending: null } };
   }
 
   return {
@@ -101,6 +103,7 @@ export function createNginxRenderer(backends: BackendSource, check = checkNginxC
         const service = { ...cur.service, servers };
         state.services.set(id, { path: cur.path, service });
         state.upstreams.set(service.upstream, renderUpstream(service));
+        state.pending?.add(service.upstream);
       }
       if (notes.length > 0) {
         const content = state.order.map((k) => state.upstreams.get(k) as string).join('');
@@ -109,5 +112,18 @@ export function createNginxRenderer(backends: BackendSource, check = checkNginxC
       return { files: state.files, state, notes };
     },
     check: (files) => check(files),
+    // Only upstream blocks change after a backend change, and an upstream block stands alone
+    // (nginx accepts one nothing proxies to): checking the changed ones checks everything that
+    // differs from an accepted version, in milliseconds instead of seconds at 10,000 upstreams.
+    checkScope(state) {
+      if (state.pending === null) return undefined;
+      const http = state.files.find((f) => f.path === NGINX_FILES.http);
+      const content = [...state.pending].sort(byCodeUnit).map((k) => state.upstreams.get(k) ?? '').join('');
+      const files = [...(http ? [http] : []), { path: NGINX_FILES.upstreams, content }];
+      return { files, note: `canopy: nginx -t checked the ${state.pending.size} upstream block(s) re-rendered since the last accepted version; everything else is byte-identical to it\n` };
+    },
+    accepted(state) {
+      state.pending = new Set();
+    },
   };
 }

@@ -105,6 +105,8 @@ for (const backend of testBackends()) {
       assert.match(fileOf(next, 'upstreams'), /server 10\.9\.0\.1:8104 weight=1 down;\n {4}server 10\.9\.0\.2:8104 weight=3;/);
       const detail = expectStatus(await s.call('GET', `${url}/versions/2`), 200).body;
       assert.match(detail.diff, /^- {4}server 10\.9\.0\.1:8104 weight=1;\n\+ {4}server 10\.9\.0\.1:8104 weight=1 down;$/m);
+      assert.match(detail.checkOutput, /nginx -t checked the 1 upstream block\(s\) re-rendered since the last accepted version/);
+      assert.match(detail.checkOutput, /test is successful/);
 
       await setInstance(s, 'drn.web', 'drn-b.example', 8104, { weight: 5 });
       const reweighted = await watchUntil(s, url, 2, (c) => /10\.9\.0\.2:8104 weight=5;/.test(fileOf(c, 'upstreams')));

@@ -110,10 +110,11 @@ export function createPublisherState<I, S>(deps: PublisherStateDeps<I>) {
     const e = entries.get(cluster);
     if (!e || e.loaded?.number === e.meta.number) return e;
     const row = await repo.getVersion(deps.db, deps.kind, cluster, e.meta.number);
-    if (row && e.meta.number === row.number && e.loaded?.number !== row.number) {
-      e.loaded = { number: row.number, input: row.input as I };
+    const input = row && ((await repo.getInput(deps.db, row.inputSha256)) as I | undefined);
+    if (row && input !== undefined && e.meta.number === row.number && e.loaded?.number !== row.number) {
+      e.loaded = { number: row.number, input };
       e.state = undefined;
-      reindex(cluster, row.input as I);
+      reindex(cluster, input);
     }
     return e;
   }

@@ -40,6 +40,13 @@ export interface ClusterRenderer<I, S> {
   /** After the instances of `changed` changed: reuses `state` when given; notes say what changed. */
   rerender(state: S | undefined, input: I, changed: ReadonlySet<number>): Rendering<S> & { notes: string[] };
   check(files: readonly RenderedFile[]): Promise<{ ok: boolean; output: string }>;
+  /**
+   * What the real program must see to vouch for a re-render: only what changed since the state's
+   * files were last accepted, when the renderer can tell (`note` says so); undefined: everything.
+   */
+  checkScope?(state: S): { files: RenderedFile[]; note: string } | undefined;
+  /** The state's files were published: later check scopes start from them. */
+  accepted?(state: S): void;
 }
 
 export interface PublisherDeps<I, S> {
@@ -98,18 +105,23 @@ export function createPublisher<I, S>(deps: PublisherDeps<I, S>) {
   /** Writes version base+1 unless another version was published since `base` (StaleBaseError). */
   async function publish(actor: Actor, cluster: number, p: { input: I; rendering: Rendering<S>; reason: string; rollbackOf: number | null; checkOutput: string; operation: string }): Promise<ApplyResult> {
     const base = st.entry(cluster)?.meta.number ?? 0;
+    let T = performance.now(); const lap = (w: string) => { if (process.env['PT']) console.error(w, (performance.now() - T).toFixed(1)); T = performance.now(); };
     const before = base === 0 ? [] : await st.filesOf(cluster, base);
+    lap('filesOf');
     const files = p.rendering.files;
     const diff = diffFiles(before, files, `v${base}`, `v${base + 1}`);
+    lap('diff');
     const { sha, inputSha } = digest(files, p.input);
+    lap('digest');
+    const blobs = [...files.map((f) => ({ sha256: f.sha256, content: f.content })), { sha256: inputSha, content: canonicalJson(p.input) }];
     const path = deps.pathOf(cluster);
     let staged: VersionMeta | undefined;
     const meta = await writer.run(actor, async (w) => {
       if ((await repo.latestNumber(w.tx, kind, cluster)) !== base) throw new StaleBaseError();
-      await repo.putBlobs(w.tx, files.filter((f) => !st.knownBlob(f.sha256)).map((f) => ({ sha256: f.sha256, content: f.content })));
+      await repo.putBlobs(w.tx, blobs.filter((b) => !st.knownBlob(b.sha256)));
       const row = await repo.insertVersion(w.tx, {
         kind, clusterNodeId: cluster, number: base + 1, files: files.map((f) => ({ path: f.path, sha256: f.sha256 })), sha256: sha,
-        input: p.input, inputSha256: inputSha, author: actor.name, reason: p.reason, diff, rollbackOf: p.rollbackOf, checkOutput: p.checkOutput,
+        inputSha256: inputSha, author: actor.name, reason: p.reason, diff, rollbackOf: p.rollbackOf, checkOutput: p.checkOutput,
       });
       const m = st.metaOf(row);
       st.stage((staged = m), { input: p.input, files, state: p.rendering.state });
@@ -117,7 +129,9 @@ export function createPublisher<I, S>(deps: PublisherDeps<I, S>) {
       w.emit(topic, m);
       return m;
     }).finally(() => staged && st.unstage(staged));
-    for (const f of files) st.rememberBlob(f.sha256);
+    lap('writer.run');
+    for (const b of blobs) st.rememberBlob(b.sha256);
+    renderer.accepted?.(p.rendering.state);
     return { published: true, version: meta, diff, checkOutput: p.checkOutput };
   }
 
@@ -156,7 +170,9 @@ export function createPublisher<I, S>(deps: PublisherDeps<I, S>) {
       const entry: Entry<I, S> | undefined = await st.loaded(cluster);
       if (!entry?.loaded) return;
       const input = entry.loaded.input;
+      let T = performance.now();
       const r = renderer.rerender(entry.state, input, changed);
+      if (process.env['PT']) console.error('rerender', (performance.now() - T).toFixed(1)); T = performance.now();
       entry.state = r.state;
       if (filesDigest(r.files) === entry.meta.sha256) {
         entry.lastError = undefined;
@@ -164,7 +180,10 @@ export function createPublisher<I, S>(deps: PublisherDeps<I, S>) {
       }
       if (!publishIfChanged) return;
       const reason = `instances changed: ${r.notes.join('; ') || 'after a restart or a missed event'}`.slice(0, 4000);
-      const result = await check(r.files);
+      const scope = renderer.checkScope?.(r.state);
+      const checked = await check(scope?.files ?? r.files);
+      const result = { ok: checked.ok, output: `${scope?.note ?? ''}${checked.output}` };
+      if (process.env['PT']) console.error('check', (performance.now() - T).toFixed(1));
       if (!result.ok) {
         entry.lastError = { at: new Date().toISOString(), reason, output: result.output };
         onError(new ConfigInvalidError(renderer.program, `${deps.pathOf(cluster)}: ${result.output}`));
@@ -217,7 +236,8 @@ export function createPublisher<I, S>(deps: PublisherDeps<I, S>) {
     async rollback(actor: Actor, cluster: number, number: number, reason: string | undefined): Promise<ApplyResult> {
       const row = await mustGetVersion(cluster, number);
       if (st.entry(cluster)?.meta.number === number) throw new ValidationError(`v${number} is the current version`, [{ path: ['version'], message: 'is already published' }]);
-      return renderAndPublish(actor, cluster, () => row.input as I, { reason: reason ?? `rollback to v${number}`, rollbackOf: number, operation: `${kind}.rollback` });
+      const input = (await repo.getInput(deps.db, row.inputSha256)) as I;
+      return renderAndPublish(actor, cluster, () => input, { reason: reason ?? `rollback to v${number}`, rollbackOf: number, operation: `${kind}.rollback` });
     },
 
     versions: (cluster: number, limit: number, before?: number) => repo.listVersions(deps.db, kind, cluster, limit, before).then((r) => r.map(st.metaOf)),
@@ -225,7 +245,7 @@ export function createPublisher<I, S>(deps: PublisherDeps<I, S>) {
     /** One version with its files, diff, check output and settings snapshot. */
     async version(cluster: number, number: number) {
       const row = await mustGetVersion(cluster, number);
-      return { meta: st.metaOf(row), files: await st.filesOf(cluster, number, row), diff: row.diff, checkOutput: row.checkOutput, input: row.input };
+      return { meta: st.metaOf(row), files: await st.filesOf(cluster, number, row), diff: row.diff, checkOutput: row.checkOutput, input: await repo.getInput(deps.db, row.inputSha256) };
     },
 
     /** Resolves once a version newer than `after` is published, or with undefined after `waitMs`. */

@@ -68,7 +68,7 @@ export async function loadSettings(q: Queryable, table: SettingsTable): Promise<
 
 export type ConfigKind = 'nginx' | 'lvs';
 export type VersionRow = typeof configVersions.$inferSelect;
-export type VersionSummaryRow = Omit<VersionRow, 'files' | 'input' | 'diff' | 'checkOutput'>;
+export type VersionSummaryRow = Omit<VersionRow, 'files' | 'diff' | 'checkOutput'>;
 
 const summary = {
   kind: configVersions.kind,
@@ -124,12 +124,19 @@ export function listVersions(q: Queryable, kind: ConfigKind, cluster: number, li
   return q.select(summary).from(configVersions).where(and(...where)).orderBy(desc(configVersions.number)).limit(limit);
 }
 
-/** The newest version of every cluster of `kind`, with its input (files stay in the database). */
+/** A settings snapshot stored by `putBlobs`, parsed; undefined when missing. */
+export async function getInput(q: Queryable, sha: string): Promise<unknown> {
+  const text = (await getBlobs(q, [sha])).get(sha);
+  return text === undefined ? undefined : JSON.parse(text);
+}
+
+/** The newest version of every cluster of `kind`, with its settings snapshot (files stay in the database). */
 export async function latestVersions(q: Queryable, kind: ConfigKind): Promise<(VersionSummaryRow & { input: unknown })[]> {
   const res = await rows<Record<string, unknown>>(
     q,
-    sql`SELECT DISTINCT ON (cluster_node_id) kind, cluster_node_id, number, sha256, input_sha256, author, reason, rollback_of, created_at, input
-        FROM config_versions WHERE kind = ${kind} ORDER BY cluster_node_id, number DESC`,
+    sql`SELECT v.kind, v.cluster_node_id, v.number, v.sha256, v.input_sha256, v.author, v.reason, v.rollback_of, v.created_at, b.content AS input
+        FROM (SELECT DISTINCT ON (cluster_node_id) * FROM config_versions WHERE kind = ${kind} ORDER BY cluster_node_id, number DESC) v
+        JOIN config_blobs b ON b.sha256 = v.input_sha256`,
   );
   return res.map((r) => ({
     kind: r['kind'] as ConfigKind,
@@ -141,6 +148,6 @@ export async function latestVersions(q: Queryable, kind: ConfigKind): Promise<(V
     reason: r['reason'] as string,
     rollbackOf: r['rollback_of'] === null ? null : Number(r['rollback_of']),
     createdAt: r['created_at'] instanceof Date ? r['created_at'].toISOString() : String(r['created_at']),
-    input: r['input'],
+    input: JSON.parse(r['input'] as string),
   }));
 }

@@ -27,7 +27,6 @@ export const configVersions = pgTable(
     number: integer('number').notNull(),
     files: jsonb('files').$type<{ path: string; sha256: string }[]>().notNull(),
     sha256: text('sha256').notNull(),
-    input: jsonb('input').$type<unknown>().notNull(),
     inputSha256: text('input_sha256').notNull(),
     author: text('author').notNull(),
     reason: text('reason').notNull(),

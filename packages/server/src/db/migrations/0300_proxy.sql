@@ -44,23 +44,23 @@ CREATE TABLE lvs_clusters (
   updated_at timestamptz NOT NULL DEFAULT now()
 );
 
--- File contents by their sha256: consecutive versions mostly share files (a backend change
--- rewrites only the upstreams file), so each distinct content is stored once.
+-- File contents and settings snapshots (canonical JSON) by their sha256: consecutive versions
+-- mostly share them (a backend change rewrites only the upstreams file and keeps the snapshot),
+-- so each distinct content is stored once.
 CREATE TABLE config_blobs (
   sha256  text PRIMARY KEY,
   content text NOT NULL
 );
 
--- Every published config. `files` lists {path, sha256} in include order; `input` is the settings
--- snapshot the files were rendered from (backend changes re-render it with fresh instances);
--- `diff` is the unified diff against the previous version of the same cluster.
+-- Every published config. `files` lists {path, sha256} in include order; `input_sha256` names the
+-- settings snapshot the files were rendered from (backend changes re-render it with fresh
+-- instances); `diff` is the unified diff against the previous version of the same cluster.
 CREATE TABLE config_versions (
   kind            text NOT NULL CHECK (kind IN ('nginx', 'lvs')),
   cluster_node_id integer NOT NULL REFERENCES nodes(id),
   number          integer NOT NULL CHECK (number >= 1),
   files           jsonb NOT NULL,
   sha256          text NOT NULL,
-  input           jsonb NOT NULL,
   input_sha256    text NOT NULL,
   author          text NOT NULL,
   reason          text NOT NULL,

@@ -1,0 +1,140 @@
+/** Bulk import from CSV and JSON: per-row reports, upserts, malformed files, and authorization per row. */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { sql } from 'drizzle-orm';
+import { rows } from '../db/connection.ts';
+import { startTestServer, testBackends, type TestServer } from '../testing/index.ts';
+
+for (const backend of testBackends()) {
+  describe(`machine import (${backend.name})`, () => {
+    let s: TestServer;
+    before(async () => {
+      s = await startTestServer(backend);
+      for (const [parentPath, name] of [[null, 'im'], ['im', 'web'], ['im', 'db'], [null, 'other']] as const) {
+        assert.equal((await s.call('POST', '/api/v1/nodes', { parentPath, name })).status, 201);
+      }
+    });
+    after(() => s.close());
+
+    const csv = (text: string, query = '', token?: string) =>
+      s.call('POST', `/api/v1/machines/import${query}`, text, { headers: { 'content-type': 'text/csv' }, ...(token ? { token } : {}) });
+    const json = (body: unknown, query = '', token?: string) => s.call('POST', `/api/v1/machines/import${query}`, body, token ? { token } : {});
+    const get = async (hostname: string) => (await s.call('GET', `/api/v1/machines/${hostname}`)).body;
+    /** Rows of the tables an import touches, and the change feed's head: all must stay put on refusal. */
+    const state = async () =>
+      (await rows<{ v: string }>(s.database.db, sql`SELECT concat_ws('/', (SELECT count(*) FROM machines), (SELECT count(*) FROM machine_nodes),
+        (SELECT count(*) FROM audit_log), (SELECT coalesce(max(revision), 0) FROM changes)) AS v`))[0]?.v;
+
+    test('a JSON import lands the good rows and says why each bad row failed', async () => {
+      await json([{ hostname: 'pre.im.example', nodes: ['im.db'] }]);
+      const r = await json([
+        { hostname: 'j1.im.example', ips: ['10.1.0.1'], nodes: ['im.web'], status: 'online' },
+        { hostname: 'Not A Hostname', nodes: ['im.web'] },
+        { hostname: 'j2.im.example', nodes: ['im.nowhere'] },
+        { hostname: 'j1.im.example', nodes: ['im.db'] },
+        { hostname: 'pre.im.example', nodes: ['im.db'] },
+        { hostname: 'j3.im.example', cpuCores: 'many' },
+        null,
+        { hostname: 'j4.im.example', nodes: ['im.web', 'im.db'], labels: { tier: 'front' } },
+      ]);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.deepEqual([r.body.created, r.body.updated, r.body.failed], [2, 0, 6]);
+      const why = (row: number) => (r.body.rows.find((x: { row: number }) => x.row === row)?.errors ?? []).join(' ');
+      assert.match(why(2), /hostname/);
+      assert.match(why(3), /unknown node 'im\.nowhere'/);
+      assert.match(why(4), /earlier in this import/);
+      assert.match(why(5), /already exists/);
+      assert.match(why(6), /cpuCores/);
+      assert.ok(why(7).length > 0);
+      assert.deepEqual((await get('j4.im.example')).nodes, ['im.db', 'im.web']);
+      assert.equal((await s.call('GET', '/api/v1/machines/j2.im.example')).status, 404, 'a failed row leaves no trace');
+      assert.equal((await json({ machines: [{ hostname: 'wrapped.im.example' }] })).body.created, 1);
+      assert.equal((await json({ rows: [] })).status, 400);
+    });
+
+    test('a CSV import maps columns, lists and labels, and reports per row', async () => {
+      const r = await csv(
+        [
+          'hostname,ips,nodes,labels,cpu_cores,memory_mb,status,zone',
+          'c1.im.example,10.2.0.1;10.2.0.2,im.web,rack=r1;tier=front,8,16384,online,z1',
+          'c2.im.example,,im.db;im.web,,,,maintenance,',
+          'c3.im.example,not-an-ip,im.web,,,,,',
+          'c4.im.example,,im.web,,eight,,,',
+        ].join('\n'),
+      );
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.deepEqual([r.body.created, r.body.failed], [2, 2]);
+      assert.deepEqual(r.body.rows.filter((x: { ok: boolean }) => !x.ok).map((x: { hostname: string }) => x.hostname), ['c3.im.example', 'c4.im.example']);
+      const c1 = await get('c1.im.example');
+      assert.deepEqual([c1.ips, c1.labels, c1.cpuCores, c1.memoryMb, c1.status, c1.zone], [['10.2.0.1', '10.2.0.2'], { rack: 'r1', tier: 'front' }, 8, 16384, 'online', 'z1']);
+      assert.deepEqual((await get('c2.im.example')).nodes, ['im.db', 'im.web']);
+    });
+
+    test('a malformed CSV answers 400 and nothing lands', async () => {
+      const before = await state();
+      for (const bad of [
+        'hostname,os\nm1.im.example,"unterminated\n',
+        'hostname,os\nm2.im.example,debian,extra-column\n',
+        'hostname,os\nm3.im.example,deb\u0000ian\n',
+      ]) {
+        const r = await csv(bad);
+        assert.equal(r.status, 400, `${JSON.stringify(bad)} → ${r.status} ${JSON.stringify(r.body)}`);
+        assert.equal(r.body.code, 'validation_failed');
+        assert.match(r.body.detail, /malformed CSV/);
+      }
+      const junk = await s.call('POST', '/api/v1/machines/import', '[{"hostname": ', { headers: { 'content-type': 'text/plain; charset=json' } });
+      assert.equal(junk.status, 400);
+      assert.equal(await state(), before);
+    });
+
+    test('mode=upsert updates only the fields a row names; mode=create refuses existing machines', async () => {
+      await json([{ hostname: 'up.im.example', os: 'debian 11', serial: 'SN-UP', nodes: ['im.web'] }]);
+      const refused = await csv('hostname,os\nup.im.example,debian 12\n');
+      assert.deepEqual([refused.body.created, refused.body.updated, refused.body.failed], [0, 0, 1]);
+      assert.match(refused.body.rows[0].errors[0], /mode=upsert/);
+      const r = await csv('hostname,os\nup.im.example,debian 12\nnew-up.im.example,debian 12\n', '?mode=upsert');
+      assert.deepEqual([r.body.created, r.body.updated, r.body.failed], [1, 1, 0]);
+      assert.deepEqual(r.body.rows.map((x: { action: string }) => x.action), ['updated', 'created']);
+      const up = await get('up.im.example');
+      assert.deepEqual([up.os, up.serial, up.nodes, up.version], ['debian 12', 'SN-UP', ['im.web'], 2]);
+      assert.equal((await json([], '?mode=sideways')).status, 400);
+    });
+
+    test('rows are authorized one by one: ops import into their subtree only, and cannot upsert machines elsewhere', async () => {
+      assert.equal((await s.call('POST', '/api/v1/users', { username: 'imp-ops', password: 'pw-of-imp-ops' })).status, 201);
+      assert.equal((await s.call('POST', '/api/v1/grants', { user: 'imp-ops', role: 'ops', nodePath: 'im.web' })).status, 201);
+      const ops = await s.login('imp-ops', 'pw-of-imp-ops');
+      await json([{ hostname: 'victim.other.example', os: 'kept', nodes: ['other'] }]);
+      const r = await json(
+        [
+          { hostname: 'ok.im.example', nodes: ['im.web'] },
+          { hostname: 'db.im.example', nodes: ['im.db'] },
+          { hostname: 'free.im.example' },
+          { hostname: 'victim.other.example', os: 'pwned', nodes: ['im.web'] },
+        ],
+        '?mode=upsert',
+        ops,
+      );
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.body.rows.map((x: { ok: boolean }) => x.ok), [true, false, false, false]);
+      assert.match(r.body.rows[1].errors[0], /not allowed/);
+      assert.match(r.body.rows[3].errors[0], /not allowed/);
+      const victim = await get('victim.other.example');
+      assert.deepEqual([victim.os, victim.nodes], ['kept', ['other']]);
+    });
+
+    test('an import that lands nothing writes nothing, not even an audit entry; a viewer is refused outright', async () => {
+      const before = await state();
+      const r = await json([{ hostname: 'BAD' }, { hostname: 'x.im.example', nodes: ['nope'] }]);
+      assert.deepEqual([r.status, r.body.failed], [200, 2]);
+      assert.equal(await state(), before);
+      assert.equal((await s.call('POST', '/api/v1/users', { username: 'imp-viewer', password: 'pw-of-imp-viewer' })).status, 201);
+      assert.equal((await s.call('POST', '/api/v1/grants', { user: 'imp-viewer', role: 'viewer', nodePath: 'im' })).status, 201);
+      const viewer = await s.login('imp-viewer', 'pw-of-imp-viewer');
+      const mid = await state();
+      const refused = await json([{ hostname: 'v.im.example', nodes: ['im.web'] }], '', viewer);
+      assert.equal(refused.status, 403);
+      assert.equal(await state(), mid);
+    });
+  });
+}
