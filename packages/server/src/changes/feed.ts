@@ -7,6 +7,7 @@ import { sql } from 'drizzle-orm';
 import { rows, type Database, type Queryable } from '../db/connection.ts';
 
 export const CHANGES_CHANNEL = 'canopy_changes';
+const POLL_MS = 2000;
 
 export interface Change {
   revision: number;
@@ -41,6 +42,7 @@ export function createChangeFeed(database: Database, onError: (err: unknown) => 
   const waiters: { revision: number; resolve: () => void }[] = [];
   let applied = 0;
   let unlisten: (() => Promise<void>) | null = null;
+  let poller: NodeJS.Timeout | undefined;
 
   async function pull(q: Queryable = database.db): Promise<number> {
     for (;;) {
@@ -115,9 +117,14 @@ export function createChangeFeed(database: Database, onError: (err: unknown) => 
       unlisten = await database.listen(CHANGES_CHANNEL, () => {
         catchUp().catch(onError);
       });
+      // NOTIFY is a hint, not the only path: a poll bounds the lag if a listener connection drops.
+      poller = setInterval(() => catchUp().catch(onError), POLL_MS);
+      poller.unref();
       await catchUp();
     },
     async stop() {
+      if (poller) clearInterval(poller);
+      poller = undefined;
       await unlisten?.();
       unlisten = null;
       await current?.catch(() => {});

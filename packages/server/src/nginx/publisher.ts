@@ -118,15 +118,19 @@ export function createPublisher<I, S>(deps: PublisherDeps<I, S>) {
     let staged: VersionMeta | undefined;
     const meta = await writer.run(actor, async (w) => {
       if ((await repo.latestNumber(w.tx, kind, cluster)) !== base) throw new StaleBaseError();
+      lap('lock+latest');
       await repo.putBlobs(w.tx, blobs.filter((b) => !st.knownBlob(b.sha256)));
+      lap('putBlobs');
       const row = await repo.insertVersion(w.tx, {
         kind, clusterNodeId: cluster, number: base + 1, files: files.map((f) => ({ path: f.path, sha256: f.sha256 })), sha256: sha,
         inputSha256: inputSha, author: actor.name, reason: p.reason, diff, rollbackOf: p.rollbackOf, checkOutput: p.checkOutput,
       });
+      lap('insertVersion');
       const m = st.metaOf(row);
       st.stage((staged = m), { input: p.input, files, state: p.rendering.state });
       w.audit({ operation: p.operation, targetKind: `${kind}-config`, target: path, nodeId: cluster, nodePath: path, after: { version: m.number, sha256: sha, reason: p.reason, rollbackOf: p.rollbackOf, ...diffStat(diff) } });
       w.emit(topic, m);
+      lap('audit+emit');
       return m;
     }).finally(() => staged && st.unstage(staged));
     lap('writer.run');
