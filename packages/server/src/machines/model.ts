@@ -37,6 +37,10 @@ export function createMachineModel(tree: TreeModel) {
   const byNode = new Map<number, Set<number>>();
   // Hostnames in order; kept sorted by binary insertion (imports add many rows: still O(n) each).
   let order: string[] = [];
+  // Distinct machines per subtree, valid for one (machine version, tree generation) pair.
+  const subtreeCounts = new Map<number, number>();
+  let countsKey = '';
+  let version = 0;
 
   function indexOf(hostname: string): number {
     let lo = 0;
@@ -76,6 +80,7 @@ export function createMachineModel(tree: TreeModel) {
     size: () => byId.size,
 
     load(all: MachineLite[]): void {
+      version++;
       byId.clear();
       byHost.clear();
       byNode.clear();
@@ -88,6 +93,7 @@ export function createMachineModel(tree: TreeModel) {
     },
 
     upsert(m: MachineLite): void {
+      version++;
       const old = byId.get(m.id);
       if (old) {
         unlink(old);
@@ -100,6 +106,22 @@ export function createMachineModel(tree: TreeModel) {
       byId.set(m.id, m);
       byHost.set(m.hostname, m);
       link(m);
+    },
+
+    /** Machines bound anywhere in the subtree, each counted once. */
+    subtreeCount(nodeId: number): number {
+      const key = `${version}/${tree.generation()}`;
+      if (key !== countsKey) {
+        subtreeCounts.clear();
+        countsKey = key;
+      }
+      let n = subtreeCounts.get(nodeId);
+      if (n === undefined) {
+        const seen = new Set<number>();
+        for (const id of tree.subtreeIds(nodeId)) for (const m of byNode.get(id) ?? []) seen.add(m);
+        subtreeCounts.set(nodeId, (n = seen.size));
+      }
+      return n;
     },
 
     /** Ids of one page in hostname order after `after`, and the total matching the filter. */

@@ -32,6 +32,7 @@ export function machineEtag(m: { id: number; version: number }): string {
 export function createMachineService(deps: { writer: Writer; feed: ChangeFeed; db: Queryable; tree: TreeService }) {
   const { writer, db, tree } = deps;
   const model = createMachineModel(tree.model);
+  tree.setSubtreeCounter((nodeId) => model.subtreeCount(nodeId));
   deps.feed.on(MACHINE_TOPIC, (c) => {
     for (const m of (c.payload as MachineChange).upsert) model.upsert(liteOf(m, m.nodeIds));
   });

@@ -27,6 +27,8 @@ export interface TreeModel {
   subtreeMachineCount(id: number): number;
   size(): number;
   all(): Iterable<TreeNode>;
+  /** Bumped on every structural change, so derived caches know when to drop. */
+  generation(): number;
   /** Replace the whole model from a snapshot. */
   load(nodes: TreeNode[], counts: Map<number, number>): void;
   /** Insert or replace nodes (after images of a write). */
@@ -43,6 +45,7 @@ export function createTreeModel(): TreeModel {
   const byPath = new Map<string, TreeNode>();
   const kids = new Map<number, Set<number>>();
   const counts = new Map<number, number>();
+  let gen = 0;
 
   function detach(node: TreeNode): void {
     byPath.delete(node.path);
@@ -101,7 +104,9 @@ export function createTreeModel(): TreeModel {
     },
     size: () => byId.size,
     all: () => byId.values(),
+    generation: () => gen,
     load(nodes, machineCounts) {
+      gen++;
       byId.clear();
       byPath.clear();
       kids.clear();
@@ -110,6 +115,7 @@ export function createTreeModel(): TreeModel {
       for (const [k, v] of machineCounts) counts.set(k, v);
     },
     upsert(nodes) {
+      gen++;
       for (const n of nodes) {
         const old = byId.get(n.id);
         if (old) detach(old);
@@ -117,6 +123,7 @@ export function createTreeModel(): TreeModel {
       for (const n of nodes) attach(n);
     },
     remove(ids) {
+      gen++;
       for (const id of ids) {
         const old = byId.get(id);
         if (!old) continue;

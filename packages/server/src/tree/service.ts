@@ -40,6 +40,8 @@ export type TreeService = ReturnType<typeof createTreeService>;
 export function createTreeService(deps: { writer: Writer; feed: ChangeFeed; db: Queryable }) {
   const { writer, feed } = deps;
   const model: TreeModel = createTreeModel();
+  // Distinct machines per subtree come from the machine index, which is built on top of the tree.
+  let subtreeCounter: ((nodeId: number) => number) | undefined;
 
   feed.on(TREE_TOPIC, (c) => applyChange(model, c.payload as TreeChange));
 
@@ -62,7 +64,7 @@ export function createTreeService(deps: { writer: Writer; feed: ChangeFeed; db: 
       createdAt: iso(n.createdAt),
       updatedAt: iso(n.updatedAt),
       machineCount: model.machineCount(n.id),
-      subtreeMachineCount: model.subtreeMachineCount(n.id),
+      subtreeMachineCount: subtreeCounter ? subtreeCounter(n.id) : model.subtreeMachineCount(n.id),
       childCount: model.children(n.id).length,
     };
   }
@@ -87,6 +89,10 @@ export function createTreeService(deps: { writer: Writer; feed: ChangeFeed; db: 
   return {
     model,
     view,
+    /** Count a machine bound to several nodes of a subtree once (set by the machines capability). */
+    setSubtreeCounter(fn: (nodeId: number) => number): void {
+      subtreeCounter = fn;
+    },
     get: (path: string) => view(mustGet(path)),
     node: mustGet,
     etag: (path: string) => etagOf(mustGet(path)),
