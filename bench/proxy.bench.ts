@@ -14,7 +14,7 @@ import { sql } from 'drizzle-orm';
 import { startTestServer, testBackends, type TestServer } from '../packages/server/src/testing/index.ts';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNginxRenderer, discoveryBackends, findProgram } from '../packages/server/src/nginx/index.ts';
 import { fmt, timeMany } from './stats.ts';
@@ -58,6 +58,18 @@ async function seed(s: TestServer): Promise<void> {
   await s.services.nginx.load(db);
 }
 
+/** Median CPU time (this process, user + system) of `n` synchronous runs of `fn`, in ms. */
+function medianCpu(n: number, fn: () => unknown): string {
+  const xs: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const c = process.cpuUsage();
+    fn();
+    const u = process.cpuUsage(c);
+    xs.push((u.user + u.system) / 1000);
+  }
+  return (xs.sort((a, b) => a - b)[n >> 1] ?? NaN).toFixed(0);
+}
+
 /** `nginx -t` on the files: wall time, and the CPU time nginx itself used (from bash's `times`). */
 async function nginxCheckTimes(files: { path: string; content: string }[]): Promise<{ wallMs: number; cpuMs: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'canopy-bench-nginx-'));
@@ -94,6 +106,7 @@ async function run(s: TestServer): Promise<Record<string, string>> {
   // A renderer of its own over the same discovery registry, so the publisher's cache is not disturbed.
   const renderer = createNginxRenderer(discoveryBackends(discovery, tree.model));
   out['full render (10k upstreams, 100k servers, 2k domains), p50/p99 ms'] = fmt(await timeMany(5, () => renderer.render(input), 1));
+  out['full render, median CPU ms'] = medianCpu(5, () => renderer.render(input));
   const rendered = renderer.render(input);
   out['config size (MB)'] = (rendered.files.reduce((n, f) => n + f.content.length, 0) / 1e6).toFixed(1);
 
@@ -101,17 +114,22 @@ async function run(s: TestServer): Promise<Record<string, string>> {
   const instanceUrl = `/api/v1/services/bench.g42.s7/instances/${host}/8080`;
   let state = rendered.state;
   const times: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < 22; i++) {
     const res = await s.call('PUT', instanceUrl, { weight: i % 2 === 0 ? 7 : 1 });
     if (res.status !== 200) throw new Error(JSON.stringify(res.body));
     const t = performance.now();
+    const c = process.cpuUsage();
     const next = renderer.rerender(state, input, new Set([svc.id]));
+    const used = process.cpuUsage(c);
     if (i >= 2) times.push(performance.now() - t);
+    if (i >= 2) cpu.push((used.user + used.system) / 1000);
     if (next.notes.length !== 1) throw new Error('the change was not seen');
     state = next.state;
     await nginx.publisher.flush();
   }
-  out['re-render after one instance change, p50/p99 ms'] = fmt(times.sort((a, b) => a - b));
+  out['re-render after one instance change (one upstream, file rejoined + sha256), p50/p99 ms'] = fmt(times.sort((a, b) => a - b));
+  out['re-render after one instance change, median CPU ms'] = (cpu.sort((a, b) => a - b)[cpu.length >> 1] ?? NaN).toFixed(1);
 
   if (!findProgram('nginx')) {
     out['nginx -t'] = 'nginx not installed';
@@ -151,6 +169,7 @@ try {
   await s?.close();
 }
 const keys = [...new Set(results.flatMap((r) => Object.keys(r)))].filter((k) => k !== 'backend');
+console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, load average at the end ${loadavg().map((l) => l.toFixed(1)).join(' ')} (wall times grow with load; CPU times much less)\n`);
 console.log(`| measure | ${results.map((r) => r['backend']).join(' | ')} |`);
 console.log(`|---|${results.map(() => '---').join('|')}|`);
 for (const k of keys) console.log(`| ${k} | ${results.map((r) => r[k] ?? '—').join(' | ')} |`);

@@ -1,2 +1,3 @@
-/** @canopy/sdk: the typed API client (and, later, the discovery client) for apps, the CLI and the console. */
+/** @canopy/sdk: the typed API client and the discovery client for apps, the CLI and the console. */
 export * from './client.ts';
+export * from './discovery/index.ts';

@@ -23,6 +23,12 @@ const schema = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** UDP/TCP port of the DNS server; off when unset. */
   dnsPort: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Address the DNS server binds; loopback by default, like `host`. */
+  dnsHost: z.string().min(1).default('127.0.0.1'),
+  /** Zone the DNS server answers for: `web.ops.corp.<dnsDomain>` is the service corp.ops.web. */
+  dnsDomain: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, 'dot-separated lower-case DNS labels').max(200).default('svc.canopy'),
+  /** Seconds DNS answers (and negative answers) may be cached. */
+  dnsTtl: z.coerce.number().int().min(0).max(3600).default(5),
   /** http(s) URL of the classes file the Puppet code base publishes; unset: upload it through the API. */
   puppetClassesUrl: z.url({ protocol: /^https?$/ }).optional(),
   /** Seconds between refreshes of the classes catalog from puppetClassesUrl; 0: only at start and on demand. */
@@ -46,6 +52,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionHours: env['CANOPY_SESSION_HOURS'],
     logLevel: env['CANOPY_LOG_LEVEL'],
     dnsPort: env['CANOPY_DNS_PORT'] || undefined,
+    dnsHost: env['CANOPY_DNS_HOST'] || undefined,
+    dnsDomain: env['CANOPY_DNS_DOMAIN'] || undefined,
+    dnsTtl: env['CANOPY_DNS_TTL'] || undefined,
     puppetClassesUrl: env['CANOPY_PUPPET_CLASSES_URL'] || undefined,
     puppetClassesRefreshSeconds: env['CANOPY_PUPPET_CLASSES_REFRESH_SECONDS'] || undefined,
     provisioningTtlHours: env['CANOPY_PROVISIONING_TTL_HOURS'] || undefined,

@@ -12,7 +12,8 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   const applied = await migrate(database);
-  const services = createServices(database, { sessionHours: config.sessionHours, onError: (err) => console.error('change feed:', err) });
+  const dns = config.dnsPort === undefined ? undefined : { port: config.dnsPort, host: config.dnsHost, domain: config.dnsDomain, ttl: config.dnsTtl };
+  const services = createServices(database, { sessionHours: config.sessionHours, onError: (err) => console.error('change feed:', err), dns });
   await services.start();
   const { generatedPassword } = await services.auth.bootstrap(config.adminPassword);
   const webDir = config.webDir ?? join(import.meta.dirname, '../../web/dist');
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
 
   const where = config.databaseUrl ? 'PostgreSQL' : `PGlite in ${config.dataDir}`;
   console.log(`Canopy listening on http://${config.host}:${config.port} (database: ${where}${applied.length ? `, applied ${applied.join(', ')}` : ''})`);
+  if (services.dns) console.log(`DNS for ${config.dnsDomain} on ${config.dnsHost}:${services.dns.port()} (UDP and TCP)`);
   if (generatedPassword) {
     console.log(`First start: created user 'admin' with password ${generatedPassword}  (shown once; set CANOPY_ADMIN_PASSWORD to choose it)`);
   }

@@ -11,6 +11,7 @@ import { createEncService, encRoutes, type EncService } from './enc/index.ts';
 import { createDiscoveryService, discoveryRoutes, type DiscoveryAccessOptions, type DiscoveryOptions, type DiscoveryService } from './discovery/index.ts';
 import { createNginxService, discoveryBackends, nginxRoutes, type NginxService } from './nginx/index.ts';
 import { createLvsService, lvsRoutes, type LvsService } from './lvs/index.ts';
+import { createDnsServer, type DnsOptions, type DnsServer } from './dns/index.ts';
 
 export interface Services {
   database: Database;
@@ -24,6 +25,8 @@ export interface Services {
   discovery: DiscoveryService;
   nginx: NginxService;
   lvs: LvsService;
+  /** The DNS server, when `ServiceOptions.dns` asked for one. */
+  dns: DnsServer | undefined;
   /** Route plugins mounted under /api/v1. */
   routes: FastifyPluginAsync[];
   /** Load read models and follow the change feed. */
@@ -44,6 +47,8 @@ export interface ServiceOptions {
   discovery?: DiscoveryOptions & DiscoveryAccessOptions;
   /** Quiet time (ms) collecting backend changes before nginx/LVS configs are re-published; default 200. */
   proxyDebounceMs?: number | undefined;
+  /** Serve discovery over DNS (CANOPY_DNS_PORT); unset: no DNS server. */
+  dns?: DnsOptions | undefined;
 }
 
 /** Build every service over `database`. */
@@ -67,6 +72,7 @@ export function createServices(database: Database, opts: ServiceOptions = {}): S
   const proxy = { writer, feed, db, tree, backends, debounceMs: opts.proxyDebounceMs ?? 200, ...(opts.onError ? { onError: opts.onError } : {}) };
   const nginx = createNginxService(proxy);
   const lvs = createLvsService(proxy);
+  const dns = opts.dns ? createDnsServer({ discovery, tree, machines, feed }, { onError: opts.onError, ...opts.dns }) : undefined;
   const routes = [
     treeRoutes(tree, auth),
     authRoutes(auth),
@@ -90,6 +96,7 @@ export function createServices(database: Database, opts: ServiceOptions = {}): S
     discovery,
     nginx,
     lvs,
+    dns,
     routes,
     start: async () => {
       await feed.start(async () => {
@@ -105,8 +112,10 @@ export function createServices(database: Database, opts: ServiceOptions = {}): S
       provisioning.start();
       enc.start();
       discovery.start();
+      await dns?.start();
     },
     stop: async () => {
+      await dns?.stop();
       await lvs.stop();
       await nginx.stop();
       await discovery.stop();

@@ -16,7 +16,6 @@
  */
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
-import { configPath, DEFAULT_URL, readConfig } from '../config.ts';
 
 /** How long to wait for the server before failing the Puppet run. */
 export const ENC_TIMEOUT_MS = 30_000;
@@ -96,15 +95,20 @@ export async function runEnc(argv: string[], env: NodeJS.ProcessEnv = process.en
     io.err('canopy enc: expected exactly one HOSTNAME (usage: canopy enc [--explain] [--json] HOSTNAME)\n');
     return 1;
   }
-  let config: { url?: string; token?: string } = {};
-  try {
-    if (!(flags.url || env['CANOPY_URL']) || !(flags.token || env['CANOPY_TOKEN'])) config = readConfig(configPath(env));
-  } catch (err) {
-    io.err(`canopy enc: ${reason(err)}\n`);
-    return 1;
+  let url = flags.url || env['CANOPY_URL'];
+  let token = flags.token || env['CANOPY_TOKEN'];
+  // The config file (and the module that reads it) only when the flags and environment fall short.
+  if (!url || !token) {
+    try {
+      const { configPath, DEFAULT_URL, readConfig } = await import('../config.ts');
+      const config = readConfig(configPath(env));
+      url ||= config.url || DEFAULT_URL;
+      token ||= config.token;
+    } catch (err) {
+      io.err(`canopy enc: ${reason(err)}\n`);
+      return 1;
+    }
   }
-  const url = flags.url || env['CANOPY_URL'] || config.url || DEFAULT_URL;
-  const token = flags.token || env['CANOPY_TOKEN'] || config.token;
   return printEnc({ url, token, hostname: words[0] as string, explain: flags.explain, json: flags.json }, io);
 }
 

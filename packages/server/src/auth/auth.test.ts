@@ -79,6 +79,10 @@ for (const backend of testBackends()) {
       assert.equal((await asCookie('POST', '/api/v1/tokens', { name: 'csrf-ok' }, { 'x-csrf-token': csrfToken })).status, 201);
       assert.equal((await s.call('POST', '/api/v1/tokens', { name: 'bearer' }, { token })).status, 201, 'Bearer needs no CSRF token');
 
+      const apiToken = (await s.call('POST', '/api/v1/tokens', { name: 'in-a-cookie' }, { token })).body.token as string;
+      const tokenCookie = { token: null, headers: { cookie: `canopy_session=${apiToken}`, 'x-csrf-token': '' } };
+      isProblem(await s.call('POST', '/api/v1/tokens', { name: 'via-token-cookie' }, tokenCookie), 403, 'forbidden');
+
       assert.equal((await asCookie('POST', '/api/v1/auth/logout', undefined, { 'x-csrf-token': csrfToken })).status, 204);
       isProblem(await asCookie('GET', '/api/v1/auth/me'), 401, 'unauthenticated');
     });

@@ -132,6 +132,30 @@ for (const backend of testBackends()) {
       assert.equal(enc.body.parameters.role, 'db');
     });
 
+    test('the YAML answer follows every change: association, rename, defaults, placement', async () => {
+      await mk(null, 'live');
+      await mk('live', 'a');
+      await mk('live', 'b');
+      await put('live.a', { classes: { base: {} }, parameters: { v: 1 } });
+      await put('live.b', { classes: { motd: {} } });
+      await s.call('POST', '/api/v1/machines', { hostname: 'live1.example.com', nodes: ['live.a'], zone: 'z1' });
+      await s.call('POST', '/api/v1/machines', { hostname: 'live2.example.com', nodes: ['live.a', 'live.b'] });
+      const doc = async (host: string) => parseYaml((await s.call('GET', `/api/v1/enc/${host}`)).body as string);
+      assert.equal((await doc('live1.example.com')).parameters.v, 1);
+      await put('live.a', { classes: { base: {} }, parameters: { v: 2 } });
+      assert.equal((await doc('live1.example.com')).parameters.v, 2);
+      await s.call('PATCH', '/api/v1/nodes/live.a', { name: 'aa' });
+      assert.equal((await doc('live1.example.com')).parameters.canopy_node, 'live.aa');
+      await s.call('PATCH', '/api/v1/machines/live1.example.com', { zone: 'z2' });
+      assert.equal((await doc('live1.example.com')).parameters.canopy_zone, 'z2');
+      await s.call('PUT', '/api/v1/puppet/defaults', { classes: { base: { } } });
+      assert.deepEqual((await doc('live2.example.com')).classes, { base: {} });
+      await s.call('PUT', '/api/v1/puppet/defaults', { classes: { motd: {} } });
+      assert.deepEqual((await doc('live2.example.com')).classes, { motd: {} });
+      await s.call('DELETE', '/api/v1/nodes/live.b/machines/live2.example.com');
+      assert.deepEqual((await doc('live2.example.com')).classes, { base: {} });
+    });
+
     test('a failed request leaves the association and the audit log unchanged', async () => {
       await mk(null, 'fail');
       const ok = await put('fail', { classes: { base: {} }, parameters: { a: 1 } });

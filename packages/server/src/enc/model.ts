@@ -45,6 +45,9 @@ export interface EncChange {
 
 export type EncModel = ReturnType<typeof createEncModel>;
 
+/** Rendered answers kept at most; past it the memo starts over (each entry is a few hundred bytes). */
+const RENDERED_MAX = 50_000;
+
 const EMPTY_CATALOG: CatalogState = { classes: [], source: 'none', sourceUrl: null, sha256: '', version: 0, updatedAt: '' };
 const EMPTY_DEFAULTS: DefaultsState = { classes: {}, environment: DEFAULT_ENVIRONMENT, version: 0, updatedAt: '' };
 
@@ -56,6 +59,14 @@ export function createEncModel(tree: TreeModel) {
   // Effective configuration per node id. Any tree or association change may alter any node's
   // chain, so the whole cache is dropped then; ENC reads far outnumber such writes.
   let effective = new Map<number, EffectiveConfig>();
+  // Rendered YAML by what determines it (see the service's answerKey); dropped with `effective`
+  // and when the defaults change. Bounded, since placements vary per machine.
+  let rendered = new Map<string, string>();
+
+  function drop(): void {
+    if (effective.size > 0) effective = new Map();
+    if (rendered.size > 0) rendered = new Map();
+  }
 
   function record(nodeId: number, path: string): AssociationRecord {
     const a = associations.get(nodeId);
@@ -81,18 +92,30 @@ export function createEncModel(tree: TreeModel) {
       return out;
     },
 
-    /** Drop cached effective configurations (the tree changed). */
-    invalidate(): void {
-      if (effective.size > 0) effective = new Map();
+    /** The YAML rendered earlier for `key`, or `render()` now (remembered until the next change). */
+    rendered(key: string, render: () => string): string {
+      let text = rendered.get(key);
+      if (text === undefined) {
+        text = render();
+        if (rendered.size >= RENDERED_MAX) rendered = new Map();
+        rendered.set(key, text);
+      }
+      return text;
     },
+
+    /** Drop cached configurations and answers (the tree changed). */
+    invalidate: drop,
 
     apply(c: EncChange): void {
       if (c.catalog) catalog = c.catalog;
-      if (c.defaults) defaults = c.defaults;
+      if (c.defaults) {
+        defaults = c.defaults;
+        drop();
+      }
       if (c.association) {
         if (c.association.record) associations.set(c.association.nodeId, c.association.record);
         else associations.delete(c.association.nodeId);
-        effective = new Map();
+        drop();
       }
     },
 
@@ -102,7 +125,7 @@ export function createEncModel(tree: TreeModel) {
       defaults = s.defaults;
       associations.clear();
       for (const a of s.associations) associations.set(a.nodeId, a);
-      effective = new Map();
+      drop();
     },
   };
 }

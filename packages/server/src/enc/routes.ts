@@ -5,7 +5,7 @@ import type { Actor } from '../changes/index.ts';
 import type { AuthService } from '../auth/index.ts';
 import { actorOf } from '../http/auth.ts';
 import { ifMatch, PathParams, withEtag } from '../http/route-helpers.ts';
-import { renderEncYaml, renderExplain } from './render.ts';
+import { renderExplain } from './render.ts';
 import { CatalogStatusView, DefaultsView, EncParams, EncQueryString, NodePuppetView } from './schema.ts';
 import type { EncService } from './service.ts';
 
@@ -26,6 +26,16 @@ export function encRoutes(enc: EncService, auth: AuthService): FastifyPluginAsyn
     if (nodeIds.length > 0 && nodeIds.every((id) => auth.can(actor, 'enc.read', id))) return;
     if (nodeIds.some((id) => auth.can(actor, 'tree.read', id))) throw new ForbiddenError('enc.read', hostname);
     throw new NotFoundError('machine', hostname);
+  }
+
+  // Only a superuser learns why a host has no answer; anyone else gets the same 404 for every miss.
+  function lookup<T>(actor: Actor, hostname: string, find: () => T): T {
+    try {
+      return find();
+    } catch (err) {
+      if (err instanceof NotFoundError && !actor.superuser) throw new NotFoundError('machine', hostname);
+      throw err;
+    }
   }
 
   return async (app) => {
@@ -84,13 +94,17 @@ export function encRoutes(enc: EncService, auth: AuthService): FastifyPluginAsyn
 
     app.get('/enc/:hostname', { schema: { tags, params: EncParams, querystring: EncQueryString, description: 'The Puppet ENC answer: YAML by default, JSON with ?format=json or Accept: application/json, an explanation with ?explain=1' } }, async (req, reply) => {
       const actor = actorOf(req);
-      const { result, nodeIds } = enc.resolve(req.params.hostname);
-      authorizeAnswer(actor, req.params.hostname, nodeIds);
       const accept = String(req.headers.accept ?? '');
       const json = req.query.format === 'json' || (req.query.format === undefined && accept.includes('application/json') && !accept.includes('yaml'));
+      if (!json && !req.query.explain) {
+        const { yaml, nodeIds } = lookup(actor, req.params.hostname, () => enc.yaml(req.params.hostname));
+        authorizeAnswer(actor, req.params.hostname, nodeIds);
+        return reply.type('text/yaml; charset=utf-8').send(yaml);
+      }
+      const { result, nodeIds } = lookup(actor, req.params.hostname, () => enc.resolve(req.params.hostname));
+      authorizeAnswer(actor, req.params.hostname, nodeIds);
       if (json) return reply.type('application/json; charset=utf-8').send(JSON.stringify(result));
-      if (req.query.explain) return reply.type('text/plain; charset=utf-8').send(renderExplain(result));
-      return reply.type('text/yaml; charset=utf-8').send(renderEncYaml(result));
+      return reply.type('text/plain; charset=utf-8').send(renderExplain(result));
     });
   };
 }

@@ -14,6 +14,7 @@ import { catalogIssues } from './catalog.ts';
 import { createCatalogStore, ENC_TOPIC, stateOf } from './catalog-store.ts';
 import { createEncModel, type Association, type DefaultsState, type EncChange } from './model.ts';
 import * as repo from './repo.ts';
+import { renderEncYaml } from './render.ts';
 import { resolveEnc } from './resolve.ts';
 
 export interface EncOptions {
@@ -75,8 +76,8 @@ export function createEncService(
     return { nodeId, nodePath: node.path, own: own ? withoutId(own) : null, effective, catalogIssues: catalogIssues(effective.classes, model.catalog()) };
   }
 
-  /** The answer for a host and the node ids it was computed from (for authorization). */
-  function resolve(hostname: string): { result: EncResult; nodeIds: number[] } {
+  // Everything an answer is computed from, looked up in memory.
+  function gather(hostname: string) {
     const host = machines.model.byHostname(hostname);
     const nodes: { path: string; effective: EffectiveConfig }[] = [];
     const nodeIds: number[] = [];
@@ -91,21 +92,36 @@ export function createEncService(
     const req = nodes.length === 0 ? provisioning.openFor(hostname) : undefined;
     const reqNode = req && tree.model.get(req.nodeId);
     const reqEffective = req && model.effective(req.nodeId);
-    if (req && reqNode && reqEffective) nodeIds.push(req.nodeId);
-    const result = resolveEnc({
-      hostname,
-      machine: { zone: host?.zone || req?.zone, idc: host?.idc || req?.idc },
-      nodes,
-      provisioning: reqNode && reqEffective ? { nodePath: reqNode.path, effective: reqEffective } : null,
-      defaults: model.defaults(),
-    });
-    return { result, nodeIds };
+    const fromRequest = reqNode && reqEffective ? { nodePath: reqNode.path, effective: reqEffective } : null;
+    if (req && fromRequest) nodeIds.push(req.nodeId);
+    const zone = host?.zone || req?.zone || '';
+    const idc = host?.idc || req?.idc || '';
+    // The YAML (unlike the explanation) names no host: hosts with the same nodes and placement share it.
+    const key = nodes.length > 0 ? `t${nodeIds.join(',')}|${zone}|${idc}` : fromRequest ? `p${req!.nodeId}|${zone}|${idc}` : null;
+    // A machine Canopy knows but that sits in no node and has no open request gets a clearer message.
+    if (key === null && host) throw new NotFoundError('node or open install request for machine', hostname);
+    const input = { hostname, machine: { zone, idc }, nodes, provisioning: fromRequest, defaults: model.defaults() };
+    return { input, nodeIds, key };
+  }
+
+  /** The answer for a host and the node ids it was computed from (for authorization). */
+  function resolve(hostname: string): { result: EncResult; nodeIds: number[] } {
+    const { input, nodeIds } = gather(hostname);
+    return { result: resolveEnc(input), nodeIds };
+  }
+
+  /** The ENC YAML for a host, rendered once per distinct answer until something changes. */
+  function yaml(hostname: string): { yaml: string; nodeIds: number[] } {
+    const { input, nodeIds, key } = gather(hostname);
+    if (key === null) throw new NotFoundError('machine', hostname);
+    return { yaml: model.rendered(key, () => renderEncYaml(resolveEnc(input))), nodeIds };
   }
 
   return {
     model,
     catalog,
     resolve,
+    yaml,
     /** The ENC answer for `hostname`; NotFoundError when neither the tree nor provisioning knows it. */
     answer: (hostname: string) => resolve(hostname).result,
 

@@ -28,8 +28,9 @@ export function installAuthentication(app: FastifyInstance, auth: AuthService): 
     if (secret) req.principal = (await auth.authenticate(secret)) ?? null;
     if (header && !bearer) throw new UnauthenticatedError('use "Authorization: Bearer <token>"');
     if (bearer && !req.principal) throw new UnauthenticatedError('invalid or expired token');
-    // A cookie rides along on cross-site requests; a custom header cannot, so unsafe cookie requests must echo it.
-    if (!bearer && req.principal?.csrfToken && !SAFE.has(req.method) && req.headers['x-csrf-token'] !== req.principal.csrfToken) {
+    // A cookie rides along on cross-site requests; a custom header cannot, so unsafe cookie requests must
+    // echo the session's CSRF token. A cookie holding an API token (no CSRF token) may not write at all.
+    if (!bearer && req.principal && !SAFE.has(req.method) && (!req.principal.csrfToken || req.headers['x-csrf-token'] !== req.principal.csrfToken)) {
       throw new ForbiddenError('write without a matching X-CSRF-Token header', req.url.split('?')[0] ?? '');
     }
     if (!req.principal && !req.routeOptions.config?.public) throw new UnauthenticatedError();

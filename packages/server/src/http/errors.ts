@@ -41,8 +41,12 @@ export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
 
 const PG_UNIQUE_VIOLATION = '23505';
 const PG_FK_VIOLATION = '23503';
-/** SQLSTATE class 22, "data exception": a value the database cannot store, so the input's fault. */
-const PG_DATA_EXCEPTION = /^22[0-9A-Z]{3}$/;
+/**
+ * Data exceptions that only a value from the request can cause (too long, out of range, malformed
+ * text or time, a character the database cannot store). Other class-22 errors, such as a division
+ * by zero, are the server's own bugs and stay 500s.
+ */
+const PG_BAD_VALUE = new Set(['22001', '22003', '22007', '22008', '22021', '22025', '22P02', '22P05', '2201B']);
 
 /** The SQLSTATE of a database error; drizzle wraps driver errors, so look through `cause`. */
 function sqlState(err: unknown): string | undefined {
@@ -76,7 +80,7 @@ function toProblem(err: unknown, req: FastifyRequest): Problem {
   const state = sqlState(err);
   if (state === PG_UNIQUE_VIOLATION) return problem('conflict', 'the change conflicts with an existing record');
   if (state === PG_FK_VIOLATION) return problem('conflict', 'the change refers to a record that no longer exists');
-  if (state && PG_DATA_EXCEPTION.test(state)) return problem('validation_failed', 'a value in the request cannot be stored (out of range or not valid text)');
+  if (state && PG_BAD_VALUE.has(state)) return problem('validation_failed', 'a value in the request cannot be stored (out of range or not valid text)');
   // The rate limiter throws the problem built by its errorResponseBuilder, which carries `detail`.
   if (fe.statusCode === 429) return problem('rate_limited', typeof fe.detail === 'string' ? fe.detail : (fe.message ?? 'too many requests'));
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {

@@ -38,7 +38,7 @@ function encode(v: string): string {
 export function paramArbitrary(name: string): fc.Arbitrary<string> {
   const known = KNOWN[name] ?? ['x'];
   return fc.oneof(
-    { weight: 3, arbitrary: fc.constantFrom(...known) },
+    { weight: 8, arbitrary: fc.constantFrom(...known) },
     { weight: 2, arbitrary: junk.map(encode) },
     { weight: 1, arbitrary: fc.constantFrom('%ZZ', '%', '%E0%A4%A', '%ED%A0%80', 'a%00b', 'x'.repeat(3000), 'UPPER', 'a.b.c.d.e.f') },
   );
@@ -93,10 +93,10 @@ function mutate(template: unknown): fc.Arbitrary<unknown> {
   const keys = Object.keys(template);
   const base = template as Record<string, unknown>;
   return fc.oneof(
-    fc.constant(base),
-    fc.constantFrom(...(keys.length ? keys : ['x'])).map((k) => Object.fromEntries(Object.entries(base).filter(([key]) => key !== k))),
-    fc.tuple(fc.constantFrom(...(keys.length ? keys : ['x'])), value).map(([k, v]) => ({ ...base, [k]: v })),
-    fc.tuple(fc.constantFrom('extra', '__proto__x', 'constructor', 'id', 'version', 'superuser'), value).map(([k, v]) => ({ ...base, [k]: v })),
+    { weight: 2, arbitrary: fc.constant(base) },
+    { weight: 1, arbitrary: fc.constantFrom(...(keys.length ? keys : ['x'])).map((k) => Object.fromEntries(Object.entries(base).filter(([key]) => key !== k))) },
+    { weight: 3, arbitrary: fc.tuple(fc.constantFrom(...(keys.length ? keys : ['x'])), value).map(([k, v]) => ({ ...base, [k]: v })) },
+    { weight: 1, arbitrary: fc.tuple(fc.constantFrom('extra', '__proto__x', 'constructor', 'id', 'version', 'superuser'), value).map(([k, v]) => ({ ...base, [k]: v })) },
   );
 }
 

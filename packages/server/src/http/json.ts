@@ -52,7 +52,7 @@ export function jsonTextProblem(text: string): string | undefined {
 }
 
 /** Throw a ValidationError when `text` is refused by `jsonTextProblem`. */
-export function assertAcceptableJsonText(text: string): void {
+function assertAcceptableJsonText(text: string): void {
   const why = jsonTextProblem(text);
   if (why) throw new ValidationError(`malformed body: ${why}`, [{ path: ['body'], message: why }]);
 }

@@ -10,7 +10,7 @@ import { sha256 } from './diff.ts';
 import { byCodeUnit } from './escape.ts';
 import { checkNginxConfig } from './nginx-binary.ts';
 import type { DomainUri, NginxAttributes, NginxBalance, NginxService, UpstreamServer } from './model.ts';
-import type { ClusterRenderer, HashedFile, Rendering } from './publisher.ts';
+import type { ClusterRenderer, HashedFile, Rendering } from './renderer-api.ts';
 import { renderUpstream } from './render.ts';
 
 /** How a cluster's nginx listens and logs. */

@@ -1,4 +1,9 @@
-/** The nginx capability's door: pure renderers of a cluster's config and the real-nginx harness. */
+/**
+ * The nginx capability's door: pure renderers and the real-nginx harness; domains, per-service
+ * settings and clusters; each cluster's published config versions (plan, apply, rollback,
+ * automatic re-publication on backend changes, watches). The version machinery below the second
+ * comment is shared with the LVS capability.
+ */
 export type * from './model.ts';
 export {
   LOG_FORMAT,

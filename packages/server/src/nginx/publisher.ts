@@ -11,43 +11,14 @@ import { CanopyError, ConfigInvalidError, ConflictError, NotFoundError, Validati
 import { SYSTEM_ACTOR, type Actor, type ChangeFeed, type Writer } from '../changes/index.ts';
 import type { Queryable } from '../db/connection.ts';
 import type { BackendSource } from './backends.ts';
-import { canonicalJson, diffFiles, diffStat, filesDigest, sha256 } from './diff.ts';
+import { canonicalJson, diffFiles, diffStat, filesDigest } from './diff.ts';
 import type { RenderedFile } from './model.ts';
+import type { ClusterRenderer, HashedFile, Rendering } from './renderer-api.ts';
 import { createPublisherState, type Entry, type VersionMeta } from './publisher-state.ts';
 import * as repo from './repo.ts';
 
 export type { VersionMeta } from './publisher-state.ts';
-
-/** A generated file with its content digest. */
-export interface HashedFile extends RenderedFile {
-  sha256: string;
-}
-
-/** Files rendered from an input, and the renderer's cache for re-rendering them. */
-export interface Rendering<S> {
-  files: HashedFile[];
-  state: S;
-}
-
-/** What a kind of cluster (nginx, LVS) plugs into the publisher. */
-export interface ClusterRenderer<I, S> {
-  /** The program whose check gates publication, e.g. `nginx -t`. */
-  program: string;
-  /** Service nodes whose instances the input renders. */
-  backendNodes(input: I): Iterable<number>;
-  /** The whole input with the current instances; throws ValidationError for inconsistent input. */
-  render(input: I): Rendering<S>;
-  /** After the instances of `changed` changed: reuses `state` when given; notes say what changed. */
-  rerender(state: S | undefined, input: I, changed: ReadonlySet<number>): Rendering<S> & { notes: string[] };
-  check(files: readonly RenderedFile[]): Promise<{ ok: boolean; output: string }>;
-  /**
-   * What the real program must see to vouch for a re-render: only what changed since the state's
-   * files were last accepted, when the renderer can tell (`note` says so); undefined: everything.
-   */
-  checkScope?(state: S): { files: RenderedFile[]; note: string } | undefined;
-  /** The state's files were published: later check scopes start from them. */
-  accepted?(state: S): void;
-}
+export type { ClusterRenderer, HashedFile, Rendering } from './renderer-api.ts';
 
 export interface PublisherDeps<I, S> {
   kind: repo.ConfigKind;
@@ -91,49 +62,40 @@ export function createPublisher<I, S>(deps: PublisherDeps<I, S>) {
   const topic = `${kind}.config`;
   const st = createPublisherState<I, S>({ db: deps.db, kind, renderer, debounceMs: deps.debounceMs ?? 200, refresh, onError });
 
-  feed();
+  deps.feed.on(topic, (c) => st.adopt(c.payload as VersionMeta));
   deps.backends.onChange((nodeIds) => st.backendsChanged(nodeIds));
 
-  function feed(): void {
-    deps.feed.on(topic, (c) => st.adopt(c.payload as VersionMeta));
-  }
-
   function digest(files: readonly HashedFile[], input: I): { sha: string; inputSha: string } {
-    return { sha: filesDigest(files), inputSha: sha256(canonicalJson(input)) };
+    return { sha: filesDigest(files), inputSha: st.inputSha(input) };
   }
 
-  /** Writes version base+1 unless another version was published since `base` (StaleBaseError). */
-  async function publish(actor: Actor, cluster: number, p: { input: I; rendering: Rendering<S>; reason: string; rollbackOf: number | null; checkOutput: string; operation: string }): Promise<ApplyResult> {
-    const base = st.entry(cluster)?.meta.number ?? 0;
-    let T = performance.now(); const lap = (w: string) => { if (process.env['PT']) console.error(w, (performance.now() - T).toFixed(1)); T = performance.now(); };
+  /**
+   * Writes version base+1 unless another version was published since `base`, the version the
+   * rendering was compared with (StaleBaseError: the caller compares again).
+   */
+  async function publish(actor: Actor, cluster: number, base: number, p: { input: I; rendering: Rendering<S>; reason: string; rollbackOf: number | null; checkOutput: string; operation: string }): Promise<ApplyResult> {
     const before = base === 0 ? [] : await st.filesOf(cluster, base);
-    lap('filesOf');
     const files = p.rendering.files;
     const diff = diffFiles(before, files, `v${base}`, `v${base + 1}`);
-    lap('diff');
     const { sha, inputSha } = digest(files, p.input);
-    lap('digest');
-    const blobs = [...files.map((f) => ({ sha256: f.sha256, content: f.content })), { sha256: inputSha, content: canonicalJson(p.input) }];
+    // The snapshot is written out only when it is new: a backend change keeps the published one.
+    const blobs = files.map((f) => ({ sha256: f.sha256, content: f.content }));
+    if (!st.knownBlob(inputSha)) blobs.push({ sha256: inputSha, content: canonicalJson(p.input) });
     const path = deps.pathOf(cluster);
     let staged: VersionMeta | undefined;
     const meta = await writer.run(actor, async (w) => {
       if ((await repo.latestNumber(w.tx, kind, cluster)) !== base) throw new StaleBaseError();
-      lap('lock+latest');
       await repo.putBlobs(w.tx, blobs.filter((b) => !st.knownBlob(b.sha256)));
-      lap('putBlobs');
       const row = await repo.insertVersion(w.tx, {
         kind, clusterNodeId: cluster, number: base + 1, files: files.map((f) => ({ path: f.path, sha256: f.sha256 })), sha256: sha,
         inputSha256: inputSha, author: actor.name, reason: p.reason, diff, rollbackOf: p.rollbackOf, checkOutput: p.checkOutput,
       });
-      lap('insertVersion');
       const m = st.metaOf(row);
       st.stage((staged = m), { input: p.input, files, state: p.rendering.state });
       w.audit({ operation: p.operation, targetKind: `${kind}-config`, target: path, nodeId: cluster, nodePath: path, after: { version: m.number, sha256: sha, reason: p.reason, rollbackOf: p.rollbackOf, ...diffStat(diff) } });
       w.emit(topic, m);
-      lap('audit+emit');
       return m;
     }).finally(() => staged && st.unstage(staged));
-    lap('writer.run');
     for (const b of blobs) st.rememberBlob(b.sha256);
     renderer.accepted?.(p.rendering.state);
     return { published: true, version: meta, diff, checkOutput: p.checkOutput };
@@ -160,7 +122,7 @@ export function createPublisher<I, S>(deps: PublisherDeps<I, S>) {
       const result = await check(rendering.files);
       if (!result.ok) throw new ConfigInvalidError(renderer.program, result.output);
       try {
-        return await publish(actor, cluster, { input, rendering, checkOutput: result.output, ...p });
+        return await publish(actor, cluster, current?.number ?? 0, { input, rendering, checkOutput: result.output, ...p });
       } catch (err) {
         if (!(err instanceof StaleBaseError)) throw err;
       }
@@ -174,11 +136,16 @@ export function createPublisher<I, S>(deps: PublisherDeps<I, S>) {
       const entry: Entry<I, S> | undefined = await st.loaded(cluster);
       if (!entry?.loaded) return;
       const input = entry.loaded.input;
-      let T = performance.now();
-      const r = renderer.rerender(entry.state, input, changed);
-      if (process.env['PT']) console.error('rerender', (performance.now() - T).toFixed(1)); T = performance.now();
+      let r: Rendering<S> & { notes: string[] };
+      try {
+        r = renderer.rerender(entry.state, input, changed);
+      } catch (err) {
+        entry.lastError = { at: new Date().toISOString(), reason: 'instances changed', output: (err as Error).message };
+        throw err;
+      }
+      const base = entry.meta;
       entry.state = r.state;
-      if (filesDigest(r.files) === entry.meta.sha256) {
+      if (filesDigest(r.files) === base.sha256) {
         entry.lastError = undefined;
         return;
       }
@@ -187,14 +154,13 @@ export function createPublisher<I, S>(deps: PublisherDeps<I, S>) {
       const scope = renderer.checkScope?.(r.state);
       const checked = await check(scope?.files ?? r.files);
       const result = { ok: checked.ok, output: `${scope?.note ?? ''}${checked.output}` };
-      if (process.env['PT']) console.error('check', (performance.now() - T).toFixed(1));
       if (!result.ok) {
         entry.lastError = { at: new Date().toISOString(), reason, output: result.output };
         onError(new ConfigInvalidError(renderer.program, `${deps.pathOf(cluster)}: ${result.output}`));
         return;
       }
       try {
-        await publish(SYSTEM_ACTOR, cluster, { input, rendering: r, reason, rollbackOf: null, checkOutput: result.output, operation: `${kind}.publish` });
+        await publish(SYSTEM_ACTOR, cluster, base.number, { input, rendering: r, reason, rollbackOf: null, checkOutput: result.output, operation: `${kind}.publish` });
         entry.lastError = undefined;
         return;
       } catch (err) {

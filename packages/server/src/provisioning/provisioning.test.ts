@@ -103,6 +103,9 @@ for (const backend of testBackends()) {
       await s.call('POST', '/api/v1/machines', { hostname: 'stale1.example.com' });
       await s.services.provisioning.settled();
       assert.deepEqual((await s.call('GET', '/api/v1/machines/stale1.example.com')).body.nodes, [], 'an expired request binds nothing');
+      const unplaced = await s.call('GET', '/api/v1/enc/stale1.example.com');
+      assert.equal(unplaced.status, 404);
+      assert.match(unplaced.body.detail, /node or open install request for machine 'stale1\.example\.com' not found/);
     });
 
     test('creating needs machine.write on the node; listing needs a subtree unless superuser', async () => {

@@ -7,7 +7,8 @@ import { overviewTab } from './overview/OverviewTab.tsx';
 import { machinesTab } from './machines/MachinesTab.tsx';
 import { permissionsTab } from './permissions/PermissionsTab.tsx';
 import { auditTab } from './audit/AuditTab.tsx';
+import { discoveryTab } from './discovery/DiscoveryTab.tsx';
 
 export type { NodeChange, NodeTab, NodeTabProps } from './types.ts';
 
-export const NODE_TABS: readonly NodeTab[] = [overviewTab, machinesTab, permissionsTab, auditTab];
+export const NODE_TABS: readonly NodeTab[] = [overviewTab, machinesTab, discoveryTab, permissionsTab, auditTab];
