@@ -14,7 +14,8 @@
  *
  * Run: node_modules/.bin/node bench/discovery.bench.ts    (Debian: etcd-server wrk dnsperf)
  * Knobs: BENCH_WATCHERS (default 10000), BENCH_SECONDS (wrk seconds per run, default 8),
- * BENCH_PROFILE=DIR (write a CPU profile of the server process per phase into DIR).
+ * BENCH_PROFILE=DIR (write a CPU profile of the server process per phase into DIR),
+ * BENCH_ONLY=resolve,watch,dns (run only these phases), BENCH_ETCD=0 (no peer).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -35,6 +36,7 @@ const SERVICES = DEPTS * PER_DEPT;
 const WATCHERS = Number(process.env['BENCH_WATCHERS'] ?? 10_000);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 8);
 const ROUNDS = 5;
+const ONLY = new Set((process.env['BENCH_ONLY'] ?? 'resolve,watch,dns').split(','));
 const HOT = servicePath(0);
 const HOT_HOST = 'h000000.example';
 const WRK = { threads: 2, connections: 64, seconds: SECONDS };
@@ -104,7 +106,8 @@ notes.push(`Canopy: PGlite, ${SERVICES.toLocaleString('en')} services / ${(SERVI
 
 // ---------------------------------------------------------------- etcd peer
 let etcd: Etcd | undefined;
-if (have('etcd')) {
+if (process.env['BENCH_ETCD'] === '0') notes.push('etcd skipped (BENCH_ETCD=0).');
+else if (have('etcd')) {
   etcd = await startEtcd();
   const t2 = Date.now();
   const keys = await seedEtcd(etcd.url, services, SERVICES);
@@ -239,11 +242,13 @@ async function propagationBench(): Promise<void> {
 
 // ---------------------------------------------------------------- run, report, clean up
 try {
-  await resolveBench();
-  await propagationBench();
-  const dns = await phase('dns', () => dnsBench(services, { seconds: SECONDS, paths: Array.from({ length: SERVICES }, (_, k) => servicePath(k)) }));
-  rows.push(...dns.rows);
-  notes.push(...dns.notes);
+  if (ONLY.has('resolve')) await resolveBench();
+  if (ONLY.has('watch')) await propagationBench();
+  if (ONLY.has('dns')) {
+    const dns = await phase('dns', () => dnsBench(services, { seconds: SECONDS, paths: Array.from({ length: SERVICES }, (_, k) => servicePath(k)) }));
+    rows.push(...dns.rows);
+    notes.push(...dns.notes);
+  }
 } finally {
   await etcd?.stop();
   await app.close();

@@ -13,7 +13,14 @@ async function main(): Promise<void> {
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   const applied = await migrate(database);
   const dns = config.dnsPort === undefined ? undefined : { port: config.dnsPort, host: config.dnsHost, domain: config.dnsDomain, ttl: config.dnsTtl };
-  const services = createServices(database, { sessionHours: config.sessionHours, onError: (err) => console.error('change feed:', err), dns });
+  const services = createServices(database, {
+    sessionHours: config.sessionHours,
+    onError: (err) => console.error('change feed:', err),
+    dns,
+    puppetClassesUrl: config.puppetClassesUrl,
+    puppetClassesRefreshSeconds: config.puppetClassesRefreshSeconds,
+    provisioningTtlHours: config.provisioningTtlHours,
+  });
   await services.start();
   const { generatedPassword } = await services.auth.bootstrap(config.adminPassword);
   const webDir = config.webDir ?? join(import.meta.dirname, '../../web/dist');

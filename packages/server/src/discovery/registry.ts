@@ -32,8 +32,12 @@ export function createRegistry(tree: TreeModel) {
   const index = new Map<number, number>();
   const views = new Map<number, InstanceView[]>();
   let base = 0;
+  // Counts the states answers were computed from (every applied change ends in `bump`), so callers
+  // may reuse an answer until it moves — the SSE route encodes one answer for 10,000 watchers.
+  let generation = 0;
 
   function bump(e: Effect, revision: number): void {
+    generation++;
     for (const id of e.nodeIds) {
       index.set(id, Math.max(index.get(id) ?? base, revision));
       views.delete(id);
@@ -231,6 +235,8 @@ export function createRegistry(tree: TreeModel) {
     allDependencies: () => deps.entries(),
     index: (nodeId: number) => index.get(nodeId) ?? base,
     baseline: () => base,
+    /** Changes when any answer may have changed; equal generations give equal answers. */
+    generation: () => generation,
 
     /** The answer for `path`, or undefined when it leads to no service. */
     answer(path: string, opts: { healthyOnly: boolean; zone?: string | undefined }): Answer | undefined {
@@ -257,6 +263,7 @@ export function createRegistry(tree: TreeModel) {
     /** Replace everything from a start-up snapshot. */
     load(s: DiscoverySnapshot): void {
       for (const m of [services, instances, byService, machines, byMachine, aliases, aliasRev, oldPaths, knownPath, deps, index, views]) m.clear();
+      generation++;
       base = s.revision;
       for (const sv of s.services) services.set(sv.nodeId, sv);
       for (const m of s.machines) machines.set(m.id, m);

@@ -14,12 +14,12 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { Answer, DEFAULT_WAIT_MS, InstancesQuery, NotFoundError, WatchQuery, type WatchedAnswer } from '@canopy/core';
-import type { Actor } from '../changes/index.ts';
+import { Answer, DEFAULT_WAIT_MS, InstancesQuery, NotFoundError, WatchQuery } from '@canopy/core';
 import { actorOf } from '../http/auth.ts';
 import { PathParams } from '../http/route-helpers.ts';
 import type { DiscoveryAccess } from './access.ts';
 import type { DiscoveryService } from './service.ts';
+import { createEventEncoder } from './watch-events.ts';
 
 const tags = ['discovery'];
 const PING_MS = 15_000;
@@ -29,6 +29,7 @@ const MAX_BUFFERED = 8 * 1024 * 1024;
 /** Routes for resolution, blocking queries and SSE watches. */
 export function watchRoutes(discovery: DiscoveryService, access: DiscoveryAccess): FastifyPluginAsyncZod {
   const streams = new Set<() => void>();
+  const encoder = createEventEncoder(discovery, access);
 
   return async (app) => {
     app.addHook('preClose', async () => {
@@ -57,13 +58,12 @@ export function watchRoutes(discovery: DiscoveryService, access: DiscoveryAccess
       if (caller) for (const t of targets) discovery.recordLookup(caller.id, t.id);
       const since = lastEventId(req.headers['last-event-id']) ?? q.since;
       const o = { healthyOnly: q.healthy, zone: access.zoneOf(actor, q.zone) };
-      const answerOf = (path: string): WatchedAnswer => answerFor(discovery, access, actor, path, o);
 
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-      const send = (event: string, revision: number, paths: readonly string[]) => {
-        write(res, `id: ${revision}\nevent: ${event}\ndata: ${JSON.stringify({ revision, services: paths.map(answerOf) })}\n\n`);
+      const send = (event: 'snapshot' | 'change', revision: number, paths: readonly string[]) => {
+        write(res, encoder.event(actor, event, revision, paths, o));
       };
 
       // Subscribe, then replay or snapshot, in one synchronous step: no change can slip between.
@@ -89,13 +89,7 @@ export function watchRoutes(discovery: DiscoveryService, access: DiscoveryAccess
   };
 }
 
-function answerFor(discovery: DiscoveryService, access: DiscoveryAccess, actor: Actor, path: string, o: { healthyOnly: boolean; zone?: string | undefined }): WatchedAnswer {
-  const id = discovery.resolveNode(path);
-  if (id === undefined || !access.canRead(actor, id)) return { found: false, path };
-  return discovery.registry.answer(path, o) ?? { found: false, path };
-}
-
-function write(res: ServerResponse, text: string): void {
+function write(res: ServerResponse, text: string | Buffer): void {
   if (res.writableEnded || res.destroyed) return;
   if (res.writableLength > MAX_BUFFERED) {
     res.destroy();
