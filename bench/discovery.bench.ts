@@ -150,6 +150,8 @@ request = function() return wrk.format("POST", "/v3/kv/range", nil, bodies[math.
 
 // ---------------------------------------------------------------- 2. change propagation
 interface Propagation {
+  /** Canopy only: write → the server has handed the event to every watcher's socket. */
+  fanout: number[];
   opened: number;
   openSeconds: number;
   deliveries: number[];
@@ -172,30 +174,15 @@ function nextMessage(child: ChildProcess, op: string): Promise<any> {
   });
 }
 
+/** Open `spec.count` watch streams in a child process, then time ROUNDS writes (profiled as `writes-<kind>`). */
 async function propagation(spec: WatchSpec, write: (round: number) => Promise<void>): Promise<Propagation> {
   const child = fork(join(import.meta.dirname, 'discovery-watchers.ts'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   try {
     child.send({ op: 'open', ...spec });
     const opened = await nextMessage(child, 'opened');
     if (opened.failed > 0) notes.push(`${spec.kind}: ${opened.failed} of ${spec.count} watch connections failed to open (${opened.firstError}).`);
-    const out: Propagation = { opened: opened.open, openSeconds: opened.ms / 1000, deliveries: [], lastPerRound: [], ack: [], missing: 0 };
-    for (let round = 0; round < ROUNDS; round++) {
-      await new Promise((r) => setTimeout(r, 300));
-      child.send({ op: 'arm', round });
-      await nextMessage(child, 'armed');
-      const delivered = nextMessage(child, 'delivered');
-      const start = nowMs();
-      await write(round);
-      out.ack.push(nowMs() - start);
-      const d = (await delivered) as { at: number[]; missing: number };
-      const lat = d.at.map((t) => t - start);
-      out.deliveries.push(...lat);
-      out.lastPerRound.push(Math.max(...lat));
-      out.missing += d.missing;
-    }
-    out.deliveries.sort((a, b) => a - b);
-    out.lastPerRound.sort((a, b) => a - b);
-    out.ack.sort((a, b) => a - b);
+    const out: Propagation = { opened: opened.open, openSeconds: opened.ms / 1000, deliveries: [], lastPerRound: [], ack: [], missing: 0, fanout: [] };
+    await phase(`writes-${spec.kind}`, () => rounds(child, write, out));
     child.send({ op: 'close' });
     await nextMessage(child, 'closed').catch(() => undefined);
     return out;
@@ -204,14 +191,40 @@ async function propagation(spec: WatchSpec, write: (round: number) => Promise<vo
   }
 }
 
+/** ROUNDS writes, each timed from just before the write to its arrival at every watcher. */
+async function rounds(child: ChildProcess, write: (round: number) => Promise<void>, out: Propagation): Promise<void> {
+  for (let round = 0; round < ROUNDS; round++) {
+    await new Promise((r) => setTimeout(r, 300));
+    child.send({ op: 'arm', round });
+    await nextMessage(child, 'armed');
+    const delivered = nextMessage(child, 'delivered');
+    const start = nowMs();
+    await write(round);
+    out.ack.push(nowMs() - start);
+    const d = (await delivered) as { at: number[]; missing: number };
+    if (fannedOut > start) out.fanout.push(fannedOut - start);
+    const lat = d.at.map((t) => t - start);
+    out.deliveries.push(...lat);
+    out.lastPerRound.push(Math.max(...lat));
+    out.missing += d.missing;
+  }
+  out.deliveries.sort((a, b) => a - b);
+  out.lastPerRound.sort((a, b) => a - b);
+  out.ack.sort((a, b) => a - b);
+}
+
+// Discovery tells its subscribers after the hub has written to every watcher: the server's share.
+let fannedOut = 0;
+services.discovery.subscribe(() => (fannedOut = nowMs()));
+
 async function propagationBench(): Promise<void> {
   const random = rng(42);
   const others = () => Array.from({ length: 4 }, () => servicePath(1 + Math.floor(random() * (SERVICES - 1))));
   const sets = Array.from({ length: WATCHERS }, () => [HOT, ...others()]);
-  const canopy = await phase('watch', () => propagation(
+  const canopy = await propagation(
     { kind: 'sse', host: '127.0.0.1', port, count: WATCHERS, concurrency: 200, token: reader, requests: sets.map((s) => `/api/v1/watch?services=${s.join(',')}`) },
     (round) => api('PUT', `/services/${HOT}/instances/${HOT_HOST}/8080`, { weight: 2 + round }, admin),
-  ));
+  );
   let peer: Propagation | undefined;
   if (etcd) {
     const url = etcd.url;
@@ -237,6 +250,7 @@ async function propagationBench(): Promise<void> {
   rows.push([`write → delivery p50 / p99, ms (${ROUNDS} writes × all watchers)`, ...both((p) => `${f1(percentile(p.deliveries, 50))} / ${f1(percentile(p.deliveries, 99))}`)]);
   rows.push(['write → last delivery, median / worst of the writes, ms', ...both((p) => `${f1(percentile(p.lastPerRound, 50))} / ${f1(p.lastPerRound.at(-1) ?? NaN)}`)]);
   rows.push(['write acknowledged, median ms', ...both((p) => f1(percentile(p.ack, 50)))]);
+  rows.push(['write → server wrote the event to every socket, median ms', f1(percentile([...canopy.fanout].sort((a, b) => a - b), 50)), '—']);
   rows.push(['deliveries missing (of watchers × writes)', ...both((p) => String(p.missing))]);
 }
 

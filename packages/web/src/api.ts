@@ -48,6 +48,8 @@ export interface RequestOptions {
   body?: unknown;
   /** Send `body` as is with this content type instead of JSON. */
   contentType?: string;
+  /** Extra request headers, e.g. If-Match on a conditional write. */
+  headers?: Record<string, string>;
 }
 
 /** `path` with the non-empty query parameters appended. */
@@ -68,9 +70,9 @@ async function problemOf(res: Response): Promise<ApiError> {
   }
 }
 
-/** Call the API; resolves to the parsed JSON body (undefined for 204). */
-export async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+// One round trip: the response when it is 2xx, else the server's problem as an ApiError.
+async function send(method: string, path: string, opts: RequestOptions): Promise<Response> {
+  const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
   const csrf = sessionStorage.getItem(CSRF_KEY);
   if (UNSAFE.has(method) && csrf) headers['x-csrf-token'] = csrf;
   let body: BodyInit | undefined;
@@ -89,9 +91,24 @@ export async function request<T>(method: string, path: string, opts: RequestOpti
     if (res.status === 401 && path !== '/auth/login') for (const fn of unauthenticatedListeners) fn();
     throw err;
   }
+  return res;
+}
+
+async function bodyOf<T>(res: Response): Promise<T> {
   if (res.status === 204) return undefined as T;
   const type = res.headers.get('content-type') ?? '';
   return (type.includes('json') ? await res.json() : await res.text()) as T;
+}
+
+/** Call the API; resolves to the parsed JSON body (undefined for 204). */
+export async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+  return bodyOf<T>(await send(method, path, opts));
+}
+
+/** Call the API and also return the response's ETag, to send back as If-Match on the next write. */
+export async function requestWithEtag<T>(method: string, path: string, opts: RequestOptions = {}): Promise<{ body: T; etag: string | null }> {
+  const res = await send(method, path, opts);
+  return { etag: res.headers.get('etag'), body: await bodyOf<T>(res) };
 }
 
 /** Shorthands for the common verbs. */

@@ -7,6 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import type { TestServer } from '../testing/index.ts';
+import { findProgram } from '../nginx/nginx-binary.ts';
+import { findKeepalived } from '../lvs/keepalived-binary.ts';
+
+/** Programs an apply runs, when installed; fixtures publish configs only where they can. */
+export const PROGRAMS = { nginx: findProgram('nginx') !== null, keepalived: findKeepalived() !== null };
 
 export interface Call {
   method: string;
@@ -38,6 +43,8 @@ export type Entry =
       success: 'ok' | 'authorized';
       /** Outside its subtree the holder gets a 200 report refusing every row (bulk import), not a 403. */
       outside?: 'report';
+      /** The program the holder's successful call runs; without it only the refusals are checked. */
+      needs?: 'nginx' | 'keepalived';
       prepare: Prepare;
     }
   /** Needs the operation on some node, whichever: refused to viewers and outsiders, allowed to `holder`. */
@@ -94,7 +101,7 @@ export function createFixture(s: TestServer): Fixture {
     async nginxCluster(scope, apply) {
       const path = await fx.node(scope);
       await fx.admin('PUT', `/api/v1/nginx/clusters/${path}`, { domains: [await fx.domain()] });
-      if (apply) await fx.admin('POST', `/api/v1/nginx/clusters/${path}/apply`, { reason: 'matrix fixture' });
+      if (apply && PROGRAMS.nginx) await fx.admin('POST', `/api/v1/nginx/clusters/${path}/apply`, { reason: 'matrix fixture' });
       return path;
     },
     async lvsCluster(scope, apply) {
@@ -102,7 +109,7 @@ export function createFixture(s: TestServer): Fixture {
       await fx.admin('PUT', `/api/v1/nodes/${svc}/lvs`, { virtualServices: [{ vip: fx.vip(), port: 80 }] });
       const path = await fx.node(scope);
       await fx.admin('PUT', `/api/v1/lvs/clusters/${path}`, { services: [svc] });
-      if (apply) await fx.admin('POST', `/api/v1/lvs/clusters/${path}/apply`, { reason: 'matrix fixture' });
+      if (apply && PROGRAMS.keepalived) await fx.admin('POST', `/api/v1/lvs/clusters/${path}/apply`, { reason: 'matrix fixture' });
       return path;
     },
   };
@@ -220,8 +227,8 @@ export const MATRIX: Record<string, Entry> = {
   }),
   'PUT /api/v1/nginx/clusters/:path': node('ops', async (fx, scope) => admin('PUT', `/api/v1/nginx/clusters/${await fx.node(scope)}`, { domains: [await fx.domain()] })),
   'POST /api/v1/nginx/clusters/:path/plan': { kind: 'readonly', prepare: async (fx, scope) => admin('POST', `/api/v1/nginx/clusters/${await fx.nginxCluster(scope, false)}/plan`) },
-  'POST /api/v1/nginx/clusters/:path/apply': node('ops', async (fx, scope) => admin('POST', `/api/v1/nginx/clusters/${await fx.nginxCluster(scope, false)}/apply`, { reason: 'matrix' }), 'authorized'),
-  'POST /api/v1/nginx/clusters/:path/rollback': node('ops', async (fx, scope) => admin('POST', `/api/v1/nginx/clusters/${await fx.nginxCluster(scope, true)}/rollback`, { version: 1 }), 'authorized'),
+  'POST /api/v1/nginx/clusters/:path/apply': { ...node('ops', async (fx, scope) => admin('POST', `/api/v1/nginx/clusters/${await fx.nginxCluster(scope, false)}/apply`, { reason: 'matrix' }), 'authorized'), needs: 'nginx' },
+  'POST /api/v1/nginx/clusters/:path/rollback': { ...node('ops', async (fx, scope) => admin('POST', `/api/v1/nginx/clusters/${await fx.nginxCluster(scope, true)}/rollback`, { version: 1 }), 'authorized'), needs: 'nginx' },
 
   // LVS.
   'PUT /api/v1/nodes/:path/lvs': node('ops', async (fx, scope) => admin('PUT', `/api/v1/nodes/${await fx.node(scope)}/lvs`, { virtualServices: [{ vip: fx.vip(), port: 80 }] })),
@@ -236,6 +243,6 @@ export const MATRIX: Record<string, Entry> = {
     return admin('PUT', `/api/v1/lvs/clusters/${await fx.node(scope)}`, { services: [svc] });
   }),
   'POST /api/v1/lvs/clusters/:path/plan': { kind: 'readonly', prepare: async (fx, scope) => admin('POST', `/api/v1/lvs/clusters/${await fx.lvsCluster(scope, false)}/plan`) },
-  'POST /api/v1/lvs/clusters/:path/apply': node('ops', async (fx, scope) => admin('POST', `/api/v1/lvs/clusters/${await fx.lvsCluster(scope, false)}/apply`, { reason: 'matrix' }), 'authorized'),
-  'POST /api/v1/lvs/clusters/:path/rollback': node('ops', async (fx, scope) => admin('POST', `/api/v1/lvs/clusters/${await fx.lvsCluster(scope, true)}/rollback`, { version: 1 }), 'authorized'),
+  'POST /api/v1/lvs/clusters/:path/apply': { ...node('ops', async (fx, scope) => admin('POST', `/api/v1/lvs/clusters/${await fx.lvsCluster(scope, false)}/apply`, { reason: 'matrix' }), 'authorized'), needs: 'keepalived' },
+  'POST /api/v1/lvs/clusters/:path/rollback': { ...node('ops', async (fx, scope) => admin('POST', `/api/v1/lvs/clusters/${await fx.lvsCluster(scope, true)}/rollback`, { version: 1 }), 'authorized'), needs: 'keepalived' },
 };

@@ -71,12 +71,11 @@ export function createHealthTracker(deps: HealthDeps, opts: HealthOptions) {
   async function sweep(now: number | null): Promise<number> {
     const candidates: Lapse[] = [];
     if (now !== null) {
-      for (const s of registry.services()) {
-        for (const i of registry.instancesOf(s.nodeId)) {
-          if (i.ttlSeconds === null || i.health === 'critical') continue;
-          const b = beatOf(i.id);
-          if (b.lastSeen + i.ttlSeconds * 1000 <= now) candidates.push({ id: i.id, ttlMs: i.ttlSeconds * 1000, lastSeen: b.lastSeen });
-        }
+      // Only instances with a TTL: walking all 100,000 every second stalled the event loop ~20 ms.
+      for (const i of registry.heartbeating()) {
+        if (i.ttlSeconds === null || i.health === 'critical' || !registry.service(i.nodeId)) continue;
+        const b = beatOf(i.id);
+        if (b.lastSeen + i.ttlSeconds * 1000 <= now) candidates.push({ id: i.id, ttlMs: i.ttlSeconds * 1000, lastSeen: b.lastSeen });
       }
       if (candidates.length === 0) return 0;
     }

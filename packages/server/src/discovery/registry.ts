@@ -31,6 +31,8 @@ export function createRegistry(tree: TreeModel) {
   const deps = new Map<number, Set<number>>();
   const index = new Map<number, number>();
   const views = new Map<number, InstanceView[]>();
+  /** Instances that heartbeat (a TTL is set): the only ones the health sweep needs to visit. */
+  const withTtl = new Set<number>();
   let base = 0;
   // Counts the states answers were computed from (every applied change ends in `bump`), so callers
   // may reuse an answer until it moves — the SSE route encodes one answer for 10,000 watchers.
@@ -49,6 +51,8 @@ export function createRegistry(tree: TreeModel) {
     const old = instances.get(i.id);
     if (old && old.machineId !== i.machineId) byMachine.get(old.machineId)?.delete(i.id);
     instances.set(i.id, i);
+    if (i.ttlSeconds === null) withTtl.delete(i.id);
+    else withTtl.add(i.id);
     let m = byService.get(i.nodeId);
     if (!m) byService.set(i.nodeId, (m = new Map()));
     m.set(i.id, i);
@@ -61,6 +65,7 @@ export function createRegistry(tree: TreeModel) {
     const i = instances.get(id);
     if (!i) return undefined;
     instances.delete(id);
+    withTtl.delete(id);
     byService.get(i.nodeId)?.delete(id);
     const s = byMachine.get(i.machineId);
     s?.delete(id);
@@ -220,6 +225,13 @@ export function createRegistry(tree: TreeModel) {
     services: () => services.values(),
     instance: (id: number) => instances.get(id),
     instancesOf: (nodeId: number) => [...(byService.get(nodeId)?.values() ?? [])],
+    /** Every instance with a heartbeat TTL. */
+    *heartbeating(): Generator<InstanceRecord> {
+      for (const id of withTtl) {
+        const i = instances.get(id);
+        if (i) yield i;
+      }
+    },
     instanceAt(nodeId: number, machineId: number, port: number): InstanceRecord | undefined {
       for (const i of byService.get(nodeId)?.values() ?? []) if (i.machineId === machineId && i.port === port) return i;
       return undefined;
@@ -262,7 +274,7 @@ export function createRegistry(tree: TreeModel) {
 
     /** Replace everything from a start-up snapshot. */
     load(s: DiscoverySnapshot): void {
-      for (const m of [services, instances, byService, machines, byMachine, aliases, aliasRev, oldPaths, knownPath, deps, index, views]) m.clear();
+      for (const m of [services, instances, byService, machines, byMachine, aliases, aliasRev, oldPaths, knownPath, deps, index, views, withTtl]) m.clear();
       generation++;
       base = s.revision;
       for (const sv of s.services) services.set(sv.nodeId, sv);
