@@ -1,4 +1,4 @@
-/** `canopy nginx …`: render, plan, apply and roll back the generated config of an nginx cluster. */
+/** `canopy nginx …` and `canopy lvs …`: render, plan, apply and roll back the generated config of a cluster. */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -58,10 +58,13 @@ function clientWithProblems(ctx: CliContext): { client: CanopyClient; problem():
   return { client, problem: () => last };
 }
 
+type Kind = 'nginx' | 'lvs';
+const CHECKER: Record<Kind, string> = { nginx: 'nginx -t', lvs: 'keepalived -t' };
+
 /** The cluster's URL prefix, with the path checked so it cannot reshape the URL. */
-function clusterUrl(path: string): string {
+function clusterUrl(kind: Kind, path: string): string {
   if (!/^[a-z0-9-]+(\.[a-z0-9-]+)*$/.test(path)) throw new UsageError(`'${path}' is not a node path`);
-  return `/nginx/clusters/${path}`;
+  return `/${kind}/clusters/${path}`;
 }
 
 /** Write each file to `dir` (created if missing), each through a temporary name so readers never see half a file. */
@@ -89,7 +92,17 @@ export function appliedText(a: Applied): string {
 
 /** Adds `canopy nginx`. */
 export function registerNginx(program: Command, ctx: CliContext): void {
-  const nginx = program.command('nginx').description('generated nginx configs of clusters: render, plan, apply, roll back');
+  registerProxy('nginx', program, ctx);
+}
+
+/** Adds `canopy lvs` (keepalived virtual_server configs). */
+export function registerLvs(program: Command, ctx: CliContext): void {
+  registerProxy('lvs', program, ctx);
+}
+
+function registerProxy(kind: Kind, program: Command, ctx: CliContext): void {
+  const group = program.command(kind).description(`generated ${kind === 'nginx' ? 'nginx' : 'keepalived (LVS)'} configs of clusters: render, plan, apply, roll back`);
+  const clusterUrlOf = (path: string) => clusterUrl(kind, path);
 
   /** Runs `work`; a config the real program refused is shown with its output. */
   async function withProblems<T>(work: (client: CanopyClient) => Promise<T>): Promise<T> {
@@ -103,11 +116,11 @@ export function registerNginx(program: Command, ctx: CliContext): void {
     }
   }
 
-  withJson(nginx.command('render <cluster>').description('write the files of the published config (or of --version) into a directory'))
+  withJson(group.command('render <cluster>').description('write the files of the published config (or of --version) into a directory'))
     .requiredOption('-o, --out <dir>', 'directory to write the files into')
     .option('--version <n>', 'an earlier version instead of the current one', integer(1, 2 ** 31 - 1))
     .action(async (cluster: string, opts: JsonOption & { out: string; version?: number }) => {
-      const base = clusterUrl(cluster);
+      const base = clusterUrlOf(cluster);
       const config = await ctx.client().request<Config>('GET', opts.version ? `${base}/versions/${opts.version}` : `${base}/config`);
       const written = await writeConfig(resolve(opts.out), config.files);
       ctx.print(opts.json, { cluster: config.cluster, version: config.version, sha256: config.sha256, files: written }, () =>
@@ -115,32 +128,32 @@ export function registerNginx(program: Command, ctx: CliContext): void {
       );
     });
 
-  withJson(nginx.command('plan <cluster>').description('show the diff that apply would publish; changes nothing')).action(async (cluster: string, opts: JsonOption) => {
-    const plan = await ctx.client().request<Plan>('POST', `${clusterUrl(cluster)}/plan`);
+  withJson(group.command('plan <cluster>').description('show the diff that apply would publish; changes nothing')).action(async (cluster: string, opts: JsonOption) => {
+    const plan = await ctx.client().request<Plan>('POST', `${clusterUrlOf(cluster)}/plan`);
     ctx.print(opts.json, plan, () => (plan.changed ? plan.diff || `settings change without a file change (base v${plan.baseVersion})\n` : `no changes: v${plan.baseVersion} is current\n`));
   });
 
-  withJson(nginx.command('apply <cluster>').description('render the settings, check them with nginx -t and publish a new version'))
+  withJson(group.command('apply <cluster>').description(`render the settings, check them with ${CHECKER[kind]} and publish a new version`))
     .requiredOption('-m, --reason <text>', 'why (kept with the version)')
     .option('--diff', 'also print the published diff')
     .action(async (cluster: string, opts: JsonOption & { reason: string; diff?: boolean }) => {
-      const a = await withProblems((c) => c.request<Applied>('POST', `${clusterUrl(cluster)}/apply`, { reason: opts.reason }));
+      const a = await withProblems((c) => c.request<Applied>('POST', `${clusterUrlOf(cluster)}/apply`, { reason: opts.reason }));
       ctx.print(opts.json, a, () => appliedText(a) + (opts.diff ? a.diff : ''));
     });
 
-  withJson(nginx.command('rollback <cluster> <version>').description("publish an earlier version's settings again, with the current backends"))
+  withJson(group.command('rollback <cluster> <version>').description("publish an earlier version's settings again, with the current backends"))
     .option('-m, --reason <text>', 'why (default: "rollback to vN")')
     .action(async (cluster: string, version: string, opts: JsonOption & { reason?: string }) => {
       const n = integer(1, 2 ** 31 - 1)(version);
       const body = opts.reason ? { version: n, reason: opts.reason } : { version: n };
-      const a = await withProblems((c) => c.request<Applied>('POST', `${clusterUrl(cluster)}/rollback`, body));
+      const a = await withProblems((c) => c.request<Applied>('POST', `${clusterUrlOf(cluster)}/rollback`, body));
       ctx.print(opts.json, a, () => appliedText(a));
     });
 
-  withJson(nginx.command('versions <cluster>').description('list published versions, newest first'))
+  withJson(group.command('versions <cluster>').description('list published versions, newest first'))
     .option('-n, --limit <n>', 'how many (1-1000)', integer(1, 1000), 20)
     .action(async (cluster: string, opts: JsonOption & { limit: number }) => {
-      const page = await ctx.client().request<{ items: Version[] }>('GET', `${clusterUrl(cluster)}/versions?limit=${opts.limit}`);
+      const page = await ctx.client().request<{ items: Version[] }>('GET', `${clusterUrlOf(cluster)}/versions?limit=${opts.limit}`);
       ctx.print(opts.json, page.items, () =>
         table(['version', 'at', 'author', 'reason'], page.items.map((v) => [`v${v.version}${v.rollbackOf ? ` (=v${v.rollbackOf})` : ''}`, v.createdAt, v.author, v.reason]), '(nothing published)\n'),
       );
