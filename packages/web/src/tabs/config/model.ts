@@ -229,7 +229,7 @@ export interface EffectiveRow {
 
 /** The effective configuration as table rows, with where each item came from. */
 export function effectiveRows(e: NodePuppet['effective']): EffectiveRow[] {
-  const rows: EffectiveRow[] = [{ key: 'env', what: 'environment', name: 'environment', value: e.environment, from: e.environmentFrom }];
+  const rows: EffectiveRow[] = [{ key: 'env', what: 'environment', name: '', value: e.environment, from: e.environmentFrom }];
   const classes = Object.entries(e.classes);
   if (classes.length === 0) {
     const why = e.classesFrom === null ? 'no node on the path sets classes' : 'classes deliberately set to none';
