@@ -61,10 +61,13 @@ function toProblem(err: unknown, req: FastifyRequest): Problem {
   if (err instanceof CanopyError) return problem(err.code, err.message, err.details);
   if (hasZodFastifySchemaValidationErrors(err)) {
     const where = err.validationContext ?? 'request';
-    const issues = err.validation.map((v) => ({
-      path: [where, ...String(v.instancePath ?? '').split('/').filter(Boolean)],
-      message: v.message ?? 'invalid',
-    }));
+    const issues = err.validation.map((v) => {
+      const path: (string | number)[] = [where, ...String(v.instancePath ?? '').split('/').filter(Boolean)];
+      // A bad record key: zod says only "Invalid key in record"; the reason is in its nested issues.
+      const nested = v.keyword === 'invalid_key' ? (v.params as { issues?: { message: string }[] }).issues : undefined;
+      if (nested?.length) return { path, message: `key ${JSON.stringify(String(path.at(-1)))}: ${nested.map((i) => i.message).join('; ')}` };
+      return { path, message: v.message ?? 'invalid' };
+    });
     return problem('validation_failed', `invalid ${where}: ${issues.map((i) => `${i.path.slice(1).join('.') || where} ${i.message}`).join('; ')}`, { issues });
   }
   const fe = err as Partial<FastifyError> & { code?: string; detail?: unknown };

@@ -134,6 +134,13 @@ for (const backend of testBackends()) {
       assert.equal(s.services.tree.model.size(), before);
     });
 
+    test('a bad label key says why, not just that the key is invalid', async () => {
+      const r = await mk(null, 'badlabel', { labels: { 'Bad Key': 'x' } });
+      assert.equal(r.status, 400);
+      assert.deepEqual(r.body.issues[0].path, ['body', 'labels', 'Bad Key']);
+      assert.match(r.body.issues[0].message, /^key "Bad Key": label keys are lower-case/);
+    });
+
     test('a change is audited in the same transaction, queryable by subtree', async () => {
       await mk(null, 'aud');
       await mk('aud', 'one');
