@@ -1,21 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer, testBackends, ADMIN_PASSWORD, type TestServer } from '../../server/src/testing/index.ts';
 
-const ROOT = join(import.meta.dirname, '../../..');
-const NODE = join(ROOT, 'node_modules/.bin/node');
-const MAIN = join(ROOT, 'packages/cli/src/main.ts');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { CLI_MAIN as MAIN, runNode, type Run } from './cli-harness.test-util.ts';
 
 describe('canopy CLI against a live server', () => {
   let s: TestServer;
@@ -26,16 +17,7 @@ describe('canopy CLI against a live server', () => {
   /** Runs the CLI as a subprocess (asynchronously: the server answers from this very process). */
   function canopy(args: string[], opts: { input?: string; env?: Record<string, string>; config?: string } = {}): Promise<Run> {
     const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: dir, CANOPY_CONFIG: opts.config ?? adminConfig, ...opts.env };
-    return new Promise((resolve, reject) => {
-      const child = spawn(NODE, [MAIN, ...args], { env, cwd: dir });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d));
-      child.stderr.on('data', (d: Buffer) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-      child.stdin.end(opts.input ?? '');
-    });
+    return runNode(MAIN, args, { env, cwd: dir, ...(opts.input !== undefined ? { input: opts.input } : {}) });
   }
 
   /** Runs the CLI and insists it succeeded. */

@@ -1,25 +1,13 @@
 /** `canopy enc` as Puppet runs it: a subprocess against a live server, judged by stdout, stderr and exit code. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { startTestServer, testBackends, type TestServer } from '../../../server/src/testing/index.ts';
+import type { TestServer } from '../../../server/src/testing/index.ts';
+import { CLI_MAIN as MAIN, ENC_MAIN, runNode, startCliServer, type Run } from '../cli-harness.test-util.ts';
 import { printEnc } from './enc.ts';
-
-const ROOT = join(import.meta.dirname, '../../../..');
-const NODE = join(ROOT, 'node_modules/.bin/node');
-const ENC_MAIN = join(ROOT, 'packages/cli/src/enc-main.ts');
-const MAIN = join(ROOT, 'packages/cli/src/main.ts');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 describe('canopy enc against a live server', () => {
   let s: TestServer;
@@ -28,25 +16,11 @@ describe('canopy enc against a live server', () => {
   let dir = '';
 
   function run(entry: string, args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
-    const full = { PATH: process.env['PATH'], HOME: dir, CANOPY_CONFIG: join(dir, 'none.json'), CANOPY_URL: url, CANOPY_TOKEN: token, ...env };
-    const clean = Object.fromEntries(Object.entries(full).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv;
-    return new Promise((resolve, reject) => {
-      const child = spawn(NODE, [entry, ...args], { env: clean, cwd: dir });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d));
-      child.stderr.on('data', (d: Buffer) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    return runNode(entry, args, { env: { PATH: process.env['PATH'], HOME: dir, CANOPY_CONFIG: join(dir, 'none.json'), CANOPY_URL: url, CANOPY_TOKEN: token, ...env }, cwd: dir });
   }
 
   before(async () => {
-    s = await startTestServer(testBackends()[0]!);
-    await s.app.listen({ port: 0, host: '127.0.0.1' });
-    url = `http://127.0.0.1:${(s.app.server.address() as AddressInfo).port}`;
-    dir = mkdtempSync(join(tmpdir(), 'canopy-enc-cli-'));
-    token = (await s.call('POST', '/api/v1/tokens', { name: 'puppet' })).body.token;
+    ({ s, url, dir, token } = await startCliServer('enc-cli'));
     await s.call('PUT', '/api/v1/puppet/classes', ['base', 'profile::web']);
     await s.call('POST', '/api/v1/nodes', { parentPath: null, name: 'shop' });
     await s.call('POST', '/api/v1/nodes', { parentPath: 'shop', name: 'web' });

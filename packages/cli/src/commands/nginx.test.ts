@@ -1,17 +1,11 @@
 /** `canopy nginx` as an operator runs it: a subprocess against a live server, judged by output, files and exit code. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { startTestServer, testBackends, type TestServer } from '../../../server/src/testing/index.ts';
+import type { TestServer } from '../../../server/src/testing/index.ts';
 import { findProgram } from '../../../server/src/nginx/index.ts';
-
-const ROOT = join(import.meta.dirname, '../../../..');
-const NODE = join(ROOT, 'node_modules/.bin/node');
-const MAIN = join(ROOT, 'packages/cli/src/main.ts');
+import { CLI_MAIN, runNode, startCliServer, type Run } from '../cli-harness.test-util.ts';
 const missing = findProgram('nginx') === null ? 'nginx not installed: apt-get install nginx-light' : '';
 if (missing) console.error(`\n!!! SKIPPING canopy nginx CLI tests: ${missing}\n`);
 
@@ -21,25 +15,12 @@ describe('canopy nginx against a live server', { skip: missing || false }, () =>
   let token = '';
   let dir = '';
 
-  function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const env = { PATH: process.env['PATH'] ?? '', HOME: dir, CANOPY_CONFIG: join(dir, 'none.json'), CANOPY_URL: url, CANOPY_TOKEN: token };
-    return new Promise((resolve, reject) => {
-      const child = spawn(NODE, [MAIN, ...args], { env, cwd: dir });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d));
-      child.stderr.on('data', (d: Buffer) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+  function run(args: string[]): Promise<Run> {
+    return runNode(CLI_MAIN, args, { env: { PATH: process.env['PATH'], HOME: dir, CANOPY_CONFIG: join(dir, 'none.json'), CANOPY_URL: url, CANOPY_TOKEN: token }, cwd: dir });
   }
 
   before(async () => {
-    s = await startTestServer(testBackends()[0]!);
-    await s.app.listen({ port: 0, host: '127.0.0.1' });
-    url = `http://127.0.0.1:${(s.app.server.address() as AddressInfo).port}`;
-    dir = mkdtempSync(join(tmpdir(), 'canopy-nginx-cli-'));
-    token = (await s.call('POST', '/api/v1/tokens', { name: 'cli' })).body.token;
+    ({ s, url, dir, token } = await startCliServer('nginx-cli'));
     for (const [parentPath, name] of [[null, 'shop'], ['shop', 'web'], ['shop', 'edge']] as const) await s.call('POST', '/api/v1/nodes', { parentPath, name });
     await s.call('PUT', '/api/v1/domains/shop.example.com', { ports: [{ port: 8080 }] });
     await s.call('PUT', '/api/v1/nodes/shop.web/nginx', { domainUris: [{ domain: 'shop.example.com', uri: '/' }], port: 9000 });
