@@ -116,6 +116,12 @@ export async function principalByHash(
   return undefined;
 }
 
+/** End every session of a user; returns their secret hashes (to drop from caches). */
+export async function deleteSessionsOf(q: Queryable, userId: number): Promise<string[]> {
+  const res = await q.delete(sessions).where(eq(sessions.userId, userId)).returning({ hash: sessions.tokenHash });
+  return res.map((r) => r.hash);
+}
+
 export async function deleteSession(q: Queryable, hash: string): Promise<void> {
   await q.delete(sessions).where(eq(sessions.tokenHash, hash));
 }

@@ -212,6 +212,12 @@ export function createAuthService(deps: { writer: Writer; feed: ChangeFeed; db: 
         const { passwordHash: _b, ...a } = row;
         w.audit({ operation: 'user.update', targetKind: 'user', target: username, before: b, after: { ...a, passwordChanged: password !== undefined } });
         w.emit(ACL_TOPIC, { users: [userFlags(row)] } satisfies AclChange);
+        // A new password (or a disabled account) ends every login session, as an operator expects
+        // after a suspected leak; API tokens stay until revoked.
+        if (password !== undefined || input.disabled === true) {
+          const hashes = await repo.deleteSessionsOf(w.tx, before.id);
+          if (hashes.length) w.emit(AUTH_TOPIC, { hashes });
+        }
         return row;
       });
       return userView(u);
