@@ -13,11 +13,24 @@ export class ApiError extends Error {
   readonly status: number;
   readonly code: ErrorCode | 'network';
   readonly issues: FieldIssue[];
-  constructor(status: number, code: ErrorCode | 'network', detail: string, issues: FieldIssue[] = []) {
+  /** Every field of the problem document (e.g. `output` of a refused config). */
+  readonly problem: Readonly<Record<string, unknown>>;
+  constructor(status: number, code: ErrorCode | 'network', detail: string, issues: FieldIssue[] = [], problem: Record<string, unknown> = {}) {
     super(detail);
     this.status = status;
     this.code = code;
     this.issues = issues;
+    this.problem = problem;
+  }
+}
+
+/** nginx -t or keepalived -t refused a generated config; `output` is what it printed. */
+export class ConfigRejectedError extends ApiError {
+  get program(): string {
+    return String(this.problem['program'] ?? '');
+  }
+  get output(): string {
+    return String(this.problem['output'] ?? '');
   }
 }
 
@@ -50,6 +63,8 @@ export interface RequestOptions {
   contentType?: string;
   /** Extra request headers, e.g. If-Match on a conditional write. */
   headers?: Record<string, string>;
+  /** Aborts the call (a blocking watch when its tab closes); the AbortError propagates as is. */
+  signal?: AbortSignal;
 }
 
 /** `path` with the non-empty query parameters appended. */
@@ -64,7 +79,8 @@ async function problemOf(res: Response): Promise<ApiError> {
   const text = await res.text();
   try {
     const p = JSON.parse(text) as { code?: ErrorCode; detail?: string; issues?: FieldIssue[] };
-    return new ApiError(res.status, p.code ?? 'internal', p.detail ?? `${res.status} ${res.statusText}`, p.issues ?? []);
+    const Kind = p.code === 'config_invalid' ? ConfigRejectedError : ApiError;
+    return new Kind(res.status, p.code ?? 'internal', p.detail ?? `${res.status} ${res.statusText}`, p.issues ?? [], p as Record<string, unknown>);
   } catch {
     return new ApiError(res.status, 'internal', text || `${res.status} ${res.statusText}`);
   }
@@ -82,8 +98,9 @@ async function send(method: string, path: string, opts: RequestOptions): Promise
   }
   let res: Response;
   try {
-    res = await fetch(withQuery(`${API}${path}`, opts.query), { method, headers, body: body ?? null, credentials: 'same-origin' });
+    res = await fetch(withQuery(`${API}${path}`, opts.query), { method, headers, body: body ?? null, credentials: 'same-origin', signal: opts.signal ?? null });
   } catch (err) {
+    if ((err as Error).name === 'AbortError') throw err;
     throw new ApiError(0, 'network', `cannot reach the server: ${(err as Error).message}`);
   }
   if (!res.ok) {

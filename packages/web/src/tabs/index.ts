@@ -8,7 +8,10 @@ import { machinesTab } from './machines/MachinesTab.tsx';
 import { permissionsTab } from './permissions/PermissionsTab.tsx';
 import { auditTab } from './audit/AuditTab.tsx';
 import { discoveryTab } from './discovery/DiscoveryTab.tsx';
+import { configTab } from './config/ConfigTab.tsx';
+import { nginxTab } from './nginx/NginxTab.tsx';
+import { lvsTab } from './lvs/LvsTab.tsx';
 
 export type { NodeChange, NodeTab, NodeTabProps } from './types.ts';
 
-export const NODE_TABS: readonly NodeTab[] = [overviewTab, machinesTab, discoveryTab, permissionsTab, auditTab];
+export const NODE_TABS: readonly NodeTab[] = [overviewTab, machinesTab, discoveryTab, nginxTab, lvsTab, configTab, permissionsTab, auditTab];

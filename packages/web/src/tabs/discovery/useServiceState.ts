@@ -70,7 +70,7 @@ export function useServiceState(path: string): ServiceState {
   useEffect(() => {
     if (!isService) return undefined;
     setFeed('connecting');
-    const es = new EventSource(withQuery(`${API}/watch`, { services: path }), { withCredentials: true });
+    const es = new EventSource(withQuery(`${API}/watch`, { services: path }));
     const onEvent = (ev: MessageEvent<string>) => {
       const data = JSON.parse(ev.data) as WatchEvent;
       for (const a of data.services) {

@@ -1,0 +1,284 @@
+/**
+ * The Nginx and LVS tabs in a real browser against a real server: headless Chromium drives the
+ * built console served by Canopy (over a PGlite test database), and every config is checked by
+ * the real `nginx -t` / `keepalived -t`. Setup (tree, machines, discovery instances, domains) goes
+ * through the API; what is under test — service settings with their field errors, making a
+ * cluster, plan, apply (and a refused apply), versions published by a backend change, rollback,
+ * LVS virtual services and an LVS cluster — goes through the UI.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, globSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../server/src/http/app.ts';
+import { findProgram } from '../../server/src/nginx/nginx-binary.ts';
+import { createServices, type Services } from '../../server/src/services.ts';
+import { ADMIN_PASSWORD, testBackends } from '../../server/src/testing/index.ts';
+import type { Database } from '../../server/src/db/connection.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = join(import.meta.dirname, '../../..');
+const WEB = join(ROOT, 'packages/web');
+// Its own build, so it never reads a dist/ that another browser test is rebuilding at the same time.
+const OUT = join(ROOT, '.cache/web-e2e-proxy');
+const NGINX_SHOT = '/tmp/canopy-nginx.png';
+const LVS_SHOT = '/tmp/canopy-lvs.png';
+
+const missing = !existsSync(CHROMIUM)
+  ? `SKIPPED: ${CHROMIUM} not installed (apt-get install chromium)`
+  : findProgram('nginx') === null
+    ? 'SKIPPED: nginx not installed (apt-get install nginx-light): the Nginx tab applies configs checked by nginx -t'
+    : false;
+if (missing) console.warn(`\n*** proxy.e2e.test.ts ${missing} ***\n`);
+const noKeepalived = findProgram('keepalived') === null ? 'SKIPPED: keepalived not installed (apt-get install keepalived)' : false;
+
+/** Build the console into OUT when it is missing or older than a source file. */
+function ensureBuilt(): void {
+  const index = join(OUT, 'index.html');
+  const sources = globSync('src/**/*.{ts,tsx}', { cwd: WEB }).filter((f) => !f.endsWith('.test.ts'));
+  const newest = Math.max(...[...sources, 'index.html', 'vite.config.ts'].map((f) => statSync(join(WEB, f)).mtimeMs));
+  if (existsSync(index) && statSync(index).mtimeMs >= newest) return;
+  const bin = join(ROOT, 'node_modules/.bin');
+  const res = spawnSync('npm', ['run', 'build', '-w', '@canopy/web', '--silent', '--', '--outDir', OUT, '--emptyOutDir'], {
+    cwd: ROOT,
+    env: { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}` },
+    encoding: 'utf8',
+  });
+  if (res.status !== 0) throw new Error(`console build failed:\n${res.stdout}\n${res.stderr}`);
+}
+
+describe('Nginx and LVS tabs in Chromium', { skip: missing }, () => {
+  let database: Database;
+  let services: Services;
+  let app: FastifyInstance;
+  let browser: Browser;
+  let page: Page;
+  let base: string;
+  let token: string;
+  const pageErrors: string[] = [];
+
+  /** Call the API directly as admin, for setup and for changes the page must pick up by itself. */
+  async function call(method: 'GET' | 'POST' | 'PUT', url: string, body?: unknown): Promise<any> {
+    const res = await app.inject({ method, url: `/api/v1${url}`, headers: { authorization: `Bearer ${token}` }, ...(body === undefined ? {} : { payload: body as object }) });
+    assert.ok(res.statusCode < 300, `${method} ${url}: ${res.statusCode} ${res.body}`);
+    return res.body ? JSON.parse(res.body) : undefined;
+  }
+
+  async function seed(): Promise<void> {
+    for (const [parentPath, name] of [[null, 'shop'], ['shop', 'web'], ['shop', 'edge'], ['shop', 'lb']] as const) await call('POST', '/nodes', { parentPath, name });
+    await call('POST', '/machines', { hostname: 'web-01.example', ips: ['10.2.0.11'], nodes: ['shop.web'], status: 'online' });
+    await call('POST', '/machines', { hostname: 'web-02.example', ips: ['10.2.0.12'], nodes: ['shop.web'], status: 'online' });
+    await call('PUT', '/services/shop.web', { ports: [{ name: 'http', port: 8080 }] });
+    await call('PUT', '/services/shop.web/instances/web-01.example/8080', {});
+    await call('PUT', '/services/shop.web/instances/web-02.example/8080', {});
+    await call('PUT', '/domains/shop.example.com', { ports: [{ port: 80 }] });
+    // Its certificate does not exist, so nginx -t refuses any config serving it.
+    await call('PUT', '/domains/secure.example.com', { ports: [{ port: 8443, ssl: true }], sslCertPath: '/nonexistent/secure.pem', sslCertKeyPath: '/nonexistent/secure.key' });
+  }
+
+  before(async () => {
+    ensureBuilt();
+    const backend = testBackends()[0];
+    if (!backend) throw new Error('no test backend');
+    database = await backend.open();
+    services = createServices(database, { onError: () => {} });
+    await services.start();
+    await services.auth.bootstrap(ADMIN_PASSWORD);
+    app = await buildApp(services, { logLevel: 'silent', webDir: OUT });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const login = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'admin', password: ADMIN_PASSWORD } });
+    token = (login.json() as { token: string }).token;
+    await seed();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page.setDefaultTimeout(15_000);
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await app?.close();
+    await services?.stop();
+    await database?.close();
+  });
+
+  const dialog = (name: RegExp) => page.getByRole('dialog', { name });
+  const pick = async (option: string) => page.locator('.ant-select-dropdown:visible .ant-select-item-option').filter({ hasText: new RegExp(`^${option.replaceAll('.', '\\.')}$`) }).click();
+  const published = () => page.getByTestId('published-version');
+  const version = (v: string) => page.getByTestId('published-tag').getByText(v, { exact: true });
+  const configText = async () => (await page.locator('[data-testid^="config-file-"]').allTextContents()).join('\n');
+
+  test('serves the service through Nginx from its tab, with the server’s field errors under the fields', async () => {
+    await page.goto(`${base}/`);
+    await page.getByLabel('Username').fill('admin');
+    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('Welcome, Administrator').waitFor();
+    await page.goto(`${base}/nodes/shop.web?tab=nginx`);
+    await page.getByRole('button', { name: /Serve this node through Nginx/ }).click();
+    await page.getByLabel('Domain 1').click();
+    await pick('shop.example.com');
+    await page.getByLabel('URI 1').fill('/shop;{');
+    assert.equal(await page.getByLabel('Port').inputValue(), '8080', 'the port comes from the instances');
+    await page.getByRole('button', { name: /Serve through Nginx/ }).click();
+    await page.locator('.ant-form-item-explain-error').filter({ hasText: "must start with '/'" }).waitFor();
+    await page.getByLabel('URI 1').fill('/shop');
+    await page.getByRole('button', { name: /Serve through Nginx/ }).click();
+    await page.getByText('shop.web is now served through Nginx').waitFor();
+    const stored = await call('GET', '/nodes/shop.web/nginx');
+    assert.deepEqual(stored.domainUris, [{ domain: 'shop.example.com', uri: '/shop' }]);
+    assert.equal(stored.effectiveUpstream, 'shop_web');
+    // The servers are the discovery instances, as nginx will weigh them.
+    await page.getByTestId('backend-web-01.example').getByText('weight=1').waitFor();
+  });
+
+  test('makes a node an Nginx cluster serving the domain, plans and applies version 1', async () => {
+    await page.goto(`${base}/nodes/shop.edge?tab=nginx`);
+    await page.getByRole('button', { name: /Make this node an Nginx cluster/ }).click();
+    const d = dialog(/Make shop.edge an Nginx cluster/);
+    await d.getByLabel('Served domains').click();
+    await pick('shop.example.com');
+    await d.getByLabel('Listen address').fill('127.0.0.1');
+    await d.getByRole('button', { name: 'Make it a cluster' }).click();
+    await page.getByTestId('cluster-settings').getByText('shop.example.com').waitFor();
+    await published().getByText('Nothing published yet').waitFor();
+
+    await page.getByRole('button', { name: /Plan/ }).click();
+    await page.locator('.diff-add').filter({ hasText: 'upstream shop_web {' }).first().waitFor();
+
+    await page.getByRole('button', { name: /Apply/ }).click();
+    const apply = dialog(/Apply the Nginx config of shop.edge/);
+    await apply.getByLabel('Reason').fill('serve /shop');
+    await apply.getByRole('button', { name: 'Apply' }).click();
+    await version('v1').waitFor();
+    await published().getByText('serve /shop').waitFor();
+    const text = await configText();
+    assert.match(text, /upstream shop_web \{/);
+    assert.match(text, /server 10\.2\.0\.11:8080 weight=1/);
+    assert.match(text, /location "\/shop"/);
+  });
+
+  test('a weight changed elsewhere publishes version 2, which appears by itself and after a reload', async () => {
+    await call('PUT', '/services/shop.web/instances/web-01.example/8080', { weight: 5 });
+    await version('v2').waitFor();
+    await page.reload();
+    await version('v2').waitFor();
+    assert.match(await configText(), /server 10\.2\.0\.11:8080 weight=5/);
+    await page.getByRole('tab', { name: /Versions/ }).click();
+    const v2 = page.locator('.ant-table-row').filter({ hasText: 'v2' });
+    await v2.getByText('system').waitFor();
+    await v2.getByText(/instances changed/).waitFor();
+    await v2.locator('.ant-table-row-expand-icon').click();
+    await page.locator('.ant-table-expanded-row .diff-add').filter({ hasText: 'weight=5' }).waitFor();
+    await page.locator('.ant-table-expanded-row .diff-del').filter({ hasText: 'weight=1' }).waitFor();
+  });
+
+  test('an apply nginx -t refuses shows its output and publishes nothing', async () => {
+    await page.getByRole('button', { name: /Edit cluster/ }).click();
+    const d = dialog(/Nginx cluster shop.edge/);
+    await d.getByLabel('Served domains').click();
+    await pick('secure.example.com');
+    await d.getByRole('button', { name: 'Save' }).click();
+    await page.getByTestId('cluster-settings').getByText('secure.example.com').waitFor();
+    await page.getByRole('button', { name: /Apply/ }).click();
+    const apply = dialog(/Apply the Nginx config/);
+    await apply.getByLabel('Reason').fill('add the secure domain');
+    await apply.getByRole('button', { name: 'Apply' }).click();
+    const output = apply.getByTestId('program-output');
+    await output.getByText(/nginx -t refused the config: nothing was published/).waitFor();
+    assert.match((await output.textContent()) ?? '', /\/nonexistent\/secure\.pem/);
+    await apply.screenshot({ path: NGINX_SHOT.replace('.png', '-refused.png') });
+    await apply.getByRole('button', { name: 'Cancel' }).click();
+    assert.equal((await call('GET', '/nginx/clusters/shop.edge/config')).version, 2);
+    await call('PUT', '/nginx/clusters/shop.edge', { domains: ['shop.example.com'], listenAddress: '127.0.0.1' });
+  });
+
+  test('applies a settings change as version 3 and rolls back to version 2 as version 4', async () => {
+    await call('PUT', '/nodes/shop.web/nginx', { domainUris: [{ domain: 'shop.example.com', uri: '/shop' }], port: 8080, balance: { method: 'least_conn' } });
+    await page.reload();
+    await page.getByRole('button', { name: /Apply/ }).click();
+    const apply = dialog(/Apply the Nginx config/);
+    await apply.getByLabel('Reason').fill('least connections');
+    await apply.getByRole('button', { name: 'Apply' }).click();
+    await version('v3').waitFor();
+    assert.match(await configText(), /least_conn;/);
+
+    await page.getByRole('tab', { name: /Versions/ }).click();
+    await page.getByRole('button', { name: 'Roll back to v2' }).click();
+    await page.locator('.ant-popconfirm').getByRole('button', { name: 'Roll back' }).click();
+    await version('v4').waitFor();
+    await page.locator('.ant-table-row').filter({ hasText: 'v4' }).getByText('rollback of v2').waitFor();
+    await page.getByRole('tab', { name: /Rendered config/ }).click();
+    const text = await configText();
+    assert.doesNotMatch(text, /least_conn/);
+    assert.match(text, /weight=5/, 'rolled back settings, rendered with today’s instances');
+  });
+
+  test('leaves a screenshot of the Nginx tab', async () => {
+    await page.goto(`${base}/nodes/shop.edge?tab=nginx`);
+    await version('v4').waitFor();
+    await page.getByRole('button', { name: /Plan/ }).click();
+    // The rollback published v2's settings; the draft still balances by least_conn.
+    await page.getByTestId('plan-stat').waitFor();
+    await page.locator('.diff-add').filter({ hasText: 'least_conn;' }).waitFor();
+    await page.waitForFunction(() => document.querySelector('.ant-message-notice') === null);
+    await page.setViewportSize({ width: 1400, height: 1900 });
+    await page.screenshot({ path: NGINX_SHOT });
+    await page.goto(`${base}/nodes/shop.web?tab=nginx`);
+    await page.getByTestId('backend-web-01.example').waitFor();
+    await page.screenshot({ path: NGINX_SHOT.replace('.png', '-service.png') });
+    await page.setViewportSize({ width: 1400, height: 900 });
+  });
+
+  test('adds an LVS virtual service, with the server’s rule shown under the field it concerns', async () => {
+    await page.goto(`${base}/nodes/shop.web?tab=lvs`);
+    await page.getByRole('button', { name: /Add a virtual service/ }).click();
+    const d = dialog(/New virtual service/);
+    await d.getByLabel('VIP').fill('10.9.0.1');
+    await d.getByLabel('Port', { exact: true }).fill('80');
+    await d.getByLabel('Real port').fill('8080');
+    await d.getByRole('button', { name: 'Add' }).click();
+    await d.locator('.ant-form-item-explain-error').filter({ hasText: 'DR forwarding keeps the port' }).waitFor();
+    await d.getByLabel('Forwarding').click();
+    await pick('NAT');
+    await d.getByRole('button', { name: 'Add' }).click();
+    await page.locator('.ant-table-row').filter({ hasText: '10.9.0.1:80/TCP' }).getByText('NAT').waitFor();
+    assert.equal((await call('GET', '/nodes/shop.web/lvs')).virtualServices[0].realPort, 8080);
+    await page.getByTestId('backend-web-01.example').getByText('weight 5').waitFor();
+    await page.waitForFunction(() => document.querySelector('.ant-message-notice') === null);
+    await page.setViewportSize({ width: 1400, height: 1200 });
+    await page.screenshot({ path: LVS_SHOT.replace('.png', '-service.png') });
+    await page.setViewportSize({ width: 1400, height: 900 });
+  });
+
+  test('makes a node an LVS cluster and applies its keepalived config', { skip: noKeepalived }, async () => {
+    await page.goto(`${base}/nodes/shop.lb?tab=lvs`);
+    await page.getByRole('button', { name: /Make this node an LVS cluster/ }).click();
+    const d = dialog(/Make shop.lb an LVS cluster/);
+    await d.getByLabel('Balanced services').fill('shop.web');
+    await d.getByLabel('Balanced services').press('Enter');
+    await d.getByRole('button', { name: 'Make it a cluster' }).click();
+    await page.getByTestId('cluster-settings').getByText('shop.web').waitFor();
+    await page.getByRole('button', { name: /Apply/ }).click();
+    const apply = dialog(/Apply the LVS config of shop.lb/);
+    await apply.getByLabel('Reason').fill('first directors config');
+    await apply.getByRole('button', { name: 'Apply' }).click();
+    await version('v1').waitFor();
+    const text = await configText();
+    assert.match(text, /virtual_server 10\.9\.0\.1 80/);
+    assert.match(text, /real_server 10\.2\.0\.11 8080/);
+    await page.waitForFunction(() => document.querySelector('.ant-message-notice') === null);
+    await page.setViewportSize({ width: 1400, height: 1500 });
+    await page.screenshot({ path: LVS_SHOT });
+    await page.setViewportSize({ width: 1400, height: 900 });
+    assert.deepEqual(pageErrors, []);
+  });
+});

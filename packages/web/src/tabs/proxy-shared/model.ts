@@ -1,0 +1,104 @@
+/**
+ * What the Nginx and LVS tabs share: the published-config API's shapes (`/{kind}/clusters/{path}/…`),
+ * and how a discovery instance stands as a backend of either proxy — the same rules the server's
+ * renderers follow, so the table never promises a server the config does not have.
+ */
+import type { InstanceView } from '@canopy/core';
+
+export type { InstanceView };
+
+/** The two kinds of proxy cluster; also the first segment of their cluster URLs. */
+export type ProxyKind = 'nginx' | 'lvs';
+
+/** One published version, without its files. */
+export interface VersionView {
+  version: number;
+  sha256: string;
+  author: string;
+  reason: string;
+  rollbackOf: number | null;
+  createdAt: string;
+}
+
+export interface ConfigFile {
+  path: string;
+  content: string;
+}
+
+/** `GET …/config` (and what a watch answers). */
+export interface ConfigView extends VersionView {
+  cluster: string;
+  files: ConfigFile[];
+}
+
+/** `GET …/versions/{n}`. */
+export interface VersionDetail extends ConfigView {
+  diff: string;
+  checkOutput: string;
+  input: unknown;
+}
+
+/** `POST …/plan`. */
+export interface PlanView {
+  cluster: string;
+  baseVersion: number;
+  changed: boolean;
+  diff: string;
+  added: number;
+  removed: number;
+}
+
+/** `POST …/apply` and `POST …/rollback`. */
+export interface ApplyView {
+  cluster: string;
+  published: boolean;
+  version: VersionView;
+  diff: string;
+  checkOutput: string;
+}
+
+/** Where a cluster's publication stands; part of both cluster views. */
+export interface PublishStatus {
+  published: VersionView | null;
+  /** The last automatic re-render the real program refused; null once one succeeds. */
+  lastError: { at: string; reason: string; output: string } | null;
+}
+
+/** The program each kind's configs are checked with, as its error messages name it. */
+export const CHECKER: Record<ProxyKind, string> = { nginx: 'nginx -t', lvs: 'keepalived -t' };
+
+/** How one instance ends up in a proxy's config. */
+export type BackendStanding =
+  | { state: 'serving'; weight: number }
+  /** Listed but given no new traffic: nginx `down`, IPVS weight 0. */
+  | { state: 'off'; why: string }
+  /** Not in the config at all. */
+  | { state: 'absent'; why: string };
+
+/**
+ * How each instance stands behind a proxy sending to `port` (mirrors the server's `serversOn`):
+ * unbound, address-less or other-port instances are absent; one per address, the first wins;
+ * draining, down or critical instances stay listed with no traffic.
+ */
+export function backendStandings(instances: readonly InstanceView[], port: number): Map<number, BackendStanding> {
+  const out = new Map<number, BackendStanding>();
+  const seen = new Set<string>();
+  for (const i of instances) {
+    if (i.port !== port) out.set(i.id, { state: 'absent', why: `serves port ${i.port}, not ${port}` });
+    else if (!i.bound) out.set(i.id, { state: 'absent', why: 'machine unbound, retired or without an address' });
+    else if (i.ip === '') out.set(i.id, { state: 'absent', why: 'no address' });
+    else if (seen.has(i.ip)) out.set(i.id, { state: 'absent', why: `another instance already uses ${i.ip}` });
+    else {
+      seen.add(i.ip);
+      if (i.status === 'down' || i.health === 'critical') out.set(i.id, { state: 'off', why: i.status === 'down' ? 'down' : 'failing its health check' });
+      else if (i.status === 'draining') out.set(i.id, { state: 'off', why: 'draining' });
+      else out.set(i.id, { state: 'serving', weight: i.weight });
+    }
+  }
+  return out;
+}
+
+/** `2024-05-01T10:00:00Z` → the reader's local date and time. */
+export function when(iso: string): string {
+  return new Date(iso).toLocaleString();
+}
