@@ -25,6 +25,28 @@ function run(bin: string, args: string[]): Promise<{ status: number | null; stdo
   });
 }
 
+/** The soft limit on open files of this process (what `ulimit -n` says in a child shell). */
+export function openFilesLimit(): number {
+  const out = spawnSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).stdout.trim();
+  return out === 'unlimited' ? Infinity : Number(out) || 1024;
+}
+
+/**
+ * Make sure this process may hold `need` open files: if the soft limit is lower, run this same
+ * command again under `ulimit -n need` (possible up to the hard limit, or beyond it as root) and
+ * exit with its status. Returns the limit in force when no re-run happened or raising failed.
+ */
+export function ensureOpenFiles(need: number): number {
+  const limit = openFilesLimit();
+  if (limit >= need || process.env['CANOPY_BENCH_ULIMIT_TRIED']) return limit;
+  const r = spawnSync('sh', ['-c', `ulimit -n ${need} 2>/dev/null || exit 99; exec "$0" "$@"`, process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, CANOPY_BENCH_ULIMIT_TRIED: '1' },
+  });
+  if (r.status !== 99) process.exit(r.status ?? 1);
+  return limit;
+}
+
 /** Whether `bin` is on PATH. */
 export function have(bin: string): boolean {
   return spawnSync('sh', ['-c', 'command -v "$0"', bin]).status === 0;

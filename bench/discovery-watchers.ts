@@ -2,13 +2,15 @@
  * Child process of discovery.bench.ts: holds thousands of streaming watch connections (Canopy SSE
  * or etcd's gateway `/v3/watch`) and reports, per write, when each connection saw the change. It
  * runs apart from the server so the watchers' sockets and parsing do not share the server's event
- * loop or file-descriptor limit. Times are CLOCK_MONOTONIC (process.hrtime), which every process on
- * the machine shares, so they compare directly with the parent's write time.
+ * loop or file-descriptor limit, and it speaks HTTP/1.1 over raw sockets, looking for a marker in
+ * the bytes, so the clock it reads is not slowed by a full HTTP client per connection (both systems
+ * get the same client). Times are CLOCK_MONOTONIC (process.hrtime), which every process on the
+ * machine shares, so they compare directly with the parent's write time.
  *
  * Parent → child: {op:'open', …spec} · {op:'arm', round} · {op:'close'}
  * Child → parent: {op:'opened', open, failed, ms} · {op:'armed', round} · {op:'delivered', round, at: number[], missing}
  */
-import http from 'node:http';
+import net from 'node:net';
 
 export interface WatchSpec {
   kind: 'sse' | 'etcd';
@@ -25,10 +27,18 @@ export interface WatchSpec {
 /** Monotonic milliseconds, comparable across processes. */
 export const nowMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 
+/** What marks a subscription answered, and a change delivered, in each protocol's bytes. */
+const MARKERS = {
+  sse: { ready: Buffer.from('event: snapshot'), change: Buffer.from('event: change') },
+  etcd: { ready: Buffer.from('"created"'), change: Buffer.from('"events"') },
+};
+const OVERLAP = 16;
+
 interface Conn {
-  req: http.ClientRequest;
-  res?: http.IncomingMessage;
+  socket: net.Socket;
   ready: boolean;
+  /** The last bytes of the previous chunk, so a marker split between two reads is still found. */
+  tail: Buffer;
   /** Monotonic ms of the first change seen since the last arm, or 0. */
   seenAt: number;
 }
@@ -49,52 +59,47 @@ function report(): void {
   armed = -1;
 }
 
-/** A chunk of a stream: the first one answers the subscription, later ones carry changes. */
-function onChunk(c: Conn, kind: WatchSpec['kind'], text: Buffer, onReady: () => void): void {
-  const isChange = kind === 'sse' ? text.includes('event: change') : text.includes('"events"');
-  if (!c.ready) {
-    if (kind === 'sse' ? text.includes('event: snapshot') : text.includes('"created"')) {
-      c.ready = true;
-      readyCount++;
-      onReady();
-    }
-    return;
-  }
-  if (isChange && armed >= 0 && c.seenAt === 0) {
-    c.seenAt = nowMs();
-    if (++seen === readyCount) report();
-  }
+function requestOf(spec: WatchSpec, line: string): string {
+  const host = `Host: ${spec.host}:${spec.port}\r\n`;
+  if (spec.kind === 'sse') return `GET ${line} HTTP/1.1\r\n${host}Accept: text/event-stream\r\n${spec.token ? `Authorization: Bearer ${spec.token}\r\n` : ''}\r\n`;
+  return `POST /v3/watch HTTP/1.1\r\n${host}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(line)}\r\n\r\n${line}`;
 }
 
 function open(spec: WatchSpec, i: number, onReady: () => void, onFail: (err: Error) => void): void {
-  const line = spec.requests[i % spec.requests.length] as string;
-  const headers: Record<string, string> = spec.kind === 'sse' ? { accept: 'text/event-stream', ...(spec.token ? { authorization: `Bearer ${spec.token}` } : {}) } : { 'content-type': 'application/json' };
-  const req = http.request({ host: spec.host, port: spec.port, method: spec.kind === 'sse' ? 'GET' : 'POST', path: spec.kind === 'sse' ? line : '/v3/watch', headers, agent: false });
-  const c: Conn = { req, ready: false, seenAt: 0 };
-  conns.push(c);
+  const socket = net.connect({ host: spec.host, port: spec.port });
+  const c: Conn = { socket, ready: false, tail: Buffer.alloc(0), seenAt: 0 };
+  const m = MARKERS[spec.kind];
   let settled = false;
-  const ready = () => {
-    settled = true;
-    onReady();
-  };
-  req.on('response', (res) => {
-    c.res = res;
-    if (res.statusCode !== 200) {
-      res.resume();
-      if (!settled) onFail(new Error(`HTTP ${res.statusCode}`));
-      settled = true;
-      return;
-    }
-    // Searched as bytes: decoding 10,000 chunks to strings would slow the clock we are reading.
-    res.on('data', (t: Buffer) => onChunk(c, spec.kind, t, ready));
-  });
-  req.on('error', (err) => {
+  const fail = (err: Error) => {
     if (!settled) onFail(err);
     settled = true;
+  };
+  conns.push(c);
+  socket.setNoDelay(true);
+  socket.on('connect', () => socket.write(requestOf(spec, spec.requests[i % spec.requests.length] as string)));
+  socket.on('error', fail);
+  socket.on('data', (chunk: Buffer) => {
+    if (!c.ready && c.tail.length === 0 && !chunk.subarray(0, 12).toString().startsWith('HTTP/1.1 200')) {
+      fail(new Error(chunk.subarray(0, chunk.indexOf('\r\n')).toString()));
+      socket.destroy();
+      return;
+    }
+    const hay = c.tail.length ? Buffer.concat([c.tail, chunk]) : chunk;
+    c.tail = Buffer.from(hay.subarray(Math.max(0, hay.length - OVERLAP)));
+    if (!c.ready) {
+      if (hay.includes(m.ready)) {
+        c.ready = true;
+        readyCount++;
+        settled = true;
+        onReady();
+      }
+      return;
+    }
+    if (armed >= 0 && c.seenAt === 0 && hay.includes(m.change)) {
+      c.seenAt = nowMs();
+      if (++seen === readyCount) report();
+    }
   });
-  req.setNoDelay(true);
-  if (spec.kind === 'etcd') req.end(line);
-  else req.end();
 }
 
 async function openAll(spec: WatchSpec): Promise<void> {
@@ -136,7 +141,7 @@ process.on('message', (m: { op: string; round?: number } & Partial<WatchSpec>) =
     deadline = setTimeout(report, 15_000);
     send({ op: 'armed', round: armed });
   } else if (m.op === 'close') {
-    for (const c of conns) c.req.destroy();
+    for (const c of conns) c.socket.destroy();
     send({ op: 'closed' });
     setTimeout(() => process.exit(0), 50);
   }

@@ -19,7 +19,7 @@ import { actorOf } from '../http/auth.ts';
 import { PathParams } from '../http/route-helpers.ts';
 import type { DiscoveryAccess } from './access.ts';
 import type { DiscoveryService } from './service.ts';
-import { createEventEncoder } from './watch-events.ts';
+import { createAnswerEncoder } from './encoding.ts';
 
 const tags = ['discovery'];
 const PING_MS = 15_000;
@@ -29,7 +29,7 @@ const MAX_BUFFERED = 8 * 1024 * 1024;
 /** Routes for resolution, blocking queries and SSE watches. */
 export function watchRoutes(discovery: DiscoveryService, access: DiscoveryAccess): FastifyPluginAsyncZod {
   const streams = new Set<() => void>();
-  const encoder = createEventEncoder(discovery, access);
+  const encoder = createAnswerEncoder(discovery, access);
 
   return async (app) => {
     app.addHook('preClose', async () => {
@@ -44,9 +44,16 @@ export function watchRoutes(discovery: DiscoveryService, access: DiscoveryAccess
       const target = access.read(actor, path);
       const caller = access.caller(actor, q.caller);
       const o = { healthyOnly: q.healthy, zone: access.zoneOf(actor, q.zone) };
-      const answer = q.index === undefined ? discovery.registry.answer(path, o) : await discovery.waitForChange(path, o, q.index, q.wait ?? DEFAULT_WAIT_MS);
-      if (!answer) throw new NotFoundError('service', path);
       if (caller) discovery.recordLookup(caller.id, target.id);
+      if (q.index === undefined) {
+        // The hot path: the shared encoding of this answer. A string with a JSON content type goes out
+        // as is (the schema still documents it); the cast only tells the type provider so.
+        const encoded = encoder.answer(path, o);
+        if (!encoded) throw new NotFoundError('service', path);
+        return reply.header('x-canopy-index', String(encoded.index)).type('application/json; charset=utf-8').send(encoded.json as unknown as Answer);
+      }
+      const answer = await discovery.waitForChange(path, o, q.index, q.wait ?? DEFAULT_WAIT_MS);
+      if (!answer) throw new NotFoundError('service', path);
       return reply.header('x-canopy-index', String(answer.index)).send(answer);
     });
 
