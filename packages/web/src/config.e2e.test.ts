@@ -6,92 +6,37 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, globSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../server/src/http/app.ts';
-import { createServices, type Services } from '../../server/src/services.ts';
-import { ADMIN_PASSWORD, testBackends } from '../../server/src/testing/index.ts';
-import type { Database } from '../../server/src/db/connection.ts';
+import { ADMIN_PASSWORD } from '../../server/src/testing/index.ts';
+import { ROOT, chromiumMissing, startConsoleE2E, type ConsoleE2E } from './e2e-harness.test-util.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ROOT = join(import.meta.dirname, '../../..');
-const WEB = join(ROOT, 'packages/web');
-// Its own build, so it never reads a dist/ that another browser test is rebuilding at the same time.
 const OUT = join(ROOT, '.cache/web-e2e-config');
 const SCREENSHOT = '/tmp/canopy-config.png';
 // What the Puppet code base publishes; JSON so that nginx's parameters are listed.
 const CATALOG = JSON.stringify([{ name: 'nginx', parameters: ['worker_processes', 'listen_port'] }, 'profile::base', 'ntp']);
 
-/** Build the console into OUT when it is missing or older than a source file. */
-function ensureBuilt(): void {
-  const index = join(OUT, 'index.html');
-  const sources = globSync('src/**/*.{ts,tsx}', { cwd: WEB }).filter((f) => !f.endsWith('.test.ts'));
-  const newest = Math.max(...[...sources, 'index.html', 'vite.config.ts'].map((f) => statSync(join(WEB, f)).mtimeMs));
-  if (existsSync(index) && statSync(index).mtimeMs >= newest) return;
-  const bin = join(ROOT, 'node_modules/.bin');
-  const res = spawnSync('npm', ['run', 'build', '-w', '@canopy/web', '--silent', '--', '--outDir', OUT, '--emptyOutDir'], {
-    cwd: ROOT,
-    env: { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}` },
-    encoding: 'utf8',
-  });
-  if (res.status !== 0) throw new Error(`console build failed:\n${res.stdout}\n${res.stderr}`);
-}
-
-describe('Config tab in Chromium', { skip: existsSync(CHROMIUM) ? false : `SKIPPED: ${CHROMIUM} not installed (apt-get install chromium)` }, () => {
-  let database: Database;
-  let services: Services;
-  let app: FastifyInstance;
-  let browser: Browser;
-  let page: Page;
+describe('Config tab in Chromium', { skip: chromiumMissing }, () => {
+  let h: ConsoleE2E;
+  let services: ConsoleE2E['services'];
+  let app: ConsoleE2E['app'];
+  let page: ConsoleE2E['page'];
   let base: string;
-  let token: string;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
 
   /** Call the API directly as admin, for setup and for changes made behind the page's back. */
-  async function call(method: 'GET' | 'POST' | 'PUT', url: string, body?: unknown, contentType?: string): Promise<any> {
-    const headers: Record<string, string> = { authorization: `Bearer ${token}`, ...(contentType ? { 'content-type': contentType } : {}) };
-    const res = await app.inject({ method, url: `/api/v1${url}`, headers, ...(body === undefined ? {} : { payload: body as object }) });
-    assert.ok(res.statusCode < 300, `${method} ${url}: ${res.statusCode} ${res.body}`);
-    return res.headers['content-type']?.includes('json') ? JSON.parse(res.body) : res.body;
-  }
+  const call: ConsoleE2E['call'] = (...args) => h.call(...args);
 
   before(async () => {
-    ensureBuilt();
-    const backend = testBackends()[0];
-    if (!backend) throw new Error('no test backend');
-    database = await backend.open();
-    services = createServices(database, { onError: (err) => console.error(err) });
-    await services.start();
-    await services.auth.bootstrap(ADMIN_PASSWORD);
-    app = await buildApp(services, { logLevel: 'silent', webDir: OUT });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-    const login = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'admin', password: ADMIN_PASSWORD } });
-    token = (login.json() as { token: string }).token;
+    h = await startConsoleE2E(OUT);
+    ({ app, services, page, base, pageErrors } = h);
     await call('PUT', '/puppet/classes', CATALOG, 'text/plain');
     await call('POST', '/nodes', { parentPath: null, name: 'shop' });
     await call('POST', '/nodes', { parentPath: 'shop', name: 'web' });
     await call('POST', '/machines', { hostname: 'web-01.example.net', ips: ['10.0.0.11'], zone: 'az1', nodes: ['shop.web'] });
     await call('PUT', '/nodes/shop/puppet', { classes: { 'profile::base': {} }, parameters: { ntp_server: 'pool.ntp.org' } });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
   });
 
-  after(async () => {
-    await browser?.close();
-    await app?.close();
-    await services?.stop();
-    await database?.close();
-  });
+  after(() => h?.close());
 
   /** Screenshot the whole page: the console scrolls inside its content pane, so grow the window to fit it. */
   async function shoot(path: string): Promise<void> {

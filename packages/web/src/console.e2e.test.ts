@@ -4,87 +4,36 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, globSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../server/src/http/app.ts';
-import { createServices, type Services } from '../../server/src/services.ts';
-import { ADMIN_PASSWORD, testBackends } from '../../server/src/testing/index.ts';
-import type { Database } from '../../server/src/db/connection.ts';
+import { ADMIN_PASSWORD } from '../../server/src/testing/index.ts';
+import { ROOT, chromiumMissing, startConsoleE2E, type ConsoleE2E } from './e2e-harness.test-util.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ROOT = join(import.meta.dirname, '../../..');
-const WEB = join(ROOT, 'packages/web');
-const DIST = join(WEB, 'dist');
+const DIST = join(ROOT, 'packages/web/dist');
 const SCREENSHOT = '/tmp/canopy-console.png';
 
-/** Build the console when dist/ is missing or older than a source file, so the test sees the code. */
-function ensureBuilt(): void {
-  const index = join(DIST, 'index.html');
-  const sources = globSync('src/**/*.{ts,tsx}', { cwd: WEB }).filter((f) => !f.endsWith('.test.ts'));
-  const newest = Math.max(...[...sources, 'index.html', 'vite.config.ts'].map((f) => statSync(join(WEB, f)).mtimeMs));
-  if (existsSync(index) && statSync(index).mtimeMs >= newest) return;
-  const bin = join(ROOT, 'node_modules/.bin');
-  const res = spawnSync('npm', ['run', 'build', '-w', '@canopy/web', '--silent'], {
-    cwd: ROOT,
-    env: { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}` },
-    encoding: 'utf8',
-  });
-  if (res.status !== 0) throw new Error(`console build failed:\n${res.stdout}\n${res.stderr}`);
-}
-
-describe('web console in Chromium', { skip: existsSync(CHROMIUM) ? false : `SKIPPED: ${CHROMIUM} not installed (apt-get install chromium)` }, () => {
-  let database: Database;
-  let services: Services;
-  let app: FastifyInstance;
-  let browser: Browser;
-  let page: Page;
+describe('web console in Chromium', { skip: chromiumMissing }, () => {
+  let h: ConsoleE2E;
+  let services: ConsoleE2E['services'];
+  let app: ConsoleE2E['app'];
+  let page: ConsoleE2E['page'];
   let base: string;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
 
   /** Call the API directly as admin, for setup that is not under test. */
-  async function apiAsAdmin(method: 'POST' | 'PUT', url: string, body: unknown): Promise<void> {
-    const login = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'admin', password: ADMIN_PASSWORD } });
-    const token = (login.json() as { token: string }).token;
-    const res = await app.inject({ method, url, payload: body as object, headers: { authorization: `Bearer ${token}` } });
-    assert.ok(res.statusCode < 300, `${method} ${url}: ${res.statusCode} ${res.body}`);
-  }
+  const apiAsAdmin = (method: 'POST' | 'PUT', url: string, body: unknown) => h.call(method, url.replace(/^\/api\/v1/, ''), body);
 
   before(async () => {
-    ensureBuilt();
-    const backend = testBackends()[0];
-    if (!backend) throw new Error('no test backend');
-    database = await backend.open();
-    services = createServices(database, { onError: (err) => console.error(err) });
-    await services.start();
-    await services.auth.bootstrap(ADMIN_PASSWORD);
-    app = await buildApp(services, { logLevel: 'silent', webDir: DIST });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    h = await startConsoleE2E(DIST, { width: 1400, height: 860 });
+    ({ app, services, page, base, pageErrors } = h);
     // The console must load before anyone has logged in; say so plainly instead of timing out in the browser.
     for (const url of ['/', '/nodes/some.deep.path']) {
       const res = await fetch(`${base}${url}`);
       assert.equal(res.status, 200, `GET ${url} without a session answered ${res.status}: the server must serve the console's files publicly (packages/server/src/http/app.ts)`);
       assert.match(await res.text(), /<div id="root">/);
     }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
   });
 
-  after(async () => {
-    await browser?.close();
-    await app?.close();
-    await services?.stop();
-    await database?.close();
-  });
+  after(() => h?.close());
 
   test('logs in as admin and lands on the console with the user in the top bar', async () => {
     await page.goto(`${base}/`);

@@ -8,65 +8,33 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, globSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../server/src/http/app.ts';
+import { ADMIN_PASSWORD } from '../../server/src/testing/index.ts';
+import { ROOT, chromiumMissing, startConsoleE2E, type ConsoleE2E } from './e2e-harness.test-util.ts';
 import { findProgram } from '../../server/src/nginx/nginx-binary.ts';
-import { createServices, type Services } from '../../server/src/services.ts';
-import { ADMIN_PASSWORD, testBackends } from '../../server/src/testing/index.ts';
-import type { Database } from '../../server/src/db/connection.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ROOT = join(import.meta.dirname, '../../..');
-const WEB = join(ROOT, 'packages/web');
-// Its own build, so it never reads a dist/ that another browser test is rebuilding at the same time.
 const OUT = join(ROOT, '.cache/web-e2e-proxy');
 const NGINX_SHOT = '/tmp/canopy-nginx.png';
 const LVS_SHOT = '/tmp/canopy-lvs.png';
 
-const missing = !existsSync(CHROMIUM)
-  ? `SKIPPED: ${CHROMIUM} not installed (apt-get install chromium)`
+const missing = chromiumMissing
+  ? chromiumMissing
   : findProgram('nginx') === null
     ? 'SKIPPED: nginx not installed (apt-get install nginx-light): the Nginx tab applies configs checked by nginx -t'
     : false;
 if (missing) console.warn(`\n*** proxy.e2e.test.ts ${missing} ***\n`);
 const noKeepalived = findProgram('keepalived') === null ? 'SKIPPED: keepalived not installed (apt-get install keepalived)' : false;
 
-/** Build the console into OUT when it is missing or older than a source file. */
-function ensureBuilt(): void {
-  const index = join(OUT, 'index.html');
-  const sources = globSync('src/**/*.{ts,tsx}', { cwd: WEB }).filter((f) => !f.endsWith('.test.ts'));
-  const newest = Math.max(...[...sources, 'index.html', 'vite.config.ts'].map((f) => statSync(join(WEB, f)).mtimeMs));
-  if (existsSync(index) && statSync(index).mtimeMs >= newest) return;
-  const bin = join(ROOT, 'node_modules/.bin');
-  const res = spawnSync('npm', ['run', 'build', '-w', '@canopy/web', '--silent', '--', '--outDir', OUT, '--emptyOutDir'], {
-    cwd: ROOT,
-    env: { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}` },
-    encoding: 'utf8',
-  });
-  if (res.status !== 0) throw new Error(`console build failed:\n${res.stdout}\n${res.stderr}`);
-}
-
 describe('Nginx and LVS tabs in Chromium', { skip: missing }, () => {
-  let database: Database;
-  let services: Services;
-  let app: FastifyInstance;
-  let browser: Browser;
-  let page: Page;
+  let h: ConsoleE2E;
+  let services: ConsoleE2E['services'];
+  let app: ConsoleE2E['app'];
+  let page: ConsoleE2E['page'];
   let base: string;
-  let token: string;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
 
   /** Call the API directly as admin, for setup and for changes the page must pick up by itself. */
-  async function call(method: 'GET' | 'POST' | 'PUT', url: string, body?: unknown): Promise<any> {
-    const res = await app.inject({ method, url: `/api/v1${url}`, headers: { authorization: `Bearer ${token}` }, ...(body === undefined ? {} : { payload: body as object }) });
-    assert.ok(res.statusCode < 300, `${method} ${url}: ${res.statusCode} ${res.body}`);
-    return res.body ? JSON.parse(res.body) : undefined;
-  }
+  const call: ConsoleE2E['call'] = (...args) => h.call(...args);
 
   async function seed(): Promise<void> {
     for (const [parentPath, name] of [[null, 'shop'], ['shop', 'web'], ['shop', 'edge'], ['shop', 'lb']] as const) await call('POST', '/nodes', { parentPath, name });
@@ -81,34 +49,12 @@ describe('Nginx and LVS tabs in Chromium', { skip: missing }, () => {
   }
 
   before(async () => {
-    ensureBuilt();
-    const backend = testBackends()[0];
-    if (!backend) throw new Error('no test backend');
-    database = await backend.open();
-    services = createServices(database, { onError: () => {} });
-    await services.start();
-    await services.auth.bootstrap(ADMIN_PASSWORD);
-    app = await buildApp(services, { logLevel: 'silent', webDir: OUT });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-    const login = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'admin', password: ADMIN_PASSWORD } });
-    token = (login.json() as { token: string }).token;
+    h = await startConsoleE2E(OUT);
+    ({ app, services, page, base, pageErrors } = h);
     await seed();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
   });
 
-  after(async () => {
-    await browser?.close();
-    await app?.close();
-    await services?.stop();
-    await database?.close();
-  });
+  after(() => h?.close());
 
   const dialog = (name: RegExp) => page.getByRole('dialog', { name });
   const pick = async (option: string) => page.locator('.ant-select-dropdown:visible .ant-select-item-option').filter({ hasText: new RegExp(`^${option.replaceAll('.', '\\.')}$`) }).click();
