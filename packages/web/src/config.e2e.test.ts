@@ -17,8 +17,6 @@ const CATALOG = JSON.stringify([{ name: 'nginx', parameters: ['worker_processes'
 
 describe('Config tab in Chromium', { skip: chromiumMissing }, () => {
   let h: ConsoleE2E;
-  let services: ConsoleE2E['services'];
-  let app: ConsoleE2E['app'];
   let page: ConsoleE2E['page'];
   let base: string;
   let pageErrors: string[] = [];
@@ -28,7 +26,7 @@ describe('Config tab in Chromium', { skip: chromiumMissing }, () => {
 
   before(async () => {
     h = await startConsoleE2E(OUT);
-    ({ app, services, page, base, pageErrors } = h);
+    ({ page, base, pageErrors } = h);
     await call('PUT', '/puppet/classes', CATALOG, 'text/plain');
     await call('POST', '/nodes', { parentPath: null, name: 'shop' });
     await call('POST', '/nodes', { parentPath: 'shop', name: 'web' });

@@ -13,7 +13,6 @@ const SCREENSHOT = '/tmp/canopy-console.png';
 
 describe('web console in Chromium', { skip: chromiumMissing }, () => {
   let h: ConsoleE2E;
-  let services: ConsoleE2E['services'];
   let app: ConsoleE2E['app'];
   let page: ConsoleE2E['page'];
   let base: string;
@@ -24,7 +23,7 @@ describe('web console in Chromium', { skip: chromiumMissing }, () => {
 
   before(async () => {
     h = await startConsoleE2E(DIST, { width: 1400, height: 860 });
-    ({ app, services, page, base, pageErrors } = h);
+    ({ app, page, base, pageErrors } = h);
     // The console must load before anyone has logged in; say so plainly instead of timing out in the browser.
     for (const url of ['/', '/nodes/some.deep.path']) {
       const res = await fetch(`${base}${url}`);

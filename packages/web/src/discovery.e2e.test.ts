@@ -16,7 +16,6 @@ const SCREENSHOT = '/tmp/canopy-discovery.png';
 describe('Discovery tab in Chromium', { skip: chromiumMissing }, () => {
   let h: ConsoleE2E;
   let services: ConsoleE2E['services'];
-  let app: ConsoleE2E['app'];
   let page: ConsoleE2E['page'];
   let base: string;
   let pageErrors: string[] = [];
@@ -42,7 +41,7 @@ describe('Discovery tab in Chromium', { skip: chromiumMissing }, () => {
 
   before(async () => {
     h = await startConsoleE2E(OUT);
-    ({ app, services, page, base, pageErrors } = h);
+    ({ services, page, base, pageErrors } = h);
     await seed();
   });
 

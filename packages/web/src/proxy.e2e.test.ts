@@ -28,7 +28,6 @@ const noKeepalived = findProgram('keepalived') === null ? 'SKIPPED: keepalived n
 describe('Nginx and LVS tabs in Chromium', { skip: missing }, () => {
   let h: ConsoleE2E;
   let services: ConsoleE2E['services'];
-  let app: ConsoleE2E['app'];
   let page: ConsoleE2E['page'];
   let base: string;
   let pageErrors: string[] = [];
@@ -50,7 +49,7 @@ describe('Nginx and LVS tabs in Chromium', { skip: missing }, () => {
 
   before(async () => {
     h = await startConsoleE2E(OUT);
-    ({ app, services, page, base, pageErrors } = h);
+    ({ services, page, base, pageErrors } = h);
     await seed();
   });
 
