@@ -152,7 +152,7 @@ describe('web console in Chromium', { skip: chromiumMissing }, () => {
     await page.getByRole('button', { name: /Rename/ }).click();
     const rename = page.getByRole('dialog', { name: /Rename/ });
     await rename.getByLabel('New name').fill('www');
-    await rename.getByRole('button', { name: 'Rename' }).click();
+    await h.submit(rename, 'Rename');
     await page.waitForURL(/\/nodes\/shop\.www(\?|$)/);
     await page.locator('.ant-tree').getByText('www', { exact: true }).waitFor();
 
@@ -160,7 +160,7 @@ describe('web console in Chromium', { skip: chromiumMissing }, () => {
     const move = page.getByRole('dialog', { name: /Move/ });
     await move.getByLabel('New parent').fill('lab');
     await page.locator('.ant-select-item-option').filter({ hasText: /^lab$/ }).click();
-    await move.getByRole('button', { name: 'Move' }).click();
+    await h.submit(move, 'Move');
     await page.waitForURL(/\/nodes\/lab\.www(\?|$)/);
     await page.getByTestId('node-title').getByText('www').waitFor();
     assert.equal(await page.locator('.ant-tree [data-path="lab.www"]').count(), 1);

@@ -10,7 +10,7 @@ import { existsSync, globSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import type { Database } from '../../server/src/db/connection.ts';
 import { buildApp } from '../../server/src/http/app.ts';
 import { createServices, type Services } from '../../server/src/services.ts';
@@ -50,6 +50,8 @@ export interface ConsoleE2E {
   page: Page;
   /** JavaScript errors the page raised; a test asserts this stays empty. */
   pageErrors: string[];
+  /** Click a dialog's submit button and wait for it to close; if it shows an error instead, fail with that text. */
+  submit(dialog: Locator, button: string): Promise<void>;
   /** Call `/api/v1{url}` as admin; insists on 2xx; answers parsed JSON (or text). */
   call(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, body?: unknown, contentType?: string): Promise<any>;
   close(): Promise<void>;
@@ -74,7 +76,8 @@ export async function startConsoleE2E(outDir: string, viewport = { width: 1400, 
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   const page = await browser.newPage({ viewport });
-  page.setDefaultTimeout(15_000);
+  // Generous: CI runs two test files at once on two cores, next to nginx, keepalived and Puppet.
+  page.setDefaultTimeout(30_000);
   const pageErrors: string[] = [];
   page.on('pageerror', (err) => pageErrors.push(err.message));
   return {
@@ -92,6 +95,15 @@ export async function startConsoleE2E(outDir: string, viewport = { width: 1400, 
       assert.ok(res.statusCode < 300, `${method} ${url}: ${res.statusCode} ${res.body}`);
       if (!res.body) return undefined;
       return res.headers['content-type']?.includes('json') ? JSON.parse(res.body) : res.body;
+    },
+    async submit(dialog, button) {
+      await dialog.getByRole('button', { name: button }).click();
+      const error = dialog.locator('.ant-alert-error, .ant-form-item-explain-error').first();
+      const outcome = await Promise.race([
+        dialog.waitFor({ state: 'hidden' }).then(() => 'closed'),
+        error.waitFor({ state: 'visible' }).then(() => 'error'),
+      ]);
+      if (outcome === 'error') assert.fail(`the ${button} dialog refused: ${await error.innerText()}`);
     },
     async close() {
       await browser.close();
