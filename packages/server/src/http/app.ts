@@ -25,6 +25,8 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
   const app = Fastify({
     bodyLimit: opts.bodyLimit ?? 10 * 1024 * 1024,
     logger: { level: opts.logLevel ?? 'warn' },
+    // One line per request is noise at info; debug and trace keep it.
+    disableRequestLogging: !['debug', 'trace'].includes(opts.logLevel ?? 'warn'),
     genReqId: () => crypto.randomUUID(),
     trustProxy: false,
     // Node paths and hostnames run to 253 characters; the default 100 answered valid ones with 414.
