@@ -3,7 +3,8 @@ import { integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-or
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'string' });
 
-const settingsColumns = {
+/** Columns every settings table shares: the validated settings document and its version. */
+export const settingsColumns = {
   settings: jsonb('settings').$type<unknown>().notNull(),
   version: integer('version').notNull().default(1),
   createdAt: ts('created_at').notNull().defaultNow(),
