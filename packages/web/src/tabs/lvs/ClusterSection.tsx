@@ -3,9 +3,8 @@
  * FULLNAT groups, and its published keepalived config; or the way to make it one.
  */
 import { useState } from 'react';
-import { App, Button, Card, Descriptions, Empty, Space, Tag, Typography } from 'antd';
-import { ClusterOutlined, EditOutlined, PlusOutlined } from '@ant-design/icons';
-import { ClusterConfigPanel } from '../proxy-shared/ClusterConfigPanel.tsx';
+import { App, Descriptions, Space, Tag, Typography } from 'antd';
+import { ClusterShell } from '../proxy-shared/ClusterShell.tsx';
 import { ClusterModal } from './ClusterModal.tsx';
 import type { LvsClusterView } from './model.ts';
 
@@ -36,68 +35,36 @@ export function ClusterSection({ compact = false, path, cluster, suggested, onCh
       }}
     />
   );
-
-  if (!cluster && compact) {
-    return (
-      <Card size="small">
-        <Space style={{ width: '100%', justifyContent: 'space-between' }}>
-          <Typography.Text type="secondary">This node is not an LVS cluster.</Typography.Text>
-          <Button size="small" icon={<PlusOutlined />} onClick={() => setEditing(true)}>
-            Make this node an LVS cluster
-          </Button>
-        </Space>
-        {modal}
-      </Card>
-    );
-  }
-  if (!cluster) {
-    return (
-      <Card size="small" title="LVS cluster">
-        <Empty image={<ClusterOutlined style={{ fontSize: 40, color: '#bfbfbf' }} />} description="If this node's machines are LVS directors, make it a cluster: pick the services it balances, and Canopy renders, checks and versions its keepalived config.">
-          <Button type="primary" icon={<PlusOutlined />} onClick={() => setEditing(true)}>
-            Make this node an LVS cluster
-          </Button>
-        </Empty>
-        {modal}
-      </Card>
-    );
-  }
-
-  return (
-    <Space orientation="vertical" size={16} style={{ width: '100%' }}>
-      <Card
-        size="small"
-        title={
-          <Space>
-            <ClusterOutlined /> LVS cluster
+  const settings = cluster && (
+    <Descriptions size="small" column={{ xs: 1, md: 3 }} data-testid="cluster-settings">
+      <Descriptions.Item label="Balanced services">
+        {cluster.services.length ? (
+          <Space size={4} wrap>
+            {cluster.services.map((s) => (
+              <Tag key={s}>{s}</Tag>
+            ))}
           </Space>
-        }
-        extra={
-          <Button size="small" icon={<EditOutlined />} onClick={() => setEditing(true)}>
-            Edit cluster
-          </Button>
-        }
-      >
-        <Descriptions size="small" column={{ xs: 1, md: 3 }} data-testid="cluster-settings">
-          <Descriptions.Item label="Balanced services">
-            {cluster.services.length ? (
-              <Space size={4} wrap>
-                {cluster.services.map((s) => (
-                  <Tag key={s}>{s}</Tag>
-                ))}
-              </Space>
-            ) : (
-              <Typography.Text type="secondary">none</Typography.Text>
-            )}
-          </Descriptions.Item>
-          <Descriptions.Item label="keepalived">{cluster.flavor === 'fullnat' ? <Tag color="purple">FULLNAT fork</Tag> : 'stock'}</Descriptions.Item>
-          <Descriptions.Item label="Local-address groups">
-            {cluster.localAddressGroups.length ? cluster.localAddressGroups.map((g) => `${g.name} (${g.addresses.length})`).join(', ') : <Typography.Text type="secondary">none</Typography.Text>}
-          </Descriptions.Item>
-        </Descriptions>
-      </Card>
-      <ClusterConfigPanel kind="lvs" path={path} lastError={cluster.lastError} onPublished={onChanged} />
-      {modal}
-    </Space>
+        ) : (
+          <Typography.Text type="secondary">none</Typography.Text>
+        )}
+      </Descriptions.Item>
+      <Descriptions.Item label="keepalived">{cluster.flavor === 'fullnat' ? <Tag color="purple">FULLNAT fork</Tag> : 'stock'}</Descriptions.Item>
+      <Descriptions.Item label="Local-address groups">
+        {cluster.localAddressGroups.length ? cluster.localAddressGroups.map((g) => `${g.name} (${g.addresses.length})`).join(', ') : <Typography.Text type="secondary">none</Typography.Text>}
+      </Descriptions.Item>
+    </Descriptions>
+  );
+  return (
+    <ClusterShell
+      kind="lvs"
+      path={path}
+      cluster={cluster}
+      settings={settings}
+      invitation="If this node's machines are LVS directors, make it a cluster: pick the services it balances, and Canopy renders, checks and versions its keepalived config."
+      modal={modal}
+      onEdit={() => setEditing(true)}
+      compact={compact}
+      onPublished={onChanged}
+    />
   );
 }

@@ -3,9 +3,8 @@
  * rollback); or, when it is not one, the way to make it one.
  */
 import { useState } from 'react';
-import { App, Button, Card, Descriptions, Empty, Space, Tag, Typography } from 'antd';
-import { ClusterOutlined, EditOutlined, PlusOutlined } from '@ant-design/icons';
-import { ClusterConfigPanel } from '../proxy-shared/ClusterConfigPanel.tsx';
+import { App, Descriptions, Space, Tag, Typography } from 'antd';
+import { ClusterShell } from '../proxy-shared/ClusterShell.tsx';
 import { ClusterModal } from './ClusterModal.tsx';
 import type { DomainView, NginxClusterView } from './model.ts';
 
@@ -35,74 +34,35 @@ export function ClusterSection({ compact = false, path, cluster, domains, onChan
       }}
     />
   );
-
-  if (!cluster && compact) {
-    return (
-      <Card size="small">
-        <Space style={{ width: '100%', justifyContent: 'space-between' }}>
-          <Typography.Text type="secondary">This node is not an Nginx cluster.</Typography.Text>
-          <Button size="small" icon={<PlusOutlined />} onClick={() => setEditing(true)}>
-            Make this node an Nginx cluster
-          </Button>
-        </Space>
-        {modal}
-      </Card>
-    );
-  }
-  if (!cluster) {
-    return (
-      <Card size="small" title="Nginx cluster">
-        <Empty
-          image={<ClusterOutlined style={{ fontSize: 40, color: '#bfbfbf' }} />}
-          description={
-            <span>
-              If this node's machines run nginx, make it a cluster: pick the domains it serves, and Canopy renders, checks and versions its config.
-            </span>
-          }
-        >
-          <Button type="primary" icon={<PlusOutlined />} onClick={() => setEditing(true)}>
-            Make this node an Nginx cluster
-          </Button>
-        </Empty>
-        {modal}
-      </Card>
-    );
-  }
-
-  return (
-    <Space orientation="vertical" size={16} style={{ width: '100%' }}>
-      <Card
-        size="small"
-        title={
-          <Space>
-            <ClusterOutlined /> Nginx cluster
+  const settings = cluster && (
+    <Descriptions size="small" column={{ xs: 1, md: 2, xl: 4 }} data-testid="cluster-settings">
+      <Descriptions.Item label="Served domains">
+        {cluster.domains.length ? (
+          <Space size={4} wrap>
+            {cluster.domains.map((d) => (
+              <Tag key={d}>{d}</Tag>
+            ))}
           </Space>
-        }
-        extra={
-          <Button size="small" icon={<EditOutlined />} onClick={() => setEditing(true)}>
-            Edit cluster
-          </Button>
-        }
-      >
-        <Descriptions size="small" column={{ xs: 1, md: 2, xl: 4 }} data-testid="cluster-settings">
-          <Descriptions.Item label="Served domains">
-            {cluster.domains.length ? (
-              <Space size={4} wrap>
-                {cluster.domains.map((d) => (
-                  <Tag key={d}>{d}</Tag>
-                ))}
-              </Space>
-            ) : (
-              <Typography.Text type="secondary">none: the config has no servers</Typography.Text>
-            )}
-          </Descriptions.Item>
-          <Descriptions.Item label="Listen address">{cluster.listenAddress ?? <Typography.Text type="secondary">every address</Typography.Text>}</Descriptions.Item>
-          <Descriptions.Item label="Log directory">{cluster.logDir ?? <Typography.Text type="secondary">nginx's prefix</Typography.Text>}</Descriptions.Item>
-          <Descriptions.Item label="Default servers">{cluster.defaultServers ? 'yes (404 for other hosts)' : 'no'}</Descriptions.Item>
-        </Descriptions>
-      </Card>
-      <ClusterConfigPanel kind="nginx" path={path} lastError={cluster.lastError} onPublished={onChanged} />
-      {modal}
-    </Space>
+        ) : (
+          <Typography.Text type="secondary">none: the config has no servers</Typography.Text>
+        )}
+      </Descriptions.Item>
+      <Descriptions.Item label="Listen address">{cluster.listenAddress ?? <Typography.Text type="secondary">every address</Typography.Text>}</Descriptions.Item>
+      <Descriptions.Item label="Log directory">{cluster.logDir ?? <Typography.Text type="secondary">nginx's prefix</Typography.Text>}</Descriptions.Item>
+      <Descriptions.Item label="Default servers">{cluster.defaultServers ? 'yes (404 for other hosts)' : 'no'}</Descriptions.Item>
+    </Descriptions>
+  );
+  return (
+    <ClusterShell
+      kind="nginx"
+      path={path}
+      cluster={cluster}
+      settings={settings}
+      invitation="If this node's machines run nginx, make it a cluster: pick the domains it serves, and Canopy renders, checks and versions its config."
+      modal={modal}
+      onEdit={() => setEditing(true)}
+      compact={compact}
+      onPublished={onChanged}
+    />
   );
 }
