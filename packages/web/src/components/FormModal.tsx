@@ -11,6 +11,10 @@ export interface FormModalProps<V> {
   onSubmit: (values: V) => Promise<void>;
   /** Names of the form's fields, so server issues about them land next to them. */
   fields: readonly string[];
+  /** How server issues land on fields; default: by first path segment on `fields` (flat forms). */
+  place?: (form: FormInstance<V>, err: unknown) => string | undefined;
+  /** Submit every value the form holds, mounted or not, instead of the validated ones. */
+  allValues?: boolean;
   /** Server field name → form field name, where they differ. */
   aliases?: Record<string, string>;
   okText?: string;
@@ -40,13 +44,14 @@ export function FormModal<V extends object>(props: FormModalProps<V>) {
     } catch {
       return; // antd shows the client-side errors itself
     }
+    if (props.allValues) values = form.getFieldsValue(true) as V;
     setBusy(true);
     setError(undefined);
     try {
       await props.onSubmit(values);
       props.onClose();
     } catch (err) {
-      setError(applyIssues(form, props.fields, err, props.aliases));
+      setError(props.place ? props.place(form, err) : applyIssues(form, props.fields, err, props.aliases));
     } finally {
       setBusy(false);
     }
