@@ -9,13 +9,14 @@
  * a change-feed revision and its `data:` is `{revision, services:[answer…]}` holding the new answer
  * of each watched path that changed. A new watch starts with a `snapshot` event; a watch resumed
  * with `Last-Event-ID` (or `since`) replays, as `change` events in revision order, each path that
- * changed since, once — or sends a `snapshot` when the server no longer remembers that far back.
+ * changed since, once — or sends a `snapshot` when the server no longer remembers that far back, or
+ * never got that far (its database was reset). Events go straight to the socket (http/event-stream.ts).
  * A comment line every 15 s keeps proxies from closing an idle stream.
  */
-import type { ServerResponse } from 'node:http';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { Answer, DEFAULT_WAIT_MS, InstancesQuery, NotFoundError, WatchQuery } from '@canopy/core';
 import { actorOf } from '../http/auth.ts';
+import { openEventStream, type EventStream } from '../http/event-stream.ts';
 import { PathParams } from '../http/route-helpers.ts';
 import type { DiscoveryAccess } from './access.ts';
 import type { DiscoveryService } from './service.ts';
@@ -25,15 +26,17 @@ const tags = ['discovery'];
 const PING_MS = 15_000;
 /** A watcher this far behind on reading is cut off; it resumes from its last event id. */
 const MAX_BUFFERED = 8 * 1024 * 1024;
+/** How long an EventSource waits before reconnecting. */
+const RETRY = Buffer.from('retry: 2000\n\n');
 
 /** Routes for resolution, blocking queries and SSE watches. */
 export function watchRoutes(discovery: DiscoveryService, access: DiscoveryAccess): FastifyPluginAsyncZod {
-  const streams = new Set<() => void>();
+  const streams = new Set<EventStream>();
   const encoder = createAnswerEncoder(discovery, access);
 
   return async (app) => {
     app.addHook('preClose', async () => {
-      for (const end of [...streams]) end();
+      for (const stream of [...streams]) stream.end();
       discovery.releaseWaits();
     });
 
@@ -63,46 +66,33 @@ export function watchRoutes(discovery: DiscoveryService, access: DiscoveryAccess
       const targets = q.services.map((p) => access.read(actor, p));
       const caller = access.caller(actor, q.caller);
       if (caller) for (const t of targets) discovery.recordLookup(caller.id, t.id);
-      const since = lastEventId(req.headers['last-event-id']) ?? q.since;
+      const asked = lastEventId(req.headers['last-event-id']) ?? q.since;
+      // A revision from the future (the database was reset, or it is another cluster's) starts over.
+      const since = asked !== undefined && asked <= discovery.revision() ? asked : undefined;
       const o = { healthyOnly: q.healthy, zone: access.zoneOf(actor, q.zone) };
 
       reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      const stream = openEventStream(req.raw, reply.raw, { maxBuffered: MAX_BUFFERED, pingMs: PING_MS });
       const send = (event: 'snapshot' | 'change', revision: number, paths: readonly string[]) => {
-        write(res, encoder.event(actor, event, revision, paths, o));
+        stream.write(encoder.event(actor, event, revision, paths, o));
       };
+      if (!stream.write(RETRY)) return reply;
 
       // Subscribe, then replay or snapshot, in one synchronous step: no change can slip between.
       const unwatch = discovery.watch(q.services, (revision, paths) => {
         if (since === undefined || revision > since) send('change', revision, paths);
       });
-      write(res, 'retry: 2000\n\n');
       const replay = since === undefined ? undefined : discovery.changedSince(q.services, since);
       if (replay) for (const [revision, paths] of replay) send('change', revision, paths);
       else send('snapshot', discovery.revision(), q.services);
-
-      const ping = setInterval(() => write(res, ': ping\n\n'), PING_MS);
-      const end = () => {
-        streams.delete(end);
-        clearInterval(ping);
+      streams.add(stream);
+      stream.onEnd(() => {
+        streams.delete(stream);
         unwatch();
-        if (!res.writableEnded) res.end();
-      };
-      streams.add(end);
-      res.on('close', end);
+      });
       return reply;
     });
   };
-}
-
-function write(res: ServerResponse, text: string | Buffer): void {
-  if (res.writableEnded || res.destroyed) return;
-  if (res.writableLength > MAX_BUFFERED) {
-    res.destroy();
-    return;
-  }
-  res.write(text);
 }
 
 function lastEventId(header: string | string[] | undefined): number | undefined {

@@ -122,6 +122,20 @@ for (const backend of testBackends()) {
       w.close();
     });
 
+    test('a watcher resuming from a revision this server never reached starts over with a snapshot', async () => {
+      // What a client sees after the database was reset under it: its Last-Event-ID is in the future.
+      await mkService(s, 'fut.web');
+      await mkInstance(s, 'fut.web', 'fut-a.example', '10.43.0.1');
+      const w = await openWatch(base, s.adminToken, 'services=fut.web', s.services.feed.revision() + 1000);
+      const first = await w.next();
+      assert.equal(first.event, 'snapshot');
+      assert.deepEqual(hosts(first.data.services[0]), ['fut-a.example']);
+      await setWeight('fut.web', 'fut-a.example', 3);
+      const live = await w.next();
+      assert.deepEqual([live.event, weightOf(live.data.services[0])], ['change', 3], 'live changes flow at once, not after the old revision is passed');
+      w.close();
+    });
+
     test('refuses a watch on a service the caller cannot see', async () => {
       const w = await fetch(`${base}/api/v1/watch?services=w.a,no.such`, { headers: { authorization: `Bearer ${s.adminToken}` } });
       assert.equal(w.status, 404);
