@@ -10,9 +10,17 @@ import type { Resolution } from './registry.ts';
 /** Called with a revision and the watched paths whose answer it may have changed. */
 export type WatchListener = (revision: number, paths: string[]) => void;
 
+/** One watch call: its listener, and the paths a publish found it concerned with. */
+interface Watcher {
+  listener: WatchListener;
+  /** The publish that last collected paths here, and those paths. */
+  mark: number;
+  paths: string[];
+}
+
 interface Entry {
   path: string;
-  listener: WatchListener;
+  watcher: Watcher;
   target: number | undefined;
   chain: string[];
 }
@@ -39,6 +47,7 @@ export function createHub(resolve: (path: string) => Resolution, opts: HubOption
   const ring: RingItem[] = [];
   let head = 0;
   let floor = 0;
+  let publishes = 0;
 
   function place(e: Entry): void {
     if (e.target === undefined) unresolved.add(e);
@@ -73,9 +82,10 @@ export function createHub(resolve: (path: string) => Resolution, opts: HubOption
   return {
     /** Watch `paths`; returns the function that stops watching. */
     watch(paths: readonly string[], listener: WatchListener): () => void {
+      const watcher: Watcher = { listener, mark: 0, paths: [] };
       const mine = paths.map((path) => {
         const r = resolve(path);
-        const e: Entry = { path, listener, target: r.nodeId, chain: r.chain };
+        const e: Entry = { path, watcher, target: r.nodeId, chain: r.chain };
         all.add(e);
         place(e);
         return e;
@@ -92,11 +102,17 @@ export function createHub(resolve: (path: string) => Resolution, opts: HubOption
     publish(revision: number, effect: Effect): void {
       if (effect.nodeIds.size === 0 && effect.aliasPaths.size === 0 && !effect.reroute) return;
       record(revision, effect);
-      const hit = new Map<WatchListener, string[]>();
+      // Fan-out to thousands of watchers is the hot path: collect on the watchers themselves, no maps.
+      const stamp = ++publishes;
+      const hit: Watcher[] = [];
       const mark = (e: Entry) => {
-        const list = hit.get(e.listener);
-        if (list) list.push(e.path);
-        else hit.set(e.listener, [e.path]);
+        const w = e.watcher;
+        if (w.mark !== stamp) {
+          w.mark = stamp;
+          w.paths = [];
+          hit.push(w);
+        }
+        w.paths.push(e.path);
       };
       if (effect.reroute) {
         for (const e of all) {
@@ -113,7 +129,7 @@ export function createHub(resolve: (path: string) => Resolution, opts: HubOption
       } else {
         for (const id of effect.nodeIds) for (const e of byTarget.get(id) ?? []) mark(e);
       }
-      for (const [listener, paths] of hit) listener(revision, paths);
+      for (const w of hit) w.listener(revision, w.paths);
     },
 
     /**
