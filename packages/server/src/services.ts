@@ -1,13 +1,14 @@
 /** The composition root: every service wired once, in dependency order. */
 import type { FastifyPluginAsync } from 'fastify';
 import type { Database } from './db/connection.ts';
-import { createChangeFeed, createWriter, type ChangeFeed, type Writer } from './changes/index.ts';
+import { createChangeFeed, createWriter, type Actor, type ChangeFeed, type Writer } from './changes/index.ts';
 import { createTreeService, treeRoutes, type TreeService } from './tree/index.ts';
 import { authRoutes, createAuthService, type AuthService } from './auth/index.ts';
 import { createMachineService, machineRoutes, type MachineService } from './machines/index.ts';
 import { auditRoutes } from './audit/index.ts';
 import { createProvisioningService, provisioningRoutes, type ProvisioningService } from './provisioning/index.ts';
 import { createEncService, encRoutes, type EncService } from './enc/index.ts';
+import { agentRoutes, createAgentService, type AgentService } from './agents/index.ts';
 import { createDiscoveryService, discoveryRoutes, type DiscoveryAccessOptions, type DiscoveryOptions, type DiscoveryService } from './discovery/index.ts';
 import { createNginxService, discoveryBackends, nginxRoutes, type NginxService } from './nginx/index.ts';
 import { createLvsService, lvsRoutes, type LvsService } from './lvs/index.ts';
@@ -23,6 +24,8 @@ export interface Services {
   provisioning: ProvisioningService;
   enc: EncService;
   discovery: DiscoveryService;
+  /** Machine credentials (the agent capability). */
+  agents: AgentService;
   nginx: NginxService;
   lvs: LvsService;
   /** The DNS server, when `ServiceOptions.dns` asked for one. */
@@ -67,7 +70,12 @@ export function createServices(database: Database, opts: ServiceOptions = {}): S
     { writer, feed, db, tree, machines, provisioning },
     { classesUrl: opts.puppetClassesUrl ?? null, refreshSeconds: opts.puppetClassesRefreshSeconds ?? 300, onError: opts.onError },
   );
+  const agents = createAgentService({ writer, feed, db, machines });
   const discovery = createDiscoveryService({ writer, feed, db, tree, onError: opts.onError }, opts.discovery);
+  const agentMachine = (actor: Actor) => {
+    const m = actor.machineId === undefined ? undefined : machines.model.get(actor.machineId);
+    return m && { hostname: m.hostname, zone: m.zone, nodeIds: m.nodeIds };
+  };
   const backends = discoveryBackends(discovery, tree.model);
   const proxy = { writer, feed, db, tree, backends, debounceMs: opts.proxyDebounceMs ?? 200, ...(opts.onError ? { onError: opts.onError } : {}) };
   const nginx = createNginxService(proxy);
@@ -80,7 +88,8 @@ export function createServices(database: Database, opts: ServiceOptions = {}): S
     auditRoutes(db, tree, auth),
     provisioningRoutes(provisioning, auth, tree),
     encRoutes(enc, auth),
-    ...discoveryRoutes(discovery, auth, tree, opts.discovery),
+    agentRoutes(agents, machines, auth),
+    ...discoveryRoutes(discovery, auth, tree, { agentMachine, ...opts.discovery }),
     ...nginxRoutes(nginx, auth),
     ...lvsRoutes(lvs, auth, tree),
   ] as FastifyPluginAsync[];
@@ -94,6 +103,7 @@ export function createServices(database: Database, opts: ServiceOptions = {}): S
     provisioning,
     enc,
     discovery,
+    agents,
     nginx,
     lvs,
     dns,

@@ -15,6 +15,8 @@ export interface Actor {
   id: number | null;
   name: string;
   superuser: boolean;
+  /** Set for agents: the machine whose credential the request carried. */
+  machineId?: number;
 }
 
 export const SYSTEM_ACTOR: Actor = Object.freeze({ kind: 'system', id: null, name: 'system', superuser: true });

@@ -8,15 +8,16 @@ import type { AuthService } from '../auth/index.ts';
 import type { TreeNode, TreeService } from '../tree/index.ts';
 import type { DiscoveryService } from './service.ts';
 
-/** Seams for the agent capability (machine credentials), which comes later. */
+/** The machine an agent actor holds the credential of (agents/): what it may act for. */
+export interface AgentMachine {
+  hostname: string;
+  zone: string;
+  nodeIds: number[];
+}
+
+/** The seam to the agent capability. Without it, agents may do nothing in discovery. */
 export interface DiscoveryAccessOptions {
-  /**
-   * Whether an agent actor holds the credential of machine `hostname`, letting it register and
-   * heartbeat that machine's instances without a user grant. Default: agents may not.
-   */
-  machineCredentialAllows?: (actor: Actor, hostname: string) => boolean;
-  /** The zone of the caller's own machine, for zone-aware answers when `?zone=` is absent. */
-  callerZone?: (actor: Actor) => string | undefined;
+  agentMachine?: (actor: Actor) => AgentMachine | undefined;
 }
 
 export type DiscoveryAccess = ReturnType<typeof createDiscoveryAccess>;
@@ -32,17 +33,26 @@ export function createDiscoveryAccess(discovery: DiscoveryService, auth: AuthSer
     return undefined;
   }
 
+  const machineOf = (actor: Actor): AgentMachine | undefined => (actor.kind === 'agent' ? opts.agentMachine?.(actor) : undefined);
+
+  /**
+   * Whether `actor` may see the service node `id` (asked per event too: grants change mid-watch).
+   * A machine credential reads every service, as a Consul agent's node identity does: machines
+   * must find what they call, and the answer holds no more than addresses and ports.
+   */
+  const canRead = (actor: Actor, id: number): boolean => (actor.kind === 'agent' ? machineOf(actor) !== undefined : auth.can(actor, 'discovery.read', id));
+
   return {
     anchorOf,
 
     /** Register, change or delete the service at `path`. */
     write: (actor: Actor, path: string): TreeNode => auth.nodeFor(actor, 'discovery.write', path),
 
-    /** Register, deregister or heartbeat an instance on `hostname`: a grant, or (later) the machine's own credential. */
+    /** Register, deregister or heartbeat an instance on `hostname`: a grant, or the machine's own credential. */
     writeInstance(actor: Actor, path: string, hostname: string): void {
       if (actor.kind === 'agent') {
-        if (opts.machineCredentialAllows?.(actor, hostname)) return;
-        throw new ForbiddenError('discovery.write', `${path}/${hostname}`);
+        if (machineOf(actor)?.hostname === hostname) return;
+        throw new ForbiddenError('discovery.write', `${path}/${hostname} (a machine credential acts only for its own machine)`);
       }
       auth.nodeFor(actor, 'discovery.write', path);
     },
@@ -52,16 +62,26 @@ export function createDiscoveryAccess(discovery: DiscoveryService, auth: AuthSer
       const id = discovery.resolveNode(path);
       const node = id === undefined ? undefined : tree.model.get(id);
       if (!node) throw new NotFoundError('service', path);
-      if (auth.can(actor, 'discovery.read', node.id)) return node;
+      if (canRead(actor, node.id)) return node;
       if (auth.can(actor, 'tree.read', node.id)) throw new ForbiddenError('discovery.read', path);
       throw new NotFoundError('service', path);
     },
 
-    /** Whether a watcher may go on seeing the service node `id` (grants can change mid-watch). */
-    canRead: (actor: Actor, id: number) => auth.can(actor, 'discovery.read', id),
+    canRead,
 
-    /** The caller node of `?caller=`: it must exist and the actor must be able to read it. */
-    caller: (actor: Actor, path: string | undefined): TreeNode | undefined => (path === undefined ? undefined : auth.nodeFor(actor, 'tree.read', path)),
+    /**
+     * The calling node, for the dependency graph: `?caller=`, which a user must be able to read and
+     * an agent's machine must run in; an agent naming none is its machine's node when it has one.
+     */
+    caller(actor: Actor, path: string | undefined): TreeNode | undefined {
+      const agent = actor.kind === 'agent' ? machineOf(actor) : undefined;
+      if (!agent) return path === undefined ? undefined : auth.nodeFor(actor, 'tree.read', path);
+      const nodes = agent.nodeIds.flatMap((id) => tree.model.get(id) ?? []);
+      if (path === undefined) return nodes.length === 1 ? nodes[0] : undefined;
+      const node = nodes.find((n) => n.path === path);
+      if (!node) throw new ForbiddenError('discovery.read', `caller '${path}' (machine ${agent.hostname} does not run there)`);
+      return node;
+    },
 
     /** Aliases live where nodes may not: the nearest node above guards them; above every root, superusers. */
     alias(actor: Actor, op: Operation, path: string): void {
@@ -70,6 +90,7 @@ export function createDiscoveryAccess(discovery: DiscoveryService, auth: AuthSer
       else auth.requireSuperuser(actor, `${op} on '${path}'`);
     },
 
-    zoneOf: (actor: Actor, zone: string | undefined) => zone ?? opts.callerZone?.(actor),
+    /** The zone answers prefer: `?zone=`, else an agent's own machine's. */
+    zoneOf: (actor: Actor, zone: string | undefined) => zone ?? (machineOf(actor)?.zone || undefined),
   };
 }

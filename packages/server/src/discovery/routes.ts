@@ -49,7 +49,7 @@ export function registryRoutes(discovery: DiscoveryService, access: DiscoveryAcc
 
     app.get('/services/:path/instances/:hostname/:port', { schema: { tags, params: InstanceParams, response: { 200: InstanceView } } }, async (req) => {
       const { path, hostname, port } = req.params;
-      auth.nodeFor(actorOf(req), 'discovery.read', path);
+      access.read(actorOf(req), path);
       return discovery.instance(path, hostname, port);
     });
 

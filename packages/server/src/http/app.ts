@@ -55,7 +55,7 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
     },
     transform: jsonSchemaTransform,
   });
-  installAuthentication(app, services.auth);
+  installAuthentication(app, services.auth, services.agents);
 
   await app.register(
     async (api) => {

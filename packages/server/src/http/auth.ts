@@ -1,8 +1,9 @@
-/** Who is calling: a Bearer token or the console's session cookie (with CSRF on unsafe methods). */
+/** Who is calling: a Bearer token (a user's, or a machine's credential) or the console's session cookie (with CSRF on unsafe methods). */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { UnauthenticatedError, ForbiddenError } from '@canopy/core';
 import type { Actor } from '../changes/index.ts';
 import type { AuthService, Principal } from '../auth/index.ts';
+import { MACHINE_SECRET_PREFIX, type AgentService } from '../agents/index.ts';
 
 export const SESSION_COOKIE = 'canopy_session';
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -18,14 +19,16 @@ declare module 'fastify' {
 }
 
 /** Resolve the caller of every request under `app`; non-public routes require one. */
-export function installAuthentication(app: FastifyInstance, auth: AuthService): void {
+export function installAuthentication(app: FastifyInstance, auth: AuthService, agents: AgentService): void {
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (req) => {
     const header = req.headers.authorization;
     const bearer = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
     const cookie = req.cookies?.[SESSION_COOKIE];
     const secret = bearer ?? cookie;
-    if (secret) req.principal = (await auth.authenticate(secret)) ?? null;
+    // Machine credentials are Bearer-only: a browser never holds one.
+    if (bearer?.startsWith(MACHINE_SECRET_PREFIX)) req.principal = (await agents.authenticate(bearer)) ?? null;
+    else if (secret) req.principal = (await auth.authenticate(secret)) ?? null;
     if (header && !bearer) throw new UnauthenticatedError('use "Authorization: Bearer <token>"');
     if (bearer && !req.principal) throw new UnauthenticatedError('invalid or expired token');
     // A cookie rides along on cross-site requests; a custom header cannot, so unsafe cookie requests must
