@@ -140,6 +140,12 @@ export const MATRIX: Record<string, Entry> = {
     outside: 'report',
   },
   'PATCH /api/v1/machines/:hostname': node('ops', async (fx, scope) => admin('PATCH', `/api/v1/machines/${await fx.machine(await fx.node(scope))}`, { os: 'changed' })),
+  'POST /api/v1/machines/:hostname/credentials': node('ops', async (fx, scope) => admin('POST', `/api/v1/machines/${await fx.machine(await fx.node(scope))}/credentials`, { name: fx.uid('cred') })),
+  'DELETE /api/v1/machines/:hostname/credentials/:id': node('ops', async (fx, scope) => {
+    const host = await fx.machine(await fx.node(scope));
+    const c = await fx.admin('POST', `/api/v1/machines/${host}/credentials`, { name: fx.uid('cred') });
+    return { method: 'DELETE', url: `/api/v1/machines/${host}/credentials/${c.id}` };
+  }),
   'POST /api/v1/machines/:hostname/retire': node('ops', async (fx, scope) => admin('POST', `/api/v1/machines/${await fx.machine(await fx.node(scope))}/retire`)),
   'PUT /api/v1/nodes/:path/machines/:hostname': node('ops', async (fx, scope) => admin('PUT', `/api/v1/nodes/${await fx.node(scope)}/machines/${await fx.machine(await fx.node(scope))}`)),
   'DELETE /api/v1/nodes/:path/machines/:hostname': node('ops', async (fx, scope) => {

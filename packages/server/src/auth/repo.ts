@@ -1,6 +1,6 @@
-/** SQL for users, groups, tokens, sessions, roles and grants. */
+/** SQL for users, groups, tokens, sessions, roles and grants (and the trashed nodes grants may sit on). */
 import { and, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm';
-import type { Queryable } from '../db/connection.ts';
+import { rows, type Queryable } from '../db/connection.ts';
 import { apiTokens, groupMembers, groups, grants, roles, sessions, users } from '../db/tables.ts';
 import type { AclSnapshot, GrantRecord, RoleRecord } from './acl.ts';
 
@@ -164,4 +164,22 @@ export async function insertGrant(q: Queryable, v: typeof grants.$inferInsert): 
 export async function deleteGrant(q: Queryable, id: number): Promise<GrantRecord | undefined> {
   const [row] = await q.delete(grants).where(eq(grants.id, id)).returning(grantColumns);
   return row as GrantRecord | undefined;
+}
+
+/**
+ * The given nodes and, above each trashed one, its ancestors up to and including the first live
+ * one: how a grant on a trashed node finds the node that now governs it. Trashed rows keep their
+ * last path and parent (the tree never re-paths them).
+ */
+export function trashedAncestry(q: Queryable, ids: number[]): Promise<{ id: number; parentId: number | null; path: string; trashed: boolean }[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return rows(
+    q,
+    sql`WITH RECURSIVE up (id, parent_id, path, trashed) AS (
+          SELECT id, parent_id, path, deleted_at IS NOT NULL FROM nodes WHERE id IN (${sql.join(ids.map((i) => sql`${i}`), sql`, `)})
+          UNION
+          SELECT n.id, n.parent_id, n.path, n.deleted_at IS NOT NULL FROM nodes n JOIN up ON n.id = up.parent_id WHERE up.trashed
+        )
+        SELECT id, parent_id AS "parentId", path, trashed FROM up`,
+  );
 }

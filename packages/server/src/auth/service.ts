@@ -16,6 +16,8 @@ import type { Queryable } from '../db/connection.ts';
 import type { TreeService, TreeNode } from '../tree/index.ts';
 import { iso } from '../tree/index.ts';
 import { createAclModel, type AclChange, type GrantRecord } from './acl.ts';
+import { createLoginLimiter, LoginThrottledError } from './login-limiter.ts';
+import { placeTrashed, type TrashedPlace } from './trash.ts';
 import * as repo from './repo.ts';
 import { generatePassword, hashPassword, hashSecret, newSecret, sshFingerprint, verifyPassword } from './secrets.ts';
 
@@ -35,6 +37,7 @@ export type AuthService = ReturnType<typeof createAuthService>;
 export function createAuthService(deps: { writer: Writer; feed: ChangeFeed; db: Queryable; tree: TreeService; sessionHours: number }) {
   const { writer, feed, db, tree } = deps;
   const acl = createAclModel(tree.model);
+  const logins = createLoginLimiter();
   // Secret hash → principal, so a token costs one database read per process until revoked.
   const principals = new Map<string, { userId: number; via: 'session' | 'token'; csrfToken: string | null; expires: number }>();
 
@@ -62,14 +65,18 @@ export function createAuthService(deps: { writer: Writer; feed: ChangeFeed; db: 
     };
   }
 
-  function grantView(g: GrantRecord) {
+  /** A grant as shown; a grant on a trashed node shows the node's last path (from `places`) and `trashed: true`. */
+  function grantView(g: GrantRecord, places?: Map<number, TrashedPlace>) {
     const subject = g.subjectKind === 'user' ? acl.user(g.subjectId)?.username : acl.groupName(g.subjectId);
+    const live = tree.model.get(g.nodeId);
+    const place = live ? undefined : places?.get(g.nodeId);
     return {
       id: g.id,
       subjectKind: g.subjectKind,
       subject: subject ?? `#${g.subjectId}`,
       role: acl.role(g.roleId)?.name ?? `#${g.roleId}`,
-      nodePath: tree.model.get(g.nodeId)?.path ?? `#${g.nodeId}`,
+      nodePath: live?.path ?? place?.lastPath ?? `#${g.nodeId}`,
+      trashed: place !== undefined,
       expiresAt: g.expiresAt ? iso(g.expiresAt) : null,
       createdAt: iso(g.createdAt),
     };
@@ -136,10 +143,21 @@ export function createAuthService(deps: { writer: Writer; feed: ChangeFeed; db: 
       });
     },
 
-    async login(username: string, password: string) {
-      const user = await repo.userByName(db, username);
-      const ok = await verifyPassword(password, user?.passwordHash ?? null);
-      if (!user || !ok || user.disabled) throw new UnauthenticatedError('wrong username or password');
+    /** Check a password and open a session; `origin` is the client's address, which keys the throttle. */
+    async login(username: string, password: string, origin: string) {
+      const attempt = logins.admit(`${origin}|${username}`);
+      if (!attempt.ok) throw new LoginThrottledError(Math.max(1, Math.ceil(attempt.retryAfterMs / 1000)));
+      let user: repo.UserRow | undefined;
+      try {
+        user = await repo.userByName(db, username);
+        const ok = await verifyPassword(password, user?.passwordHash ?? null);
+        if (!user || !ok || user.disabled) throw new UnauthenticatedError('wrong username or password');
+      } catch (err) {
+        // Only a refused password is a failed guess; a database outage must not lock anyone out.
+        if (!(err instanceof UnauthenticatedError)) attempt.forget();
+        throw err;
+      }
+      attempt.forget();
       const token = newSecret('cns');
       const csrfToken = newSecret('cns').slice(4);
       const expiresAt = new Date(Date.now() + deps.sessionHours * 3600_000).toISOString();
@@ -289,11 +307,25 @@ export function createAuthService(deps: { writer: Writer; feed: ChangeFeed; db: 
       });
     },
 
-    /** Grants on the node's subtree and on its ancestors (what applies there). */
-    grantsFor(path: string) {
+    /** Grants on the node's subtree and on its ancestors (what applies there), and on trashed nodes it governs. */
+    async grantsFor(path: string) {
       const node = tree.node(path);
-      const ids = new Set([...tree.model.subtreeIds(node.id), ...tree.model.ancestors(node.id).map((a) => a.id)]);
-      return acl.grants().filter((g) => ids.has(g.nodeId)).map(grantView);
+      const subtree = new Set(tree.model.subtreeIds(node.id));
+      const applies = new Set([...subtree, ...tree.model.ancestors(node.id).map((a) => a.id)]);
+      const all = acl.grants();
+      const places = await placeTrashed(db, tree.model, all);
+      const governed = (g: GrantRecord) => {
+        const gov = places.get(g.nodeId)?.governor;
+        return gov !== undefined && subtree.has(gov.id);
+      };
+      return all.filter((g) => applies.has(g.nodeId) || governed(g)).map((g) => grantView(g, places));
+    },
+
+    /** Every grant, or only those on trashed nodes (`trashed: true`) or on live ones; for superusers. */
+    async listGrants(filter: { trashed?: boolean | undefined }) {
+      const all = acl.grants();
+      const places = await placeTrashed(db, tree.model, all);
+      return all.map((g) => grantView(g, places)).filter((v) => filter.trashed === undefined || v.trashed === filter.trashed);
     },
 
     async grant(actor: Actor, input: z.infer<typeof CreateGrantInput>) {
@@ -333,13 +365,24 @@ export function createAuthService(deps: { writer: Writer; feed: ChangeFeed; db: 
 
     async revoke(actor: Actor, id: number) {
       const g = acl.grants().find((x) => x.id === id);
-      const node = g && tree.model.get(g.nodeId);
-      if (!g || !node) throw new NotFoundError('grant', String(id));
-      authorize(actor, 'grant.write', node);
+      if (!g) throw new NotFoundError('grant', String(id));
+      const live = tree.model.get(g.nodeId);
+      const places = live ? undefined : await placeTrashed(db, tree.model, [g]);
+      const place = places?.get(g.nodeId);
+      const nodePath = live?.path ?? place?.lastPath;
+      if (nodePath === undefined) throw new NotFoundError('grant', String(id));
+      // A grant on a trashed node is governed from its nearest live ancestor: the people whose
+      // grant.write reached it there through inheritance keep it; rights held on the trashed node
+      // itself are in the trash too, and with no live ancestor only superusers may act.
+      const governor = live ?? place?.governor;
+      if (!actor.superuser && !(governor && acl.can(actor, 'grant.write', governor.id))) {
+        if (governor && acl.can(actor, 'tree.read', governor.id)) throw new ForbiddenError('grant.write', nodePath);
+        throw new NotFoundError('grant', String(id));
+      }
       await writer.run(actor, async (w) => {
         const row = await repo.deleteGrant(w.tx, id);
         if (!row) throw new NotFoundError('grant', String(id));
-        w.audit({ operation: 'grant.revoke', targetKind: 'grant', target: String(id), nodeId: node.id, nodePath: node.path, before: grantView(row) });
+        w.audit({ operation: 'grant.revoke', targetKind: 'grant', target: String(id), nodeId: g.nodeId, nodePath, before: grantView(row, places) });
         w.emit(ACL_TOPIC, { removeGrants: [id] } satisfies AclChange);
       });
     },
