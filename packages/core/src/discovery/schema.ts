@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { LB_ALGORITHMS, MAX_WEIGHT } from '../lb/index.ts';
-import { Hostname, NodePath, Timestamp } from '../schemas/common.ts';
+import { Hostname, NodePath, safeText, Timestamp } from '../schemas/common.ts';
 
 export const INSTANCE_STATUSES = ['up', 'draining', 'down'] as const;
 export type InstanceStatus = (typeof INSTANCE_STATUSES)[number];
@@ -89,7 +89,7 @@ export type ServiceView = z.infer<typeof ServiceView>;
 
 const MetaKey = z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9._/-]{0,62}[A-Za-z0-9])?$/, 'meta keys: letters, digits and . _ / -, 1-64 characters');
 export const InstanceMeta = z
-  .record(MetaKey, z.string().max(512))
+  .record(MetaKey, safeText({ max: 512 }))
   .refine((m) => Object.keys(m).length <= 64, 'at most 64 meta entries');
 
 /**
@@ -133,7 +133,7 @@ export type InstanceView = z.infer<typeof InstanceView>;
 export const HeartbeatInput = z.strictObject({
   status: z.enum(HEARTBEAT_RESULTS).default('pass'),
   /** A short note from the check (not stored). */
-  output: z.string().max(1024).optional(),
+  output: safeText({ max: 1024, multiline: true }).optional(),
 });
 export type HeartbeatInput = z.infer<typeof HeartbeatInput>;
 

@@ -1,6 +1,7 @@
 /** Request/response shapes of the Puppet ENC API, shared by server, SDK, CLI and console. */
 import { z } from 'zod';
 import { isHostname } from '../names.ts';
+import { refuseUnsafeText } from '../schemas/common.ts';
 import { classNameProblem, classParamProblem, environmentProblem, topScopeParamProblem } from './grammar.ts';
 import { valueIssues, type EncValue } from './values.ts';
 
@@ -80,7 +81,11 @@ export type Catalog = z.infer<typeof catalogSchema>;
 
 /** Where Canopy fetches the catalog from (the Puppet code base publishes it over HTTP). */
 export const catalogSourceSchema = z.strictObject({
-  url: z.url({ protocol: /^https?$/ }).describe('http(s) URL of the classes file'),
+  // z.url keeps the text as given, and new URL() accepts controls and NUL in a path.
+  url: z
+    .url({ protocol: /^https?$/ })
+    .superRefine(refuseUnsafeText())
+    .describe('http(s) URL of the classes file'),
 });
 
 /**

@@ -3,6 +3,7 @@
  * loader turns back into the same data (String, Integer/Float, Boolean, undef, Array, Hash).
  */
 import type { FieldIssue } from '../errors.ts';
+import { unsafeTextProblem } from '../schemas/common.ts';
 
 /** A class or top-scope parameter value. */
 export type EncValue = string | number | boolean | null | EncValue[] | { [key: string]: EncValue };
@@ -44,7 +45,7 @@ export function valueIssues(value: unknown, base: (string | number)[] = []): Fie
       continue;
     }
     if (typeof v === 'string') {
-      const p = stringProblem(v, VALUE_LIMITS.maxString);
+      const p = stringProblem(v, VALUE_LIMITS.maxString, true);
       if (p) issues.push({ path, message: p });
       continue;
     }
@@ -67,7 +68,7 @@ export function valueIssues(value: unknown, base: (string | number)[] = []): Fie
     for (let i = entries.length - 1; i >= 0; i--) {
       const [k, x] = entries[i]!;
       if (typeof k === 'string') {
-        const p = stringProblem(k, VALUE_LIMITS.maxKey);
+        const p = stringProblem(k, VALUE_LIMITS.maxKey, false);
         if (p) issues.push({ path: [...path, k], message: `hash key: ${p}` });
       }
       stack.push({ v: x, path: [...path, k], depth: depth + 1 });
@@ -94,11 +95,12 @@ export function encValuesEqual(a: EncValue, b: EncValue): boolean {
   return ka.every((k) => Object.hasOwn(b, k) && encValuesEqual(a[k]!, b[k]!));
 }
 
-function stringProblem(s: string, max: number): string | null {
+// Values may span lines (file contents, certificates); hash keys are one line. jsonb refuses NUL,
+// and a lone surrogate has no UTF-8 form, so Puppet would receive a different string.
+function stringProblem(s: string, max: number, multiline: boolean): string | null {
   if (s.length > max) return `string is longer than ${max} characters`;
-  // A lone surrogate cannot be written as UTF-8, so Puppet would receive a different string.
-  if (!s.isWellFormed()) return 'string is not well-formed Unicode (lone surrogate)';
-  return null;
+  const unsafe = unsafeTextProblem(s, multiline);
+  return unsafe ? `string ${unsafe}` : null;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -1,27 +1,27 @@
 /** Accounts, tokens, roles, grants and audit shapes. */
 import { z } from 'zod';
-import { NodePath, Timestamp } from './common.ts';
+import { NodePath, safeText, Timestamp } from './common.ts';
+
+const Description = safeText({ max: 2000, multiline: true });
+const DisplayName = safeText({ max: 200 });
 
 export const Username = z
   .string()
   .regex(/^[a-z_][a-z0-9_.-]{0,31}$/, 'must be 1-32 characters: lower-case letters, digits, _ . - (POSIX login name)');
 export const Password = z.string().min(8, 'at least 8 characters').max(1024);
-export const SshPublicKey = z
-  .string()
-  .max(16384)
-  .regex(
-    /^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\r\n]*)?$/,
-    'must be one OpenSSH public key line',
-  );
+export const SshPublicKey = safeText({ max: 16384 }).regex(
+  /^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\r\n]*)?$/,
+  'must be one OpenSSH public key line',
+);
 export const RoleName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'lower-case letters, digits and -, starting with a letter');
 export const GroupName = RoleName;
 export const OperationName = z.string().regex(/^[a-z]+(\.[a-z]+)+$/, 'like capability.verb');
 
-export const LoginInput = z.strictObject({ username: z.string().min(1).max(64), password: z.string().min(1).max(1024) });
+export const LoginInput = z.strictObject({ username: safeText({ min: 1, max: 64 }), password: z.string().min(1).max(1024) });
 
 export const CreateUserInput = z.strictObject({
   username: Username,
-  displayName: z.string().max(200).default(''),
+  displayName: DisplayName.default(''),
   email: z.union([z.email(), z.literal('')]).default(''),
   password: Password.optional(),
   sshKeys: z.array(SshPublicKey).max(32).default([]),
@@ -29,7 +29,7 @@ export const CreateUserInput = z.strictObject({
 });
 export const PatchUserInput = z
   .strictObject({
-    displayName: z.string().max(200).optional(),
+    displayName: DisplayName.optional(),
     email: z.union([z.email(), z.literal('')]).optional(),
     password: Password.optional(),
     sshKeys: z.array(SshPublicKey).max(32).optional(),
@@ -53,20 +53,20 @@ export const UserView = z.object({
 
 export const CreateGroupInput = z.strictObject({
   name: GroupName,
-  description: z.string().max(2000).default(''),
+  description: Description.default(''),
   members: z.array(Username).max(10000).default([]),
 });
 export const SetMembersInput = z.strictObject({ members: z.array(Username).max(10000) });
 
 export const CreateTokenInput = z.strictObject({
-  name: z.string().min(1).max(100),
+  name: safeText({ min: 1, max: 100 }),
   expiresAt: z.iso.datetime({ offset: true }).optional(),
   expiresInDays: z.number().int().min(1).max(3650).optional(),
 });
 
 export const CreateRoleInput = z.strictObject({
   name: RoleName,
-  description: z.string().max(2000).default(''),
+  description: Description.default(''),
   operations: z.array(OperationName).min(1).max(500),
 });
 
@@ -92,8 +92,8 @@ export const GrantView = z.object({
 
 export const AuditQuery = z.strictObject({
   under: NodePath.optional(),
-  user: z.string().max(64).optional(),
-  operation: z.string().max(100).optional(),
+  user: safeText({ max: 64 }).optional(),
+  operation: safeText({ max: 100 }).optional(),
   since: z.iso.datetime({ offset: true }).optional(),
   until: z.iso.datetime({ offset: true }).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),

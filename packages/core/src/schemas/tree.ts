@@ -1,6 +1,8 @@
 /** Service tree request and response shapes. */
 import { z } from 'zod';
-import { Labels, NodeName, NodePath, Timestamp } from './common.ts';
+import { Labels, NodeName, NodePath, safeText, Timestamp } from './common.ts';
+
+const Description = safeText({ max: 2000, multiline: true });
 
 export const NodeView = z.object({
   id: z.number().int(),
@@ -21,7 +23,7 @@ export type NodeView = z.infer<typeof NodeView>;
 export const CreateNodeInput = z.strictObject({
   parentPath: NodePath.nullable(),
   name: NodeName,
-  description: z.string().max(2000).default(''),
+  description: Description.default(''),
   labels: Labels.default({}),
 });
 export type CreateNodeInput = z.infer<typeof CreateNodeInput>;
@@ -30,7 +32,7 @@ export type CreateNodeInput = z.infer<typeof CreateNodeInput>;
 export const PatchNodeInput = z
   .strictObject({
     name: NodeName.optional(),
-    description: z.string().max(2000).optional(),
+    description: Description.optional(),
     labels: Labels.optional(),
   })
   .refine((v) => Object.keys(v).length > 0, 'nothing to change');
@@ -41,10 +43,8 @@ export const MoveNodeInput = z.strictObject({ parentPath: NodePath.nullable() })
 export const ListNodesQuery = z.strictObject({
   under: NodePath.optional(),
   depth: z.coerce.number().int().min(0).max(64).default(1),
-  q: z.string().max(200).optional(),
-  label: z
-    .string()
-    .max(300)
+  q: safeText({ max: 200 }).optional(),
+  label: safeText({ max: 300 })
     .regex(/^[^=]+(=.*)?$/, 'use key or key=value')
     .optional(),
   limit: z.coerce.number().int().min(1).max(10000).default(1000),
