@@ -1,6 +1,6 @@
 /** Request and response shapes of the install (provisioning) API. */
 import { z } from 'zod';
-import { Cursor, Hostname, NodePath, Timestamp } from '@canopy/core';
+import { Cursor, Hostname, NodePath, Timestamp, safeText } from '@canopy/core';
 import { PROVISIONING_STATES } from './tables.ts';
 
 const Placement = z.string().max(63).regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)?$/, 'a DNS label or empty');
@@ -16,7 +16,7 @@ export const CreateProvisioningInput = z.strictObject({
   zone: Placement.default(''),
   os: ShortText.default(''),
   requestedBy: ShortText.optional().describe('who asked for the install; defaults to the caller'),
-  note: z.string().max(2000).default(''),
+  note: safeText({ max: 2000, multiline: true }).default(''),
   ttlHours: z.number().int().min(1).max(MAX_TTL_HOURS).optional().describe('hours until the request expires; server default otherwise'),
 });
 export type CreateProvisioningInput = z.infer<typeof CreateProvisioningInput>;
