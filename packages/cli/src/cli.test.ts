@@ -117,6 +117,26 @@ describe('canopy CLI against a live server', () => {
     assert.deepEqual((await okJson<{ nodes: string[] }>(['machine', 'show', 'web-2'])).nodes, ['cli.pool']);
   });
 
+  test('machine credential issue prints the secret once; ls shows prefixes; revoke refuses it from then on', async () => {
+    const issued = await canopy(['machine', 'credential', 'issue', 'web-1', '--name', 'agent']);
+    assert.equal(issued.code, 0, issued.stderr);
+    const secret = issued.stdout.trim();
+    assert.match(secret, /^cnm_[A-Za-z0-9_-]{43}$/);
+    assert.match(issued.stderr, /shown only now/);
+    const listed = await okJson<{ id: number; name: string; prefix: string }[]>(['machine', 'credential', 'ls', 'web-1']);
+    assert.deepEqual(listed.map((c) => [c.name, c.prefix]), [['agent', secret.slice(0, 8)]]);
+    assert.match(await ok(['machine', 'credential', 'ls', 'web-1']), new RegExp(`^\\d+ +agent +${secret.slice(0, 8)}… +admin `, 'm'));
+    assert.doesNotMatch(await ok(['machine', 'credential', 'ls', 'web-1']), new RegExp(secret));
+
+    const asAgent = () => fetch(`${url}/api/v1/machines/web-1/credentials`, { headers: { authorization: `Bearer ${secret}` } });
+    assert.equal((await asAgent()).status, 404, 'the agent authenticates, but may not manage credentials');
+    assert.equal(await ok(['machine', 'credential', 'revoke', 'web-1', String(listed[0]?.id)]), `revoked credential #${listed[0]?.id} of web-1\n`);
+    assert.equal((await asAgent()).status, 401);
+    const bad = await canopy(['machine', 'credential', 'revoke', 'web-1', 'x']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /'x' is not an integer/);
+  });
+
   test('grant a role to a new user, who can then read the subtree; ls and rm the grant', async () => {
     await ok(['user', 'add', 'carol', '--password-stdin'], { input: 'carol-password-1\n' });
     const granted = await ok(['grant', '--user', 'carol', '--role', 'viewer', 'cli']);

@@ -26,6 +26,9 @@ import type {
   PatchUserInput,
   TrashedNodeView,
   UserView,
+  CredentialView,
+  IssueCredentialInput,
+  IssuedCredentialView,
 } from '@canopy/core';
 
 type In<T extends z.ZodType> = z.input<T>;
@@ -37,6 +40,8 @@ export type User = Out<typeof UserView>;
 export type Grant = Out<typeof GrantView>;
 export type AuditEntry = Out<typeof AuditEntryView>;
 export type TrashedNode = Out<typeof TrashedNodeView>;
+export type Credential = Out<typeof CredentialView>;
+export type IssuedCredential = Out<typeof IssuedCredentialView>;
 export type { NodeView, MachineView, ImportReport };
 
 /** A page of a list; `nextCursor` is absent on the last page. */
@@ -219,6 +224,12 @@ export function createClient(opts: ClientOptions) {
         }),
       bind: (path: string, hostname: string) => request<MachineView>('PUT', `/nodes/${seg(path)}/machines/${seg(hostname)}`),
       unbind: (path: string, hostname: string) => request<void>('DELETE', `/nodes/${seg(path)}/machines/${seg(hostname)}`),
+      /** The credentials an agent on the machine authenticates with; an issued secret is shown once. */
+      credentials: {
+        issue: (hostname: string, input: In<typeof IssueCredentialInput> = {}) => request<IssuedCredential>('POST', `/machines/${seg(hostname)}/credentials`, input),
+        list: async (hostname: string) => (await request<{ items: Credential[] }>('GET', `/machines/${seg(hostname)}/credentials`)).items,
+        revoke: (hostname: string, id: number) => request<void>('DELETE', `/machines/${seg(hostname)}/credentials/${id}`),
+      },
     },
 
     users: {

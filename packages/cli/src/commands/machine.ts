@@ -1,8 +1,8 @@
-/** `canopy machine …`: add, import, bind, list and retire machines. */
+/** `canopy machine …`: add, import, bind, list and retire machines, and manage their agents' credentials. */
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { Option, type Command } from 'commander';
-import type { ImportReport, MachineView } from '@canopy/sdk/client';
+import type { Credential, ImportReport, MachineView } from '@canopy/sdk/client';
 import { withJson, type CliContext, type JsonOption } from '../context.ts';
 import { fields, labels, table, UsageError } from '../output.ts';
 import { collect, integer } from './options.ts';
@@ -103,8 +103,42 @@ export function registerMachine(program: Command, ctx: CliContext): void {
     );
   });
 
+  registerCredential(machine, ctx);
+
   withJson(machine.command('retire <hostname>').description('mark a machine retired')).action(async (hostname: string, opts: JsonOption) => {
     const m = await ctx.client().machines.retire(hostname);
     ctx.print(opts.json, m, () => `retired ${m.hostname}\n`);
   });
+}
+
+/** `canopy machine credential issue|ls|revoke`: the secrets agents register their machine's instances with. */
+function registerCredential(machine: Command, ctx: CliContext): void {
+  const credential = machine.command('credential').description("the credentials a machine's agent authenticates with");
+
+  withJson(credential.command('issue <hostname>').description('issue a credential; its secret is printed once'))
+    .option('--name <name>', 'a name unique on this machine', 'agent')
+    .action(async (hostname: string, opts: JsonOption & { name: string }) => {
+      const c = await ctx.client().machines.credentials.issue(hostname, { name: opts.name });
+      ctx.print(opts.json, c, () => `${c.token}\n`);
+      if (!opts.json) ctx.note(`credential '${c.name}' (#${c.id}) for ${hostname}: the secret above is shown only now; give it to the agent as its Bearer token`);
+    });
+
+  withJson(credential.command('ls <hostname>').description("list a machine's credentials (names and prefixes, never secrets)")).action(async (hostname: string, opts: JsonOption) => {
+    const items = await ctx.client().machines.credentials.list(hostname);
+    ctx.print(opts.json, items, () => credentialTable(items));
+  });
+
+  credential
+    .command('revoke')
+    .description('revoke a credential: the agent holding it is refused from its next request')
+    .argument('<hostname>')
+    .argument('<id>', 'the credential id (see `ls`)', integer(1, 2 ** 31 - 1))
+    .action(async (hostname: string, id: number) => {
+      await ctx.client().machines.credentials.revoke(hostname, id);
+      ctx.out(`revoked credential #${id} of ${hostname}\n`);
+    });
+}
+
+function credentialTable(items: Credential[]): string {
+  return table(['id', 'name', 'prefix', 'created by', 'created'], items.map((c) => [c.id, c.name, `${c.prefix}…`, c.createdBy, c.createdAt]), '(no credentials)\n');
 }

@@ -2,3 +2,4 @@ export * from './common.ts';
 export * from './tree.ts';
 export * from './machines.ts';
 export * from './auth.ts';
+export * from './agents.ts';

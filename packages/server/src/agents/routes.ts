@@ -1,7 +1,7 @@
 /** HTTP routes for machine credentials, under /api/v1/machines/{hostname}/credentials. */
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { ForbiddenError, Hostname, NotFoundError } from '@canopy/core';
+import { CredentialView, ForbiddenError, Hostname, IssueCredentialInput, IssuedCredentialView, NotFoundError } from '@canopy/core';
 import type { Actor } from '../changes/index.ts';
 import type { AuthService } from '../auth/index.ts';
 import type { MachineService } from '../machines/index.ts';
@@ -11,10 +11,6 @@ import type { AgentService } from './service.ts';
 const tags = ['agents'];
 const HostParams = z.strictObject({ hostname: Hostname });
 const CredentialParams = z.strictObject({ hostname: Hostname, id: z.coerce.number().int().positive() });
-const CredentialName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'lower-case letters, digits, ".", "_" and "-", starting with a letter or digit, at most 63');
-const IssueInput = z.strictObject({ name: CredentialName.default('agent') });
-const Credential = z.object({ id: z.number(), name: z.string(), prefix: z.string(), createdBy: z.string(), createdAt: z.string() });
-const Issued = Credential.extend({ hostname: z.string(), token: z.string().describe('the secret, shown only in this answer') });
 
 /** Routes for issuing, listing and revoking the credentials an agent authenticates with. */
 export function agentRoutes(agents: AgentService, machines: MachineService, auth: AuthService): FastifyPluginAsyncZod {
@@ -32,13 +28,13 @@ export function agentRoutes(agents: AgentService, machines: MachineService, auth
   }
 
   return async (app) => {
-    app.post('/machines/:hostname/credentials', { schema: { tags, params: HostParams, body: IssueInput, response: { 201: Issued } } }, async (req, reply) => {
+    app.post('/machines/:hostname/credentials', { schema: { tags, params: HostParams, body: IssueCredentialInput, response: { 201: IssuedCredentialView } } }, async (req, reply) => {
       const actor = actorOf(req);
       await authorize(actor, 'machine.write', req.params.hostname);
       return reply.status(201).send(await agents.issue(actor, req.params.hostname, req.body.name));
     });
 
-    app.get('/machines/:hostname/credentials', { schema: { tags, params: HostParams, response: { 200: z.object({ items: z.array(Credential) }) } } }, async (req) => {
+    app.get('/machines/:hostname/credentials', { schema: { tags, params: HostParams, response: { 200: z.object({ items: z.array(CredentialView) }) } } }, async (req) => {
       await authorize(actorOf(req), 'machine.read', req.params.hostname);
       return { items: await agents.list(req.params.hostname) };
     });
