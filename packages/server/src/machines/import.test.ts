@@ -123,6 +123,51 @@ for (const backend of testBackends()) {
       assert.deepEqual([victim.os, victim.nodes], ['kept', ['other']]);
     });
 
+    test('an upsert row sets the nodes it names, leaves them alone when it names none, and reports each row', async () => {
+      await json([{ hostname: 'rb1.im.example', os: 'v1', nodes: ['im.web'] }, { hostname: 'rb2.im.example', nodes: ['im.web'] }]);
+      const moved = await json([{ hostname: 'rb1.im.example', nodes: ['im.db', 'other'] }, { hostname: 'rb2.im.example', nodes: ['im.web'] }], '?mode=upsert');
+      assert.deepEqual([moved.body.created, moved.body.updated, moved.body.failed], [0, 1, 0]);
+      assert.deepEqual(moved.body.rows.map((x: { action: string }) => x.action), ['updated', 'skipped'], 'a row naming the nodes it already has changes nothing');
+      assert.deepEqual([(await get('rb1.im.example')).nodes, (await get('rb1.im.example')).version], [['im.db', 'other'], 1]);
+      const audit = (await s.call('GET', '/api/v1/audit?limit=10')).body.items.filter((e: { target: string; operation: string }) => e.target === 'rb1.im.example' && e.operation !== 'machine.create');
+      assert.deepEqual(audit.map((e: { operation: string; nodePath: string }) => `${e.operation} ${e.nodePath}`).sort(), ['machine.bind im.db', 'machine.bind other', 'machine.unbind im.web']);
+      const csvUp = await csv('hostname,os,nodes\nrb1.im.example,v2,im.web;im.db\nrb2.im.example,v2,\n', '?mode=upsert');
+      assert.deepEqual([csvUp.body.updated, csvUp.body.failed], [2, 0], JSON.stringify(csvUp.body));
+      assert.deepEqual([(await get('rb1.im.example')).os, (await get('rb1.im.example')).nodes], ['v2', ['im.db', 'im.web']]);
+      assert.deepEqual([(await get('rb2.im.example')).os, (await get('rb2.im.example')).nodes], ['v2', ['im.web']], 'an empty nodes cell, like any empty cell, changes nothing');
+      assert.equal((await csv('hostname,os\nrb1.im.example,v3\n', '?mode=upsert')).body.updated, 1);
+      assert.deepEqual((await get('rb1.im.example')).nodes, ['im.db', 'im.web'], 'no nodes column: bindings stay');
+      const bad = await json([{ hostname: 'rb1.im.example', os: 'v4', nodes: ['im.nowhere'] }], '?mode=upsert');
+      assert.match(bad.body.rows[0].errors[0], /unknown node 'im\.nowhere'/);
+      const rb1 = await get('rb1.im.example');
+      assert.deepEqual([rb1.os, rb1.nodes], ['v3', ['im.db', 'im.web']], 'a failed row leaves neither its fields nor its nodes');
+      assert.equal((await json([{ hostname: 'rb2.im.example', nodes: [] }], '?mode=upsert')).body.updated, 1);
+      assert.deepEqual((await get('rb2.im.example')).nodes, [], 'an explicit empty list unbinds');
+    });
+
+    test('an upsert row needs machine.write on every node the machine is on and every node it names; a refused row changes nothing', async () => {
+      assert.equal((await s.call('POST', '/api/v1/users', { username: 'rb-ops', password: 'pw-of-rb-ops' })).status, 201);
+      assert.equal((await s.call('POST', '/api/v1/grants', { user: 'rb-ops', role: 'ops', nodePath: 'im.web' })).status, 201);
+      const ops = await s.login('rb-ops', 'pw-of-rb-ops');
+      await json([{ hostname: 'shared.im.example', os: 'kept', nodes: ['im.web', 'im.db'] }, { hostname: 'own.im.example', os: 'v1', nodes: ['im.web'] }]);
+      const before = await state();
+      const rowsRefused = [
+        { hostname: 'shared.im.example', os: 'pwned' },
+        { hostname: 'shared.im.example', nodes: ['im.web'] },
+        { hostname: 'own.im.example', os: 'v2', nodes: ['im.web', 'im.db'] },
+      ];
+      for (const row of rowsRefused) {
+        const r = await json([row], '?mode=upsert', ops);
+        assert.deepEqual([r.status, r.body.updated, r.body.failed], [200, 0, 1]);
+        assert.match(r.body.rows[0].errors?.[0] ?? '', /not allowed: machine\.write on im\.db/, JSON.stringify(row));
+      }
+      assert.equal(await state(), before);
+      assert.deepEqual([(await get('shared.im.example')).os, (await get('shared.im.example')).nodes], ['kept', ['im.db', 'im.web']]);
+      const own = await json([{ hostname: 'own.im.example', os: 'v2' }], '?mode=upsert', ops);
+      assert.deepEqual([own.body.updated, own.body.failed], [1, 0], 'a row naming no nodes updates a machine wholly in the user\'s subtree');
+      assert.deepEqual([(await get('own.im.example')).os, (await get('own.im.example')).nodes], ['v2', ['im.web']]);
+    });
+
     test('an import that lands nothing writes nothing, not even an audit entry; a viewer is refused outright', async () => {
       const before = await state();
       const r = await json([{ hostname: 'BAD' }, { hostname: 'x.im.example', nodes: ['nope'] }]);

@@ -1,23 +1,25 @@
 /**
  * Bulk import from CSV or JSON with a report per row: good rows land, bad rows say why. Each row
- * runs in its own savepoint, so a row that fails in the database leaves no trace either.
+ * runs in its own savepoint, so a row that fails in the database leaves no trace either. An upsert
+ * row changes only what it names: its fields, and its node bindings when it names `nodes`.
  */
 import { parse as parseCsv } from 'csv-parse/sync';
-import { CanopyError, CreateMachineInput, ForbiddenError, PatchMachineInput, ValidationError, type ImportReport } from '@canopy/core';
+import { CanopyError, CreateMachineInput, PatchMachineInput, ValidationError, type ImportReport } from '@canopy/core';
 import type { z } from 'zod';
 import type { Actor, AuditEntry, WriteContext, Writer } from '../changes/index.ts';
 import type { Tx } from '../db/connection.ts';
+import type { TreeNode } from '../tree/index.ts';
 import type { MachineService } from './service.ts';
 import * as repo from './repo.ts';
 
 export type ImportMode = 'create' | 'upsert';
 
-/** Authorization per row, decided by the caller. */
+/** Authorization per row, decided by the caller; each check throws to refuse the row. */
 export interface ImportPolicy {
-  /** Whether the actor may create a machine bound to these nodes. */
-  mayCreate(nodePaths: string[]): boolean;
-  /** Whether the actor may change an existing machine bound to these nodes. */
-  mayUpdate(nodeIds: number[]): boolean;
+  /** The actor may create a machine bound to these nodes. */
+  create(nodePaths: string[]): void;
+  /** The actor may change a machine now bound to `current`, and bind it to the nodes at `bindTo`. */
+  update(hostname: string, current: TreeNode[], bindTo: string[]): void;
 }
 const MAX_ROWS = 100_000;
 
@@ -80,14 +82,9 @@ export async function importMachines(
         continue;
       }
       seen.add(input.hostname);
-      if (!policy.mayCreate(input.nodes)) {
-        report.failed++;
-        report.rows.push({ row, hostname: input.hostname, ok: false, errors: ['not allowed: machine.write is needed on every node the row names (superuser for rows naming none)'] });
-        continue;
-      }
       try {
         const action = await inSavepoint(w, (sub) => importOne(deps.machines, sub, input, rec as Record<string, unknown>, mode, policy));
-        report[action]++;
+        if (action !== 'skipped') report[action]++;
         report.rows.push({ row, hostname: input.hostname, ok: true, action });
       } catch (err) {
         if (!(err instanceof CanopyError)) throw err;
@@ -110,22 +107,28 @@ async function importOne(
   rec: Record<string, unknown>,
   mode: ImportMode,
   policy: ImportPolicy,
-): Promise<'created' | 'updated'> {
+): Promise<'created' | 'updated' | 'skipped'> {
   const existing = await repo.byHostname(w.tx, input.hostname);
-  if (!existing) {
+  if (!existing || mode === 'create') {
+    policy.create(input.nodes);
+    if (existing) throw new ValidationError(`machine '${input.hostname}' already exists (import with mode=upsert to update it)`);
     await machines.createIn(w, input);
     return 'created';
   }
-  if (mode === 'create') throw new ValidationError(`machine '${input.hostname}' already exists (import with mode=upsert to update it)`);
-  if (!policy.mayUpdate((await repo.nodeIdsOf(w.tx, [existing.id])).get(existing.id) ?? [])) {
-    throw new ForbiddenError('machine.write', input.hostname);
-  }
-  // Update only the fields the row names, so a sparse CSV does not blank the rest.
+  // Update only what the row names, so a sparse CSV does not blank the rest: bindings are set only
+  // when the row has `nodes` (an empty CSV cell counts as absent; JSON `[]` unbinds everywhere).
+  const bindTo = 'nodes' in rec ? input.nodes : undefined;
+  policy.update(input.hostname, await machines.nodesIn(w.tx, existing.id), bindTo ?? []);
   const { hostname: _h, nodes: _n, ...named } = rec;
-  const patch = PatchMachineInput.safeParse(named);
-  if (!patch.success) throw new ValidationError(patch.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; '));
-  await machines.patchIn(w, input.hostname, patch.data);
-  return 'updated';
+  let changed = false;
+  if (bindTo === undefined || Object.keys(named).length > 0) {
+    const patch = PatchMachineInput.safeParse(named);
+    if (!patch.success) throw new ValidationError(patch.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; '));
+    await machines.patchIn(w, input.hostname, patch.data);
+    changed = true;
+  }
+  if (bindTo !== undefined && (await machines.setNodesIn(w, input.hostname, bindTo))) changed = true;
+  return changed ? 'updated' : 'skipped';
 }
 
 /** Run `work` in a savepoint; its audit entries and events count only if it succeeds. */

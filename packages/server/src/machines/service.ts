@@ -13,6 +13,7 @@ import type { Queryable } from '../db/connection.ts';
 import { TREE_TOPIC, iso, type TreeChange, type TreeNode, type TreeService } from '../tree/index.ts';
 import * as repo from './repo.ts';
 import { createMachineModel, type MachineLite } from './model.ts';
+import type { MachineGuard } from './authz.ts';
 
 export const MACHINE_TOPIC = 'machine';
 
@@ -69,10 +70,30 @@ export function createMachineService(deps: { writer: Writer; feed: ChangeFeed; d
     });
   }
 
-  async function lockMachine(w: WriteContext, hostname: string): Promise<repo.MachineRow> {
+  async function nodesIn(q: Queryable, machineId: number): Promise<TreeNode[]> {
+    const ids = (await repo.nodeIdsOf(q, [machineId])).get(machineId) ?? [];
+    return ids.map((id) => tree.model.get(id)).filter((n): n is TreeNode => n !== undefined);
+  }
+
+  /** Lock the machine's row and, when given, let `guard` refuse on its bindings as the transaction sees them. */
+  async function lockMachine(w: WriteContext, hostname: string, guard?: MachineGuard): Promise<repo.MachineRow> {
     const m = await repo.byHostname(w.tx, hostname, true);
     if (!m) throw new NotFoundError('machine', hostname);
+    guard?.(hostname, await nodesIn(w.tx, m.id));
     return m;
+  }
+
+  async function bindIn(w: WriteContext, m: repo.MachineRow, node: TreeNode): Promise<boolean> {
+    if (m.status === 'retired') throw new ConflictError(`machine '${m.hostname}' is retired`);
+    if (!(await repo.bind(w.tx, m.id, node.id))) return false;
+    w.audit({ operation: 'machine.bind', targetKind: 'machine', target: m.hostname, nodeId: node.id, nodePath: node.path, after: { node: node.path } });
+    return true;
+  }
+
+  async function unbindIn(w: WriteContext, m: repo.MachineRow, node: TreeNode): Promise<boolean> {
+    if (!(await repo.unbind(w.tx, m.id, node.id))) return false;
+    w.audit({ operation: 'machine.unbind', targetKind: 'machine', target: m.hostname, nodeId: node.id, nodePath: node.path, before: { node: node.path } });
+    return true;
   }
 
   async function emitCounts(w: WriteContext, nodeIds: number[]): Promise<void> {
@@ -92,14 +113,28 @@ export function createMachineService(deps: { writer: Writer; feed: ChangeFeed; d
     return v;
   }
 
-  async function patchIn(w: WriteContext, hostname: string, input: PatchMachineInput, expected?: string): Promise<MachineView> {
-    const before = await lockMachine(w, hostname);
+  async function patchIn(w: WriteContext, hostname: string, input: PatchMachineInput, expected?: string, guard?: MachineGuard): Promise<MachineView> {
+    const before = await lockMachine(w, hostname, guard);
     if (expected !== undefined && expected !== machineEtag(before)) throw new PreconditionFailedError(expected, machineEtag(before));
     const m = await repo.update(w.tx, before.id, input);
     const v = await publishCurrent(w, m);
     const first = v.nodes[0] ? tree.model.byPath(v.nodes[0]) : undefined;
     w.audit({ operation: input.status === 'retired' ? 'machine.retire' : 'machine.update', targetKind: 'machine', target: hostname, nodeId: first?.id ?? null, nodePath: first?.path ?? null, before, after: m });
     return v;
+  }
+
+  /** Bind the machine to exactly these nodes; returns whether any binding changed. */
+  async function setNodesIn(w: WriteContext, hostname: string, paths: string[]): Promise<boolean> {
+    const next = new Map(nodesByPath(paths, 'nodes').map((n) => [n.id, n]));
+    const m = await lockMachine(w, hostname);
+    const current = new Map((await nodesIn(w.tx, m.id)).map((n) => [n.id, n]));
+    const changed: number[] = [];
+    for (const n of current.values()) if (!next.has(n.id) && (await unbindIn(w, m, n))) changed.push(n.id);
+    for (const n of next.values()) if (!current.has(n.id) && (await bindIn(w, m, n))) changed.push(n.id);
+    if (changed.length === 0) return false;
+    await publishCurrent(w, m);
+    await emitCounts(w, changed);
+    return true;
   }
 
   return {
@@ -122,32 +157,34 @@ export function createMachineService(deps: { writer: Writer; feed: ChangeFeed; d
     async nodesOf(hostname: string): Promise<TreeNode[]> {
       const m = await repo.byHostname(db, hostname);
       if (!m) throw new NotFoundError('machine', hostname);
-      const ids = (await repo.nodeIdsOf(db, [m.id])).get(m.id) ?? [];
-      return ids.map((id) => tree.model.get(id)).filter((n): n is TreeNode => n !== undefined);
+      return nodesIn(db, m.id);
     },
+
+    /** Nodes a machine is bound to, read inside the caller's transaction. */
+    nodesIn,
 
     create: (actor: Actor, input: CreateMachineInput) => writer.run(actor, (w) => createIn(w, input)),
 
-    patch: (actor: Actor, hostname: string, input: PatchMachineInput, ifMatch?: string) => writer.run(actor, (w) => patchIn(w, hostname, input, ifMatch)),
+    /** Change fields; `guard` is the caller's authorization, judged on the locked machine's bindings. */
+    patch: (actor: Actor, hostname: string, input: PatchMachineInput, ifMatch?: string, guard?: MachineGuard) =>
+      writer.run(actor, (w) => patchIn(w, hostname, input, ifMatch, guard)),
 
     /** Mark retired and unbind from every node: a retired machine serves nothing. */
-    retire: (actor: Actor, hostname: string) =>
+    retire: (actor: Actor, hostname: string, guard?: MachineGuard) =>
       writer.run(actor, async (w) => {
-        await patchIn(w, hostname, { status: 'retired' });
+        await patchIn(w, hostname, { status: 'retired' }, undefined, guard);
         const m = await lockMachine(w, hostname);
         const freed = await repo.unbindAll(w.tx, m.id);
         await emitCounts(w, freed);
         return publish(w, m, []);
       }),
 
-    bind: (actor: Actor, path: string, hostname: string) =>
+    /** Bind to one more node; `guard` judges the machine's current bindings. */
+    bind: (actor: Actor, path: string, hostname: string, guard?: MachineGuard) =>
       writer.run(actor, async (w) => {
         const node = tree.node(path);
-        const m = await lockMachine(w, hostname);
-        if (m.status === 'retired') throw new ConflictError(`machine '${hostname}' is retired`);
-        const added = await repo.bind(w.tx, m.id, node.id);
-        if (!added) return { machine: await viewOf(w.tx, m), created: false };
-        w.audit({ operation: 'machine.bind', targetKind: 'machine', target: hostname, nodeId: node.id, nodePath: node.path, after: { node: node.path } });
+        const m = await lockMachine(w, hostname, guard);
+        if (!(await bindIn(w, m, node))) return { machine: await viewOf(w.tx, m), created: false };
         await emitCounts(w, [node.id]);
         return { machine: await publishCurrent(w, m), created: true };
       }),
@@ -156,8 +193,7 @@ export function createMachineService(deps: { writer: Writer; feed: ChangeFeed; d
       writer.run(actor, async (w) => {
         const node = tree.node(path);
         const m = await lockMachine(w, hostname);
-        if (!(await repo.unbind(w.tx, m.id, node.id))) throw new NotFoundError('binding', `${hostname} in ${path}`);
-        w.audit({ operation: 'machine.unbind', targetKind: 'machine', target: hostname, nodeId: node.id, nodePath: node.path, before: { node: node.path } });
+        if (!(await unbindIn(w, m, node))) throw new NotFoundError('binding', `${hostname} in ${path}`);
         await publishCurrent(w, m);
         await emitCounts(w, [node.id]);
       }),
@@ -176,9 +212,10 @@ export function createMachineService(deps: { writer: Writer; feed: ChangeFeed; d
       return { items: views, total, ...(views.length === limit && last ? { nextCursor: encodeCursor(last.hostname) } : {}) };
     },
 
-    /** Used by import: create or update one row inside the caller's transaction. */
+    /** Used by import: create, update or re-bind one row inside the caller's transaction. */
     createIn,
     patchIn,
+    setNodesIn,
   };
 }
 
