@@ -38,6 +38,9 @@ export interface AclSnapshot {
   users: UserFlags[];
 }
 
+/** Change-feed topic of `AclChange` events. */
+export const ACL_TOPIC = 'acl';
+
 /** One change to the ACL model: any subset of upserts and removals. */
 export interface AclChange {
   roles?: RoleRecord[];

@@ -8,7 +8,7 @@
  */
 import { CanopyError } from '@canopy/core';
 
-/** Too many failed logins for this address and user name; `retryAfterSeconds` says how long to wait. */
+/** Too many failed logins for this address and user name; `retryAfterSeconds` (sent as Retry-After by http/errors.ts) says how long to wait. */
 export class LoginThrottledError extends CanopyError {
   readonly retryAfterSeconds: number;
   constructor(retryAfterSeconds: number) {

@@ -20,7 +20,6 @@ import {
 import { SESSION_COOKIE, actorOf, secretOf } from '../http/auth.ts';
 import { PathParams } from '../http/route-helpers.ts';
 import type { AuthService } from './service.ts';
-import { LoginThrottledError } from './login-limiter.ts';
 
 const IdParams = z.strictObject({ id: z.coerce.number().int().positive() });
 // `trashed` marks a grant whose node is in the trash (its nodePath is then the node's last path).
@@ -30,17 +29,12 @@ const GrantItem = GrantView.extend({ trashed: z.boolean() });
 /** Routes under /api/v1 for accounts and permissions. */
 export function authRoutes(auth: AuthService): FastifyPluginAsyncZod {
   return async (app) => {
-    // Failed attempts are throttled per address and user name inside auth.login (login-limiter.ts).
+    // Failed attempts are throttled per address and user name inside auth.login (login-limiter.ts);
+    // a refusal's Retry-After comes from the error, in http/errors.ts.
     app.post('/auth/login', { config: { public: true }, schema: { tags: ['auth'], body: LoginInput, security: [] } }, async (req, reply) => {
-      try {
-        const s = await auth.login(req.body.username, req.body.password, req.ip);
-        void reply.setCookie(SESSION_COOKIE, s.token, { httpOnly: true, sameSite: 'strict', path: '/', expires: new Date(s.expiresAt), secure: req.protocol === 'https' });
-        return s;
-      } catch (err) {
-        // The error handler keeps headers already set on the reply.
-        if (err instanceof LoginThrottledError) void reply.header('retry-after', String(err.retryAfterSeconds));
-        throw err;
-      }
+      const s = await auth.login(req.body.username, req.body.password, req.ip);
+      void reply.setCookie(SESSION_COOKIE, s.token, { httpOnly: true, sameSite: 'strict', path: '/', expires: new Date(s.expiresAt), secure: req.protocol === 'https' });
+      return s;
     });
 
     app.post('/auth/logout', { schema: { tags: ['auth'] } }, async (req, reply) => {

@@ -10,18 +10,18 @@ import {
   type Operation,
 } from '@canopy/core';
 import type { z } from 'zod';
-import type { CreateGrantInput, CreateGroupInput, CreateRoleInput, CreateTokenInput, CreateUserInput, PatchUserInput } from '@canopy/core';
+import type { CreateGroupInput, CreateRoleInput, CreateTokenInput, CreateUserInput, PatchUserInput } from '@canopy/core';
 import type { Actor, ChangeFeed, Writer } from '../changes/index.ts';
 import type { Queryable } from '../db/connection.ts';
 import type { TreeService, TreeNode } from '../tree/index.ts';
 import { iso } from '../tree/index.ts';
-import { createAclModel, type AclChange, type GrantRecord } from './acl.ts';
+import { ACL_TOPIC, createAclModel, type AclChange } from './acl.ts';
+import { createGrantOps } from './grants.ts';
 import { createLoginLimiter, LoginThrottledError } from './login-limiter.ts';
-import { placeTrashed, type TrashedPlace } from './trash.ts';
 import * as repo from './repo.ts';
 import { generatePassword, hashPassword, hashSecret, newSecret, sshFingerprint, verifyPassword } from './secrets.ts';
 
-export const ACL_TOPIC = 'acl';
+export { ACL_TOPIC };
 const AUTH_TOPIC = 'auth.revoked';
 
 export interface Principal {
@@ -62,23 +62,6 @@ export function createAuthService(deps: { writer: Writer; feed: ChangeFeed; db: 
       groups: acl.groupsOf(u.id),
       version: u.version,
       createdAt: iso(u.createdAt),
-    };
-  }
-
-  /** A grant as shown; a grant on a trashed node shows the node's last path (from `places`) and `trashed: true`. */
-  function grantView(g: GrantRecord, places?: Map<number, TrashedPlace>) {
-    const subject = g.subjectKind === 'user' ? acl.user(g.subjectId)?.username : acl.groupName(g.subjectId);
-    const live = tree.model.get(g.nodeId);
-    const place = live ? undefined : places?.get(g.nodeId);
-    return {
-      id: g.id,
-      subjectKind: g.subjectKind,
-      subject: subject ?? `#${g.subjectId}`,
-      role: acl.role(g.roleId)?.name ?? `#${g.roleId}`,
-      nodePath: live?.path ?? place?.lastPath ?? `#${g.nodeId}`,
-      trashed: place !== undefined,
-      expiresAt: g.expiresAt ? iso(g.expiresAt) : null,
-      createdAt: iso(g.createdAt),
     };
   }
 
@@ -307,85 +290,8 @@ export function createAuthService(deps: { writer: Writer; feed: ChangeFeed; db: 
       });
     },
 
-    /** Grants on the node's subtree and on its ancestors (what applies there), and on trashed nodes it governs. */
-    async grantsFor(path: string) {
-      const node = tree.node(path);
-      const subtree = new Set(tree.model.subtreeIds(node.id));
-      const applies = new Set([...subtree, ...tree.model.ancestors(node.id).map((a) => a.id)]);
-      const all = acl.grants();
-      const places = await placeTrashed(db, tree.model, all);
-      const governed = (g: GrantRecord) => {
-        const gov = places.get(g.nodeId)?.governor;
-        return gov !== undefined && subtree.has(gov.id);
-      };
-      return all.filter((g) => applies.has(g.nodeId) || governed(g)).map((g) => grantView(g, places));
-    },
-
-    /** Every grant, or only those on trashed nodes (`trashed: true`) or on live ones; for superusers. */
-    async listGrants(filter: { trashed?: boolean | undefined }) {
-      const all = acl.grants();
-      const places = await placeTrashed(db, tree.model, all);
-      return all.map((g) => grantView(g, places)).filter((v) => filter.trashed === undefined || v.trashed === filter.trashed);
-    },
-
-    async grant(actor: Actor, input: z.infer<typeof CreateGrantInput>) {
-      const node = tree.node(input.nodePath);
-      authorize(actor, 'grant.write', node);
-      const role = acl.roleByName(input.role);
-      if (!role) throw new ValidationError(`unknown role '${input.role}'`, [{ path: ['role'], message: 'no such role' }]);
-      // Nobody hands out what they do not hold: a non-superuser may grant only operations they have on the node.
-      const missing = role.operations.filter((op) => !acl.can(actor, op, node.id));
-      if (missing.length) throw new ForbiddenError(`grant role '${role.name}' (lacking ${missing.join(', ')})`, node.path);
-      if (input.expiresAt && Date.parse(input.expiresAt) <= Date.now()) throw new ValidationError('expiresAt is in the past', [{ path: ['expiresAt'], message: 'must be in the future' }]);
-      const g = await writer.run(actor, async (w) => {
-        let subjectId: number;
-        if (input.user !== undefined) {
-          const u = await repo.userByName(w.tx, input.user);
-          if (!u) throw new ValidationError(`unknown user '${input.user}'`, [{ path: ['user'], message: 'no such user' }]);
-          subjectId = u.id;
-        } else {
-          const grp = await repo.groupByName(w.tx, input.group as string);
-          if (!grp) throw new ValidationError(`unknown group '${input.group}'`, [{ path: ['group'], message: 'no such group' }]);
-          subjectId = grp.id;
-        }
-        const row = await repo.insertGrant(w.tx, {
-          subjectKind: input.user !== undefined ? 'user' : 'group',
-          subjectId,
-          roleId: role.id,
-          nodeId: node.id,
-          expiresAt: input.expiresAt ?? null,
-          createdBy: actor.id,
-        });
-        w.audit({ operation: 'grant.create', targetKind: 'grant', target: `${input.user ?? `@${input.group}`}:${role.name}`, nodeId: node.id, nodePath: node.path, after: input });
-        w.emit(ACL_TOPIC, { grants: [row] } satisfies AclChange);
-        return row;
-      });
-      return grantView(g);
-    },
-
-    async revoke(actor: Actor, id: number) {
-      const g = acl.grants().find((x) => x.id === id);
-      if (!g) throw new NotFoundError('grant', String(id));
-      const live = tree.model.get(g.nodeId);
-      const places = live ? undefined : await placeTrashed(db, tree.model, [g]);
-      const place = places?.get(g.nodeId);
-      const nodePath = live?.path ?? place?.lastPath;
-      if (nodePath === undefined) throw new NotFoundError('grant', String(id));
-      // A grant on a trashed node is governed from its nearest live ancestor: the people whose
-      // grant.write reached it there through inheritance keep it; rights held on the trashed node
-      // itself are in the trash too, and with no live ancestor only superusers may act.
-      const governor = live ?? place?.governor;
-      if (!actor.superuser && !(governor && acl.can(actor, 'grant.write', governor.id))) {
-        if (governor && acl.can(actor, 'tree.read', governor.id)) throw new ForbiddenError('grant.write', nodePath);
-        throw new NotFoundError('grant', String(id));
-      }
-      await writer.run(actor, async (w) => {
-        const row = await repo.deleteGrant(w.tx, id);
-        if (!row) throw new NotFoundError('grant', String(id));
-        w.audit({ operation: 'grant.revoke', targetKind: 'grant', target: String(id), nodeId: g.nodeId, nodePath, before: grantView(row, places) });
-        w.emit(ACL_TOPIC, { removeGrants: [id] } satisfies AclChange);
-      });
-    },
+    // grantsFor, listGrants, grant, revoke (grants.ts).
+    ...createGrantOps({ writer, db, tree, acl, authorize }),
   };
 
   async function resolveUsers(q: Queryable, names: string[]): Promise<number[]> {

@@ -3,7 +3,6 @@ import { existsSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
-import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import fastifyStatic from '@fastify/static';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -42,10 +41,6 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
   installErrorHandling(app);
   installBodyRules(app);
   await app.register(cookie);
-  await app.register(rateLimit, {
-    global: false,
-    errorResponseBuilder: (_req, ctx) => ({ ...problem('rate_limited', `too many attempts; retry in ${Math.ceil(ctx.ttl / 1000)} s`), statusCode: 429 }),
-  });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

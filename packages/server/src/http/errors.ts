@@ -70,7 +70,7 @@ function toProblem(err: unknown, req: FastifyRequest): Problem {
     });
     return problem('validation_failed', `invalid ${where}: ${issues.map((i) => `${i.path.slice(1).join('.') || where} ${i.message}`).join('; ')}`, { issues });
   }
-  const fe = err as Partial<FastifyError> & { code?: string; detail?: unknown };
+  const fe = err as Partial<FastifyError> & { code?: string };
   switch (fe.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return problem('payload_too_large', 'request body is too large');
@@ -84,8 +84,6 @@ function toProblem(err: unknown, req: FastifyRequest): Problem {
   if (state === PG_UNIQUE_VIOLATION) return problem('conflict', 'the change conflicts with an existing record');
   if (state === PG_FK_VIOLATION) return problem('conflict', 'the change refers to a record that no longer exists');
   if (state && PG_BAD_VALUE.has(state)) return problem('validation_failed', 'a value in the request cannot be stored (out of range or not valid text)');
-  // The rate limiter throws the problem built by its errorResponseBuilder, which carries `detail`.
-  if (fe.statusCode === 429) return problem('rate_limited', typeof fe.detail === 'string' ? fe.detail : (fe.message ?? 'too many requests'));
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     if (err instanceof SyntaxError || fe.statusCode === 400) return problem('validation_failed', fe.message ?? 'bad request');
   }
@@ -93,8 +91,22 @@ function toProblem(err: unknown, req: FastifyRequest): Problem {
   return problem('internal', 'internal error; see the server log', { requestId: req.id });
 }
 
+/**
+ * Seconds a refused caller should wait, when the error says: a `rate_limited` error may carry a
+ * numeric `retryAfterSeconds` (auth's LoginThrottledError does). Core has no such typed error yet.
+ */
+function retryAfterOf(err: unknown): number | undefined {
+  if (!(err instanceof CanopyError) || err.code !== 'rate_limited') return undefined;
+  const s = (err as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+  return typeof s === 'number' && Number.isFinite(s) && s > 0 ? Math.ceil(s) : undefined;
+}
+
 /** Install the error and not-found handlers on `app`. */
 export function installErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((err, req, reply) => sendProblem(reply, toProblem(err, req)));
+  app.setErrorHandler((err, req, reply) => {
+    const wait = retryAfterOf(err);
+    if (wait !== undefined) void reply.header('retry-after', String(wait));
+    return sendProblem(reply, toProblem(err, req));
+  });
   app.setNotFoundHandler((req, reply) => sendProblem(reply, problem('not_found', `no route for ${req.method} ${req.url.split('?')[0]}`)));
 }

@@ -119,12 +119,30 @@ export async function lockTrashed(q: Queryable, id: number): Promise<(TreeNode &
   return row;
 }
 
-export async function undelete(q: Queryable, id: number): Promise<TreeNode> {
+/** Lock the node with this id, live or trashed, for the rest of the transaction. */
+export async function lockById(q: Queryable, id: number): Promise<(TreeNode & { deletedAt: string | null }) | undefined> {
+  const [row] = await q
+    .select({ ...columns, deletedAt: nodes.deletedAt })
+    .from(nodes)
+    .where(eq(nodes.id, id))
+    .for('update');
+  return row;
+}
+
+/**
+ * Bring a trashed node back at `path` (its parent's current path and its name). A path that differs
+ * from the one it was trashed with is recorded as a rename records it, so the old one keeps resolving.
+ * The node has no live descendants to carry along: a node with live children cannot be deleted, and
+ * nothing can be created or moved under a trashed one. Trashed descendants keep their last paths
+ * until they are restored in turn.
+ */
+export async function undeleteAt(q: Queryable, node: TreeNode, path: string): Promise<TreeNode> {
   const [row] = await q
     .update(nodes)
-    .set({ deletedAt: null, version: sql`${nodes.version} + 1`, updatedAt: sql`now()` })
-    .where(eq(nodes.id, id))
+    .set({ deletedAt: null, path, version: sql`${nodes.version} + 1`, updatedAt: sql`now()` })
+    .where(eq(nodes.id, node.id))
     .returning(columns);
+  if (path !== node.path) await q.insert(nodePathHistory).values({ nodeId: node.id, oldPath: node.path, newPath: path });
   return row as TreeNode;
 }
 

@@ -14,6 +14,7 @@ import type { Actor, ChangeFeed, WriteContext, Writer } from '../changes/index.t
 import type { Queryable } from '../db/connection.ts';
 import { createTreeModel, type TreeModel, type TreeNode } from './model.ts';
 import * as repo from './repo.ts';
+import { restoreNode } from './restore.ts';
 
 export const TREE_TOPIC = 'tree';
 
@@ -192,17 +193,12 @@ export function createTreeService(deps: { writer: Writer; feed: ChangeFeed; db: 
 
     trash: () => repo.listTrash(deps.db),
 
+    /** Restore a trashed node under its parent's current path (see restore.ts). */
     async restore(actor: Actor, id: number): Promise<NodeView> {
       await writer.run(actor, async (w) => {
-        const node = await repo.lockTrashed(w.tx, id);
-        if (!node) throw new NotFoundError('trashed node', String(id));
-        if (node.parentId !== null && !model.get(node.parentId)) {
-          throw new ConflictError(`the parent of '${node.path}' is gone; restore it first`, { path: node.path });
-        }
-        if (model.byPath(node.path)) throw new ConflictError(`a node already exists at '${node.path}'`, { path: node.path });
-        const restored = await repo.undelete(w.tx, id);
-        w.audit({ operation: 'tree.restore', targetKind: 'node', target: node.path, nodeId: id, nodePath: node.path, after: restored });
-        w.emit(TREE_TOPIC, { upsert: [restored] } satisfies TreeChange);
+        const { before, after } = await restoreNode(w, model, id);
+        w.audit({ operation: 'tree.restore', targetKind: 'node', target: after.path, nodeId: id, nodePath: after.path, before: { path: before.path }, after });
+        w.emit(TREE_TOPIC, { upsert: [after] } satisfies TreeChange);
       });
       return view(model.get(id) as TreeNode);
     },
