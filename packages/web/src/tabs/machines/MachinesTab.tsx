@@ -1,7 +1,7 @@
-/** Machines tab: the subtree's machines, paged and filtered, with add, bind, unbind and import. */
+/** Machines tab: the subtree's machines, paged and filtered, with add, bind, unbind, import and credentials. */
 import { useState } from 'react';
 import { Alert, App, Button, Popconfirm, Space, Table, Tag, Tooltip } from 'antd';
-import { CloudServerOutlined, DisconnectOutlined, ImportOutlined, LinkOutlined, PlusOutlined } from '@ant-design/icons';
+import { CloudServerOutlined, DisconnectOutlined, ImportOutlined, KeyOutlined, LinkOutlined, PlusOutlined } from '@ant-design/icons';
 import { api, messageOf, seg } from '../../api.ts';
 import { PagerBar } from '../../components/PagerBar.tsx';
 import { useCursorPages } from '../../components/useCursorPages.ts';
@@ -9,6 +9,7 @@ import type { MachineView, Page } from '../../types.ts';
 import type { NodeTab, NodeTabProps } from '../types.ts';
 import { AddMachineModal } from './AddMachineModal.tsx';
 import { BindMachineModal } from './BindMachineModal.tsx';
+import { CredentialsDrawer } from './CredentialsDrawer.tsx';
 import { ImportModal } from './ImportModal.tsx';
 import { MachineFilters, type MachineFilter } from './MachineFilters.tsx';
 import { STATUS_COLOR } from './statuses.ts';
@@ -20,6 +21,7 @@ function Machines({ node, onChanged }: NodeTabProps) {
   const { message } = App.useApp();
   const [filter, setFilter] = useState<MachineFilter>({});
   const [dialog, setDialog] = useState<Dialog>();
+  const [credentialsOf, setCredentialsOf] = useState<string>();
   const pages = useCursorPages<MachineView>(JSON.stringify([node.path, filter]), (cursor) =>
     api.get<Page<MachineView>>('/machines', { under: node.path, limit: PAGE_SIZE, cursor, ...filter }),
   );
@@ -49,19 +51,25 @@ function Machines({ node, onChanged }: NodeTabProps) {
     {
       title: '',
       key: 'actions',
-      width: 110,
-      render: (_: unknown, m: MachineView) =>
-        m.nodes.includes(node.path) ? (
-          <Popconfirm title={`Unbind ${m.hostname} from ${node.path}?`} okText="Unbind" onConfirm={() => unbind(m)}>
-            <Button size="small" icon={<DisconnectOutlined />}>
-              Unbind
-            </Button>
-          </Popconfirm>
-        ) : (
-          <Tooltip title="Bound to a node beneath this one; unbind it there">
-            <Tag>via child</Tag>
-          </Tooltip>
-        ),
+      width: 230,
+      render: (_: unknown, m: MachineView) => (
+        <Space>
+          <Button size="small" icon={<KeyOutlined />} onClick={() => setCredentialsOf(m.hostname)}>
+            Credentials
+          </Button>
+          {m.nodes.includes(node.path) ? (
+            <Popconfirm title={`Unbind ${m.hostname} from ${node.path}?`} okText="Unbind" onConfirm={() => unbind(m)}>
+              <Button size="small" icon={<DisconnectOutlined />}>
+                Unbind
+              </Button>
+            </Popconfirm>
+          ) : (
+            <Tooltip title="Bound to a node beneath this one; unbind it there">
+              <Tag>via child</Tag>
+            </Tooltip>
+          )}
+        </Space>
+      ),
     },
   ];
 
@@ -87,6 +95,7 @@ function Machines({ node, onChanged }: NodeTabProps) {
       <AddMachineModal nodePath={node.path} open={dialog === 'add'} onClose={() => setDialog(undefined)} onAdded={(m) => changed(`Added ${m.hostname}`)} />
       <BindMachineModal nodePath={node.path} open={dialog === 'bind'} onClose={() => setDialog(undefined)} onBound={(m) => changed(`Bound ${m.hostname} to ${node.path}`)} />
       <ImportModal nodePath={node.path} open={dialog === 'import'} onClose={() => setDialog(undefined)} onImported={() => changed('Import finished')} />
+      <CredentialsDrawer hostname={credentialsOf} onClose={() => setCredentialsOf(undefined)} />
     </Space>
   );
 }
