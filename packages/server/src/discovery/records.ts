@@ -90,6 +90,8 @@ export interface DiscoverySnapshot {
   dependencies: { nodeId: number; dependsOn: number }[];
   /** Old path → node id, newest rename first wins. */
   oldPaths: { oldPath: string; nodeId: number }[];
+  /** Nodes in the trash and the path each had: restoring one under a renamed parent makes that path old. */
+  trashed: { id: number; path: string }[];
   /** Newest change-feed revision when the snapshot began. */
   revision: number;
 }

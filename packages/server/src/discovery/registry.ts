@@ -283,6 +283,7 @@ export function createRegistry(tree: TreeModel) {
       for (const a of s.aliases) aliases.set(a.path, a);
       for (const d of s.dependencies) deps.set(d.nodeId, new Set([...(deps.get(d.nodeId) ?? []), d.dependsOn]));
       for (const o of s.oldPaths) if (!oldPaths.has(o.oldPath)) oldPaths.set(o.oldPath, o.nodeId);
+      for (const n of s.trashed) knownPath.set(n.id, n.path);
       for (const n of tree.all()) knownPath.set(n.id, n.path);
     },
   };

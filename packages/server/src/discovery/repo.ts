@@ -162,9 +162,11 @@ export async function loadSnapshot(q: Queryable): Promise<DiscoverySnapshot> {
     q,
     sql`SELECT DISTINCT ON (old_path) old_path, node_id FROM node_path_history ORDER BY old_path, changed_at DESC`,
   );
+  const trashed = await rows<{ id: number; path: string }>(q, sql`SELECT id, path FROM nodes WHERE deleted_at IS NOT NULL`);
   return {
     services,
     instances,
+    trashed,
     machines: machineRows.map(({ node_ids, ...m }) => ({ ...m, nodeIds: node_ids ?? [] })),
     aliases,
     dependencies,

@@ -80,6 +80,23 @@ for (const backend of testBackends()) {
       }
     });
 
+    test('a replica started while the node was in the trash learns its old path when it is restored elsewhere', async () => {
+      await nodes('tp', 'tp.kid');
+      assert.equal((await s.call('PUT', '/api/v1/services/tp.kid', { ports: [{ name: 'http', port: 8080 }] })).status, 201);
+      const kid = await trash('tp.kid');
+      const replica = createServices(s.database, { onError: (err) => console.error(err) });
+      await replica.start();
+      try {
+        assert.equal((await s.call('PATCH', '/api/v1/nodes/tp', { name: 'tq' })).status, 200);
+        assert.equal((await restore(kid)).status, 200);
+        await replica.feed.catchUp();
+        assert.equal(replica.discovery.resolve('tq.kid', { healthyOnly: false })?.service, 'tq.kid');
+        assert.equal(replica.discovery.resolve('tp.kid', { healthyOnly: false })?.service, 'tq.kid', 'the path it had in the trash is an old path now');
+      } finally {
+        await replica.stop();
+      }
+    });
+
     test('a node whose parent was moved comes back under the moved parent', async () => {
       await nodes('mva', 'mva.p', 'mva.p.kid', 'mvb');
       const kid = await trash('mva.p.kid');
