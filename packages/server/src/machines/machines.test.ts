@@ -103,6 +103,13 @@ for (const backend of testBackends()) {
       const list = await s.call('GET', '/api/v1/machines?under=rt');
       assert.equal(list.body.total, 0);
       assert.equal((await s.call('PUT', '/api/v1/nodes/rt.a/machines/old.rt.example')).status, 409);
+
+      // Retiring by PATCH is the same act: the machine leaves every node.
+      await machine('patched.rt.example', { status: 'online', nodes: ['rt.a', 'rt.b'] });
+      const patched = await s.call('PATCH', '/api/v1/machines/patched.rt.example', { status: 'retired' });
+      assert.equal(patched.status, 200, JSON.stringify(patched.body));
+      assert.deepEqual([patched.body.status, patched.body.nodes], ['retired', []]);
+      assert.deepEqual(await counts('rt'), [0, 0]);
     });
 
     test('a machine in two nodes of a subtree is counted once by the subtree count', async () => {

@@ -117,9 +117,15 @@ export function createMachineService(deps: { writer: Writer; feed: ChangeFeed; d
     const before = await lockMachine(w, hostname, guard);
     if (expected !== undefined && expected !== machineEtag(before)) throw new PreconditionFailedError(expected, machineEtag(before));
     const m = await repo.update(w.tx, before.id, input);
-    const v = await publishCurrent(w, m);
+    let v = await publishCurrent(w, m);
     const first = v.nodes[0] ? tree.model.byPath(v.nodes[0]) : undefined;
     w.audit({ operation: input.status === 'retired' ? 'machine.retire' : 'machine.update', targetKind: 'machine', target: hostname, nodeId: first?.id ?? null, nodePath: first?.path ?? null, before, after: m });
+    // However a machine is retired (the retire route, a PATCH, an import row), it leaves every node:
+    // a retired machine serves nothing.
+    if (input.status === 'retired') {
+      await emitCounts(w, await repo.unbindAll(w.tx, m.id));
+      v = publish(w, m, []);
+    }
     return v;
   }
 
@@ -170,14 +176,7 @@ export function createMachineService(deps: { writer: Writer; feed: ChangeFeed; d
       writer.run(actor, (w) => patchIn(w, hostname, input, ifMatch, guard)),
 
     /** Mark retired and unbind from every node: a retired machine serves nothing. */
-    retire: (actor: Actor, hostname: string, guard?: MachineGuard) =>
-      writer.run(actor, async (w) => {
-        await patchIn(w, hostname, { status: 'retired' }, undefined, guard);
-        const m = await lockMachine(w, hostname);
-        const freed = await repo.unbindAll(w.tx, m.id);
-        await emitCounts(w, freed);
-        return publish(w, m, []);
-      }),
+    retire: (actor: Actor, hostname: string, guard?: MachineGuard) => writer.run(actor, (w) => patchIn(w, hostname, { status: 'retired' }, undefined, guard)),
 
     /** Bind to one more node; `guard` judges the machine's current bindings. */
     bind: (actor: Actor, path: string, hostname: string, guard?: MachineGuard) =>
