@@ -35,6 +35,8 @@ const schema = z.object({
   puppetClassesRefreshSeconds: z.coerce.number().int().min(0).default(300),
   /** Hours an install (provisioning) request stays open, unless it names its own TTL. */
   provisioningTtlHours: z.coerce.number().int().min(1).max(2160).default(168),
+  /** Newest nginx/LVS config versions per cluster that keep their files, snapshot and diff (older ones keep only metadata). */
+  configKeepVersions: z.coerce.number().int().min(2).default(100),
 });
 
 export type Config = Readonly<z.infer<typeof schema>>;
@@ -58,6 +60,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     puppetClassesUrl: env['CANOPY_PUPPET_CLASSES_URL'] || undefined,
     puppetClassesRefreshSeconds: env['CANOPY_PUPPET_CLASSES_REFRESH_SECONDS'] || undefined,
     provisioningTtlHours: env['CANOPY_PROVISIONING_TTL_HOURS'] || undefined,
+    configKeepVersions: env['CANOPY_CONFIG_KEEP_VERSIONS'] || undefined,
   };
   const parsed = schema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
   if (!parsed.success) {

@@ -20,6 +20,7 @@ async function main(): Promise<void> {
     puppetClassesUrl: config.puppetClassesUrl,
     puppetClassesRefreshSeconds: config.puppetClassesRefreshSeconds,
     provisioningTtlHours: config.provisioningTtlHours,
+    configKeepVersions: config.configKeepVersions,
   });
   await services.start();
   const { generatedPassword } = await services.auth.bootstrap(config.adminPassword);

@@ -50,6 +50,8 @@ export interface ServiceOptions {
   discovery?: DiscoveryOptions & DiscoveryAccessOptions;
   /** Quiet time (ms) collecting backend changes before nginx/LVS configs are re-published; default 200. */
   proxyDebounceMs?: number | undefined;
+  /** Newest nginx/LVS config versions per cluster that keep their content (CANOPY_CONFIG_KEEP_VERSIONS); default 100. */
+  configKeepVersions?: number | undefined;
   /** Serve discovery over DNS (CANOPY_DNS_PORT); unset: no DNS server. */
   dns?: DnsOptions | undefined;
 }
@@ -77,7 +79,7 @@ export function createServices(database: Database, opts: ServiceOptions = {}): S
     return m && { hostname: m.hostname, zone: m.zone, nodeIds: m.nodeIds };
   };
   const backends = discoveryBackends(discovery, tree.model);
-  const proxy = { writer, feed, db, tree, backends, debounceMs: opts.proxyDebounceMs ?? 200, ...(opts.onError ? { onError: opts.onError } : {}) };
+  const proxy = { writer, feed, db, tree, backends, debounceMs: opts.proxyDebounceMs ?? 200, keepVersions: opts.configKeepVersions ?? 100, ...(opts.onError ? { onError: opts.onError } : {}) };
   const nginx = createNginxService(proxy);
   const lvs = createLvsService(proxy);
   const dns = opts.dns ? createDnsServer({ discovery, tree, machines, feed }, { onError: opts.onError, ...opts.dns }) : undefined;

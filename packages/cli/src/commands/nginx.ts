@@ -14,6 +14,8 @@ interface Version {
   reason: string;
   rollbackOf: number | null;
   createdAt: string;
+  /** Only the metadata remains (the server's retention policy); older servers omit it. */
+  contentPruned?: boolean;
 }
 interface Config extends Version {
   cluster: string;
@@ -150,12 +152,12 @@ function registerProxy(kind: Kind, program: Command, ctx: CliContext): void {
       ctx.print(opts.json, a, () => appliedText(a));
     });
 
-  withJson(group.command('versions <cluster>').description('list published versions, newest first'))
+  withJson(group.command('versions <cluster>').description('list published versions, newest first; old ones may show "content pruned" (no files or diff kept)'))
     .option('-n, --limit <n>', 'how many (1-1000)', integer(1, 1000), 20)
     .action(async (cluster: string, opts: JsonOption & { limit: number }) => {
       const page = await ctx.client().request<{ items: Version[] }>('GET', `${clusterUrlOf(cluster)}/versions?limit=${opts.limit}`);
       ctx.print(opts.json, page.items, () =>
-        table(['version', 'at', 'author', 'reason'], page.items.map((v) => [`v${v.version}${v.rollbackOf ? ` (=v${v.rollbackOf})` : ''}`, v.createdAt, v.author, v.reason]), '(nothing published)\n'),
+        table(['version', 'at', 'author', 'reason'], page.items.map((v) => [`v${v.version}${v.rollbackOf ? ` (=v${v.rollbackOf})` : ''}${v.contentPruned ? ' (content pruned)' : ''}`, v.createdAt, v.author, v.reason]), '(nothing published)\n'),
       );
     });
 }

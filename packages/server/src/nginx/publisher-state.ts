@@ -20,6 +20,11 @@ export interface VersionMeta {
   reason: string;
   rollbackOf: number | null;
   createdAt: string;
+  /** Lines added and removed by the diff against the version before. */
+  added: number;
+  removed: number;
+  /** The files, snapshot and diff were dropped by the retention policy; only this metadata remains. */
+  contentPruned: boolean;
 }
 
 /** What this replica knows of one cluster's published config. */
@@ -51,6 +56,8 @@ export interface PublisherStateDeps<I> {
   debounceMs: number;
   /** Re-render one cluster; `publish` false when only another replica's version needs loading. */
   refresh(cluster: number, changed: ReadonlySet<number>, publish: boolean): Promise<void>;
+  /** The error for asking a pruned version for its files. */
+  pruned(cluster: number, number: number): Error;
   onError(err: unknown): void;
 }
 
@@ -60,7 +67,6 @@ export function createPublisherState<I, S>(deps: PublisherStateDeps<I>) {
   const staged = new Map<string, Staged<I, S>>();
   const byNode = new Map<number, Set<number>>();
   const nodesOf = new Map<number, number[]>();
-  const blobs = new Set<string>();
   const waiters = new Map<number, Set<Waiter>>();
   // Hashing a 10,000-service snapshot costs ~100 ms; a loaded or staged snapshot is hashed once.
   const inputShas = new WeakMap<object, string>();
@@ -76,7 +82,6 @@ export function createPublisherState<I, S>(deps: PublisherStateDeps<I>) {
 
   function remember(input: I, sha: string): void {
     if (typeof input === 'object' && input !== null) inputShas.set(input, sha);
-    blobs.add(sha);
   }
   let dirty = new Map<number, { nodes: Set<number>; publish: boolean }>();
   let timer: NodeJS.Timeout | undefined;
@@ -147,6 +152,7 @@ export function createPublisherState<I, S>(deps: PublisherStateDeps<I>) {
       return {
         kind: row.kind, cluster: row.clusterNodeId, number: row.number, sha256: row.sha256, inputSha256: row.inputSha256,
         author: row.author, reason: row.reason, rollbackOf: row.rollbackOf, createdAt: iso(row.createdAt),
+        added: row.added, removed: row.removed, contentPruned: row.prunedAt !== null,
       };
     },
 
@@ -157,7 +163,9 @@ export function createPublisherState<I, S>(deps: PublisherStateDeps<I>) {
     unstage: (meta: { cluster: number; number: number }) => staged.delete(`${meta.cluster}:${meta.number}`),
 
     /** A version was published (by any replica): make it current and wake its watchers. */
-    adopt(meta: VersionMeta): void {
+    adopt(published: VersionMeta): void {
+      // A replica not yet upgraded announces versions without diff stats.
+      const meta: VersionMeta = { ...published, added: published.added ?? 0, removed: published.removed ?? 0, contentPruned: false };
       const key = `${meta.cluster}:${meta.number}`;
       const mine = staged.get(key);
       staged.delete(key);
@@ -184,19 +192,19 @@ export function createPublisherState<I, S>(deps: PublisherStateDeps<I>) {
       if (e?.loaded?.number === number && e.loaded.files) return e.loaded.files;
       const v = row ?? (await repo.getVersion(deps.db, deps.kind, cluster, number));
       if (!v) return [];
+      if (v.prunedAt !== null) throw deps.pruned(cluster, number);
       const contents = await repo.getBlobs(deps.db, v.files.map((f) => f.sha256));
+      if (v.files.some((f) => !contents.has(f.sha256)) && (await repo.getVersion(deps.db, deps.kind, cluster, number))?.prunedAt) {
+        throw deps.pruned(cluster, number); // pruned by a publication since the row was read
+      }
       const files = v.files.map((f) => {
         const content = contents.get(f.sha256);
         if (content === undefined) throw new Error(`config blob ${f.sha256} of ${deps.kind} cluster ${cluster} v${number} is missing`);
-        blobs.add(f.sha256);
         return { path: f.path, content, sha256: f.sha256 };
       });
       if (e?.loaded?.number === number) e.loaded.files = files;
       return files;
     },
-
-    knownBlob: (sha: string) => blobs.has(sha),
-    rememberBlob: (sha: string) => void blobs.add(sha),
 
     /** Instances of these service nodes changed: re-render the clusters that serve them, debounced. */
     backendsChanged(nodeIds: readonly number[]): void {

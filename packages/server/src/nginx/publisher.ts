@@ -6,6 +6,7 @@
  * Every version stores its settings snapshot (`input`). A backend change re-renders the published
  * snapshot with fresh instances, so it never publishes settings nobody applied; rollback renders
  * an earlier snapshot with the current instances, so it never resurrects a removed backend.
+ * Publishing a version also prunes the content of old ones (retention.ts), in the same transaction.
  */
 import { CanopyError, ConfigInvalidError, ConflictError, NotFoundError, ValidationError } from '@canopy/core';
 import { SYSTEM_ACTOR, type Actor, type ChangeFeed, type Writer } from '../changes/index.ts';
@@ -16,6 +17,7 @@ import type { RenderedFile } from './model.ts';
 import type { ClusterRenderer, HashedFile, Rendering } from './renderer-api.ts';
 import { createPublisherState, type Entry, type VersionMeta } from './publisher-state.ts';
 import * as repo from './repo.ts';
+import { ContentPrunedError, DEFAULT_KEEP_VERSIONS, MIN_KEEP_VERSIONS, type PrunedAction } from './retention.ts';
 
 export type { VersionMeta } from './publisher-state.ts';
 export type { ClusterRenderer, HashedFile, Rendering } from './renderer-api.ts';
@@ -31,6 +33,8 @@ export interface PublisherDeps<I, S> {
   pathOf(nodeId: number): string;
   /** Quiet time collecting backend changes before re-rendering; default 200 ms. */
   debounceMs?: number;
+  /** How many recent versions keep their content (CANOPY_CONFIG_KEEP_VERSIONS); default 100, at least 2. */
+  keepVersions?: number;
   onError?: (err: unknown) => void;
 }
 
@@ -60,7 +64,10 @@ export function createPublisher<I, S>(deps: PublisherDeps<I, S>) {
   const { kind, writer, renderer } = deps;
   const onError = deps.onError ?? (() => {});
   const topic = `${kind}.config`;
-  const st = createPublisherState<I, S>({ db: deps.db, kind, renderer, debounceMs: deps.debounceMs ?? 200, refresh, onError });
+  const keep = deps.keepVersions ?? DEFAULT_KEEP_VERSIONS;
+  if (!Number.isInteger(keep) || keep < MIN_KEEP_VERSIONS) throw new Error(`keepVersions must be an integer of at least ${MIN_KEEP_VERSIONS}, not ${keep}`);
+  const pruned = (cluster: number, number: number, action: PrunedAction = 'show') => new ContentPrunedError(kind, deps.pathOf(cluster), number, keep, action);
+  const st = createPublisherState<I, S>({ db: deps.db, kind, renderer, debounceMs: deps.debounceMs ?? 200, refresh, onError, pruned });
 
   deps.feed.on(topic, (c) => st.adopt(c.payload as VersionMeta));
   deps.backends.onChange((nodeIds) => st.backendsChanged(nodeIds));
@@ -73,30 +80,36 @@ export function createPublisher<I, S>(deps: PublisherDeps<I, S>) {
    * Writes version base+1 unless another version was published since `base`, the version the
    * rendering was compared with (StaleBaseError: the caller compares again).
    */
-  async function publish(actor: Actor, cluster: number, base: number, p: { input: I; rendering: Rendering<S>; reason: string; rollbackOf: number | null; checkOutput: string; operation: string }): Promise<ApplyResult> {
+  async function publish(actor: Actor, cluster: number, base: number, p: { input: I; rendering: Rendering<S>; reason: string; rollbackOf: number | null; checkOutput: string; operation: string; automatic: boolean }): Promise<ApplyResult> {
     const before = base === 0 ? [] : await st.filesOf(cluster, base);
     const files = p.rendering.files;
     const diff = diffFiles(before, files, `v${base}`, `v${base + 1}`);
+    const stat = diffStat(diff);
     const { sha, inputSha } = digest(files, p.input);
-    // The snapshot is written out only when it is new: a backend change keeps the published one.
-    const blobs = files.map((f) => ({ sha256: f.sha256, content: f.content }));
-    if (!st.knownBlob(inputSha)) blobs.push({ sha256: inputSha, content: canonicalJson(p.input) });
+    // A backend change keeps the published snapshot: serialize it (outside the lock) only when it is new.
+    const inputText = inputSha === st.entry(cluster)?.meta.inputSha256 ? undefined : canonicalJson(p.input);
     const path = deps.pathOf(cluster);
     let staged: VersionMeta | undefined;
     const meta = await writer.run(actor, async (w) => {
       if ((await repo.latestNumber(w.tx, kind, cluster)) !== base) throw new StaleBaseError();
-      await repo.putBlobs(w.tx, blobs.filter((b) => !st.knownBlob(b.sha256)));
+      // Blobs are shared and pruning deletes them, so only the database, under the lock, knows which are stored.
+      const missing = await repo.missingBlobs(w.tx, [...files.map((f) => f.sha256), inputSha]);
+      const blobs = files.filter((f) => missing.has(f.sha256)).map((f) => ({ sha256: f.sha256, content: f.content }));
+      if (missing.has(inputSha)) blobs.push({ sha256: inputSha, content: inputText ?? canonicalJson(p.input) });
+      await repo.putBlobs(w.tx, blobs);
       const row = await repo.insertVersion(w.tx, {
         kind, clusterNodeId: cluster, number: base + 1, files: files.map((f) => ({ path: f.path, sha256: f.sha256 })), sha256: sha,
         inputSha256: inputSha, author: actor.name, reason: p.reason, diff, rollbackOf: p.rollbackOf, checkOutput: p.checkOutput,
+        ...stat, automatic: p.automatic,
       });
+      const prunedNow = await repo.pruneVersions(w.tx, kind, cluster, keep);
       const m = st.metaOf(row);
       st.stage((staged = m), { input: p.input, files, state: p.rendering.state });
-      w.audit({ operation: p.operation, targetKind: `${kind}-config`, target: path, nodeId: cluster, nodePath: path, after: { version: m.number, sha256: sha, reason: p.reason, rollbackOf: p.rollbackOf, ...diffStat(diff) } });
+      const prunedNote = prunedNow.length > 0 ? { contentPruned: prunedNow } : {};
+      w.audit({ operation: p.operation, targetKind: `${kind}-config`, target: path, nodeId: cluster, nodePath: path, after: { version: m.number, sha256: sha, reason: p.reason, rollbackOf: p.rollbackOf, ...stat, ...prunedNote } });
       w.emit(topic, m);
       return m;
     }).finally(() => staged && st.unstage(staged));
-    for (const b of blobs) st.rememberBlob(b.sha256);
     renderer.accepted?.(p.rendering.state);
     return { published: true, version: meta, diff, checkOutput: p.checkOutput };
   }
@@ -122,7 +135,7 @@ export function createPublisher<I, S>(deps: PublisherDeps<I, S>) {
       const result = await check(rendering.files);
       if (!result.ok) throw new ConfigInvalidError(renderer.program, result.output);
       try {
-        return await publish(actor, cluster, current?.number ?? 0, { input, rendering, checkOutput: result.output, ...p });
+        return await publish(actor, cluster, current?.number ?? 0, { input, rendering, checkOutput: result.output, automatic: false, ...p });
       } catch (err) {
         if (!(err instanceof StaleBaseError)) throw err;
       }
@@ -160,7 +173,7 @@ export function createPublisher<I, S>(deps: PublisherDeps<I, S>) {
         return;
       }
       try {
-        await publish(SYSTEM_ACTOR, cluster, base.number, { input, rendering: r, reason, rollbackOf: null, checkOutput: result.output, operation: `${kind}.publish` });
+        await publish(SYSTEM_ACTOR, cluster, base.number, { input, rendering: r, reason, rollbackOf: null, checkOutput: result.output, operation: `${kind}.publish`, automatic: true });
         entry.lastError = undefined;
         return;
       } catch (err) {
@@ -206,16 +219,20 @@ export function createPublisher<I, S>(deps: PublisherDeps<I, S>) {
     async rollback(actor: Actor, cluster: number, number: number, reason: string | undefined): Promise<ApplyResult> {
       const row = await mustGetVersion(cluster, number);
       if (st.entry(cluster)?.meta.number === number) throw new ValidationError(`v${number} is the current version`, [{ path: ['version'], message: 'is already published' }]);
-      const input = (await repo.getInput(deps.db, row.inputSha256)) as I;
+      const input = row.prunedAt === null ? ((await repo.getInput(deps.db, row.inputSha256)) as I | undefined) : undefined;
+      if (input === undefined) throw pruned(cluster, number, 'rollback');
       return renderAndPublish(actor, cluster, () => input, { reason: reason ?? `rollback to v${number}`, rollbackOf: number, operation: `${kind}.rollback` });
     },
 
     versions: (cluster: number, limit: number, before?: number) => repo.listVersions(deps.db, kind, cluster, limit, before).then((r) => r.map(st.metaOf)),
 
-    /** One version with its files, diff, check output and settings snapshot. */
+    /** One version with its files, diff, check output and settings snapshot; ContentPrunedError once pruned. */
     async version(cluster: number, number: number) {
       const row = await mustGetVersion(cluster, number);
-      return { meta: st.metaOf(row), files: await st.filesOf(cluster, number, row), diff: row.diff, checkOutput: row.checkOutput, input: await repo.getInput(deps.db, row.inputSha256) };
+      const files = await st.filesOf(cluster, number, row);
+      const input = await repo.getInput(deps.db, row.inputSha256);
+      if (input === undefined) throw pruned(cluster, number);
+      return { meta: st.metaOf(row), files, diff: row.diff, checkOutput: row.checkOutput, input };
     },
 
     /** Resolves once a version newer than `after` is published, or with undefined after `waitMs`. */

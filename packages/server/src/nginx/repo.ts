@@ -80,6 +80,10 @@ const summary = {
   reason: configVersions.reason,
   rollbackOf: configVersions.rollbackOf,
   createdAt: configVersions.createdAt,
+  added: configVersions.added,
+  removed: configVersions.removed,
+  automatic: configVersions.automatic,
+  prunedAt: configVersions.prunedAt,
 };
 
 /** The newest version number of a cluster's config, 0 when none was published. */
@@ -94,6 +98,15 @@ export async function latestNumber(q: Queryable, kind: ConfigKind, cluster: numb
 /** Store file contents not stored yet. */
 export async function putBlobs(q: Queryable, blobs: { sha256: string; content: string }[]): Promise<void> {
   for (const b of blobs) await q.insert(configBlobs).values(b).onConflictDoNothing();
+}
+
+/** Which of these blobs the database lacks (pruning deletes blobs, so no replica may assume one is there). */
+export async function missingBlobs(q: Queryable, shas: readonly string[]): Promise<Set<string>> {
+  const wanted = [...new Set(shas)];
+  if (wanted.length === 0) return new Set();
+  const found = await q.select({ sha256: configBlobs.sha256 }).from(configBlobs).where(inArray(configBlobs.sha256, wanted));
+  const have = new Set(found.map((b) => b.sha256));
+  return new Set(wanted.filter((sha) => !have.has(sha)));
 }
 
 /** Contents of the named blobs. */
@@ -130,11 +143,16 @@ export async function getInput(q: Queryable, sha: string): Promise<unknown> {
   return text === undefined ? undefined : JSON.parse(text);
 }
 
+function isoOf(at: unknown): string | null {
+  return at === null || at === undefined ? null : at instanceof Date ? at.toISOString() : String(at);
+}
+
 /** The newest version of every cluster of `kind`, with its settings snapshot (files stay in the database). */
 export async function latestVersions(q: Queryable, kind: ConfigKind): Promise<(VersionSummaryRow & { input: unknown })[]> {
   const res = await rows<Record<string, unknown>>(
     q,
-    sql`SELECT v.kind, v.cluster_node_id, v.number, v.sha256, v.input_sha256, v.author, v.reason, v.rollback_of, v.created_at, b.content AS input
+    sql`SELECT v.kind, v.cluster_node_id, v.number, v.sha256, v.input_sha256, v.author, v.reason, v.rollback_of, v.created_at,
+               v.added, v.removed, v.automatic, v.pruned_at, b.content AS input
         FROM (SELECT DISTINCT ON (cluster_node_id) * FROM config_versions WHERE kind = ${kind} ORDER BY cluster_node_id, number DESC) v
         JOIN config_blobs b ON b.sha256 = v.input_sha256`,
   );
@@ -147,7 +165,50 @@ export async function latestVersions(q: Queryable, kind: ConfigKind): Promise<(V
     author: r['author'] as string,
     reason: r['reason'] as string,
     rollbackOf: r['rollback_of'] === null ? null : Number(r['rollback_of']),
-    createdAt: r['created_at'] instanceof Date ? r['created_at'].toISOString() : String(r['created_at']),
+    createdAt: isoOf(r['created_at']) as string,
+    added: Number(r['added']),
+    removed: Number(r['removed']),
+    automatic: r['automatic'] === true,
+    prunedAt: isoOf(r['pruned_at']),
     input: JSON.parse(r['input'] as string),
   }));
+}
+
+/** Versions pruned per publication at most, so the first prune of a long history holds the write lock briefly. */
+const PRUNE_BATCH = 500;
+
+/**
+ * Drop the content of the cluster's versions outside the kept set: the newest `keep`, the newest
+ * `keep` that operators published (apply, rollback), and the versions any of those rolled back
+ * to. Rows stay; their diff and check output are emptied and blobs no kept version of any cluster
+ * names are deleted. Returns the pruned version numbers.
+ */
+export async function pruneVersions(q: Queryable, kind: ConfigKind, cluster: number, keep: number): Promise<number[]> {
+  const of = sql`kind = ${kind} AND cluster_node_id = ${cluster}`;
+  const pruned = await rows<{ number: number; files: { sha256: string }[]; input_sha256: string }>(
+    q,
+    sql`WITH recent AS (
+          SELECT number, rollback_of FROM config_versions
+          WHERE ${of} AND number > (SELECT coalesce(max(number), 0) FROM config_versions WHERE ${of}) - ${keep}
+        ), by_operators AS (
+          SELECT number, rollback_of FROM config_versions WHERE ${of} AND NOT automatic ORDER BY number DESC LIMIT ${keep}
+        ), kept AS (
+          SELECT number FROM recent UNION SELECT number FROM by_operators
+          UNION SELECT rollback_of FROM recent UNION SELECT rollback_of FROM by_operators
+        )
+        UPDATE config_versions SET pruned_at = now(), diff = '', check_output = ''
+        WHERE ${of} AND number IN (
+          SELECT number FROM config_versions
+          WHERE ${of} AND pruned_at IS NULL AND number NOT IN (SELECT number FROM kept WHERE number IS NOT NULL)
+          ORDER BY number LIMIT ${PRUNE_BATCH})
+        RETURNING number, files, input_sha256`,
+  );
+  const shas = [...new Set(pruned.flatMap((r) => [r.input_sha256, ...r.files.map((f) => f.sha256)]))];
+  if (shas.length > 0) {
+    // A second statement: it must see the rows the update above just marked.
+    await q.execute(sql`DELETE FROM config_blobs b WHERE b.sha256 IN (${sql.join(shas.map((sha) => sql`${sha}`), sql`, `)})
+      AND NOT EXISTS (SELECT 1 FROM config_versions v WHERE v.pruned_at IS NULL AND v.input_sha256 = b.sha256)
+      AND NOT EXISTS (SELECT 1 FROM config_versions v WHERE v.pruned_at IS NULL AND v.files @> jsonb_build_array(jsonb_build_object('sha256', b.sha256)))`);
+  }
+  return pruned.map((r) => Number(r.number)).sort((a, b) => a - b);
 }

@@ -63,6 +63,11 @@ export const VersionView = z.object({
   reason: z.string(),
   rollbackOf: z.number().int().nullable(),
   createdAt: z.string(),
+  /** Lines the version's diff added and removed; kept when its content is pruned. */
+  added: z.number().int(),
+  removed: z.number().int(),
+  /** Its files, settings snapshot and diff were dropped by the retention policy (CANOPY_CONFIG_KEEP_VERSIONS). */
+  contentPruned: z.boolean(),
 });
 
 export const FileView = z.object({ path: z.string(), content: z.string() });

@@ -22,6 +22,8 @@ export interface NginxServiceDeps {
   check?: (files: readonly RenderedFile[]) => Promise<ConfigCheck>;
   /** Quiet time collecting backend changes before re-publishing; default 200 ms. */
   debounceMs?: number;
+  /** Recent versions per cluster that keep their content (CANOPY_CONFIG_KEEP_VERSIONS); default 100. */
+  keepVersions?: number;
   onError?: (err: unknown) => void;
 }
 
@@ -39,6 +41,7 @@ export function createNginxService(deps: NginxServiceDeps) {
     backends: deps.backends,
     pathOf: (id) => deps.tree.model.get(id)?.path ?? `#${id}`,
     ...(deps.debounceMs !== undefined ? { debounceMs: deps.debounceMs } : {}),
+    ...(deps.keepVersions !== undefined ? { keepVersions: deps.keepVersions } : {}),
     ...(deps.onError ? { onError: deps.onError } : {}),
   });
 

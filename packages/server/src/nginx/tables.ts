@@ -1,5 +1,5 @@
-/** Drizzle definitions of the nginx and config-version tables; migrations/0300_proxy.sql is the source of truth. */
-import { integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+/** Drizzle definitions of the nginx and config-version tables; migrations/0300_proxy.sql and 0301 are the source of truth. */
+import { boolean, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'string' });
 
@@ -35,6 +35,12 @@ export const configVersions = pgTable(
     rollbackOf: integer('rollback_of'),
     checkOutput: text('check_output').notNull().default(''),
     createdAt: ts('created_at').notNull().defaultNow(),
+    added: integer('added').notNull().default(0),
+    removed: integer('removed').notNull().default(0),
+    /** Published by a backend change, not by an operator's apply or rollback. */
+    automatic: boolean('automatic').notNull().default(false),
+    /** When the content (diff, check output, blobs no kept version names) was dropped; null while kept. */
+    prunedAt: ts('pruned_at'),
   },
   (t) => [primaryKey({ columns: [t.kind, t.clusterNodeId, t.number] })],
 );

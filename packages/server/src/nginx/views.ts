@@ -6,7 +6,10 @@ import type { ApplyView, PublishStatus, VersionView } from './schema.ts';
 
 /** A version without its files. */
 export function versionView(m: VersionMeta): z.output<typeof VersionView> {
-  return { version: m.number, sha256: m.sha256, author: m.author, reason: m.reason, rollbackOf: m.rollbackOf, createdAt: m.createdAt };
+  return {
+    version: m.number, sha256: m.sha256, author: m.author, reason: m.reason, rollbackOf: m.rollbackOf, createdAt: m.createdAt,
+    added: m.added, removed: m.removed, contentPruned: m.contentPruned,
+  };
 }
 
 /** Files as the API returns them (no digests). */

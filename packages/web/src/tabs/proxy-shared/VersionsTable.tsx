@@ -1,10 +1,11 @@
 /**
  * A cluster's published versions, newest first: who, why, when; each expands to its diff against
  * the version before it, and any earlier one can be rolled back to (published again as a new
- * version, rendered with today's instances).
+ * version, rendered with today's instances) — unless the server's retention policy pruned its
+ * content, which leaves only the row and its diff stats.
  */
 import { useEffect, useState } from 'react';
-import { App, Button, Popconfirm, Skeleton, Space, Table, Tag, Typography } from 'antd';
+import { App, Button, Popconfirm, Skeleton, Space, Table, Tag, Tooltip, Typography } from 'antd';
 import { RollbackOutlined } from '@ant-design/icons';
 import { api, ConfigRejectedError, messageOf, request, seg } from '../../api.ts';
 import { DiffView } from './DiffView.tsx';
@@ -68,6 +69,11 @@ export function VersionsTable({ kind, path, versions, current, more, onMore, onR
           <strong>v{v.version}</strong>
           {v.version === current && <Tag color="green">current</Tag>}
           {v.rollbackOf !== null && <Tag color="purple">rollback of v{v.rollbackOf}</Tag>}
+          {v.contentPruned && (
+            <Tooltip title={`Only this row is kept (+${v.added} −${v.removed} lines): its files, settings and diff were pruned, so it can no longer be shown or rolled back to.`}>
+              <Tag data-testid="content-pruned">content pruned</Tag>
+            </Tooltip>
+          )}
         </Space>
       ),
     },
@@ -79,7 +85,7 @@ export function VersionsTable({ kind, path, versions, current, more, onMore, onR
       key: 'actions',
       width: 120,
       render: (_: unknown, v: VersionView) =>
-        v.version === current ? null : (
+        v.version === current || v.contentPruned ? null : (
           <Popconfirm
             title={`Roll back to v${v.version}?`}
             description={<span style={{ display: 'inline-block', maxWidth: 320 }}>Its settings are published again as a new version, rendered with the instances registered now.</span>}
@@ -104,7 +110,7 @@ export function VersionsTable({ kind, path, versions, current, more, onMore, onR
         dataSource={versions ?? []}
         columns={columns}
         pagination={false}
-        expandable={{ expandedRowRender: (v) => <VersionDiff url={url} version={v.version} /> }}
+        expandable={{ expandedRowRender: (v) => <VersionDiff url={url} version={v.version} />, rowExpandable: (v) => !v.contentPruned }}
         locale={{ emptyText: 'No version published yet' }}
         data-testid="versions"
       />

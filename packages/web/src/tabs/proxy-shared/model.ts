@@ -18,6 +18,11 @@ export interface VersionView {
   reason: string;
   rollbackOf: number | null;
   createdAt: string;
+  /** Lines its diff added and removed; kept when its content is pruned. */
+  added: number;
+  removed: number;
+  /** Only this metadata remains: the server's retention policy dropped its files, settings and diff. */
+  contentPruned: boolean;
 }
 
 export interface ConfigFile {
