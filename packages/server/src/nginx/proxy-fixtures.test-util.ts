@@ -1,36 +1,6 @@
 /** Builders shared by the nginx and LVS API tests: nodes, machines, discovery instances, users. */
 import assert from 'node:assert/strict';
-import { buildApp } from '../http/app.ts';
-import { createServices, type ServiceOptions } from '../services.ts';
-import { ADMIN_PASSWORD, type Reply, type TestBackend, type TestServer } from '../testing/index.ts';
-
-/** Like `startTestServer`, with service options of the test's own (`startTestServer` takes none). */
-export async function startServerWith(backend: TestBackend, opts: ServiceOptions): Promise<TestServer> {
-  const database = await backend.open();
-  const services = createServices(database, { onError: (err) => console.error(err), ...opts });
-  await services.start();
-  await services.auth.bootstrap(ADMIN_PASSWORD);
-  const app = await buildApp(services, { logLevel: 'silent' });
-  await app.ready();
-  const call: TestServer['call'] = async (method, url, body, o = {}) => {
-    const token = o.token === undefined ? server.adminToken : o.token;
-    const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...o.headers };
-    if (body !== undefined) headers['content-type'] ??= 'application/json';
-    const res = await app.inject({ method: method as 'GET', url, headers, ...(body !== undefined ? { payload: JSON.stringify(body) } : {}) });
-    return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : undefined, headers: res.headers };
-  };
-  const login = async (username: string, password: string) => expectStatus(await call('POST', '/api/v1/auth/login', { username, password }, { token: null }), 200).body.token as string;
-  const server: TestServer = {
-    backend: backend.name, database, services, app, adminToken: '', call, login,
-    async close() {
-      await app.close();
-      await services.stop();
-      await database.close();
-    },
-  };
-  server.adminToken = await login('admin', ADMIN_PASSWORD);
-  return server;
-}
+import type { Reply, TestServer } from '../testing/index.ts';
 
 /** Fails with the answer's body when the status is not one of `ok`. */
 export function expectStatus(r: Reply, ...ok: number[]): Reply {

@@ -9,10 +9,10 @@ import assert from 'node:assert/strict';
 import { sql } from 'drizzle-orm';
 import { loadConfig } from '../config.ts';
 import { rows } from '../db/connection.ts';
-import { testBackends, type TestServer } from '../testing/index.ts';
+import { startTestServer, testBackends, type TestServer } from '../testing/index.ts';
 import { findKeepalived } from '../lvs/keepalived-binary.ts';
 import { findProgram } from './nginx-binary.ts';
-import { expectStatus, fileOf, mkDiscoveryService, mkDomain, mkInstance, mkNodes, setInstance, startServerWith } from './proxy-fixtures.test-util.ts';
+import { expectStatus, fileOf, mkDiscoveryService, mkDomain, mkInstance, mkNodes, setInstance } from './proxy-fixtures.test-util.ts';
 
 const missing = findProgram('nginx') === null ? 'nginx not installed: apt-get install nginx-light' : '';
 if (missing) console.error(`\n!!! SKIPPING nginx retention tests: ${missing}\n`);
@@ -30,7 +30,7 @@ for (const backend of testBackends()) {
   describe(`config version retention, keeping 3 (${backend.name})`, { skip: missing || false }, () => {
     let s: TestServer;
     before(async () => {
-      s = await startServerWith(backend, { configKeepVersions: 3 });
+      s = await startTestServer(backend, { configKeepVersions: 3 });
     });
     after(() => s.close());
 

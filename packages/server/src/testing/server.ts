@@ -2,7 +2,7 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Database } from '../db/connection.ts';
 import { buildApp } from '../http/app.ts';
-import { createServices, type Services } from '../services.ts';
+import { createServices, type ServiceOptions, type Services } from '../services.ts';
 import type { TestBackend } from './db.ts';
 
 export const ADMIN_PASSWORD = 'admin-password-1';
@@ -26,10 +26,10 @@ export interface Reply {
   headers: LightMyRequestResponse['headers'];
 }
 
-/** Start services and the app over a fresh database from `backend`. */
-export async function startTestServer(backend: TestBackend): Promise<TestServer> {
+/** Start services (with `opts`, if given) and the app over a fresh database from `backend`. */
+export async function startTestServer(backend: TestBackend, opts: ServiceOptions = {}): Promise<TestServer> {
   const database = await backend.open();
-  const services = createServices(database, { onError: (err) => console.error(err) });
+  const services = createServices(database, { onError: (err) => console.error(err), ...opts });
   await services.start();
   await services.auth.bootstrap(ADMIN_PASSWORD);
   const app = await buildApp(services, { logLevel: 'silent' });
