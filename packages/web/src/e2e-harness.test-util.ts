@@ -97,6 +97,10 @@ export async function startConsoleE2E(outDir: string, viewport = { width: 1400, 
       return res.headers['content-type']?.includes('json') ? JSON.parse(res.body) : res.body;
     },
     async submit(dialog, button) {
+      // A click that lands while the dialog still zooms in can miss its button on a loaded machine
+      // (a frame-starved animation looks stable to Playwright): let the animations finish first.
+      // (Endless ones, such as a spinner's, are left alone.)
+      await dialog.evaluate((el) => Promise.all(el.getAnimations({ subtree: true }).filter((a) => a.effect?.getComputedTiming().iterations !== Infinity).map((a) => a.finished)));
       await dialog.getByRole('button', { name: button }).click();
       const error = dialog.locator('.ant-alert-error, .ant-form-item-explain-error').first();
       const outcome = await Promise.race([
