@@ -1,7 +1,7 @@
 /** Build the HTTP application from its services; `listen` happens elsewhere so tests can `inject`. */
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import fastifyStatic from '@fastify/static';
@@ -25,7 +25,7 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
     bodyLimit: opts.bodyLimit ?? 10 * 1024 * 1024,
     logger: { level: opts.logLevel ?? 'warn' },
     // One line per request is noise at info; debug and trace keep it.
-    disableRequestLogging: !['debug', 'trace'].includes(opts.logLevel ?? 'warn'),
+    logController: new LogController({ disableRequestLogging: !['debug', 'trace'].includes(opts.logLevel ?? 'warn') }),
     genReqId: () => crypto.randomUUID(),
     trustProxy: false,
     // Node paths and hostnames run to 253 characters; the default 100 answered valid ones with 414.
