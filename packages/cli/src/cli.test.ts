@@ -1,12 +1,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer, testBackends, ADMIN_PASSWORD, type TestServer } from '../../server/src/testing/index.ts';
 
-import { CLI_MAIN as MAIN, runNode, type Run } from './cli-harness.test-util.ts';
+import { CLI_MAIN as MAIN, NODE, runNode, type Run } from './cli-harness.test-util.ts';
 
 describe('canopy CLI against a live server', () => {
   let s: TestServer;
@@ -135,6 +136,34 @@ describe('canopy CLI against a live server', () => {
     const bad = await canopy(['machine', 'credential', 'revoke', 'web-1', 'x']);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /'x' is not an integer/);
+  });
+
+  test('discovery register keeps an instance registered until SIGTERM, then drains and deregisters it', async () => {
+    await ok(['tree', 'add', 'cli.reg']);
+    assert.equal((await s.call('PUT', '/api/v1/services/cli.reg', { ports: [{ name: 'http', port: 8080 }] })).status, 201);
+    await ok(['machine', 'add', 'reg-1', '--ip', '10.9.1.1', '--node', 'cli.reg', '--status', 'online']);
+    const secret = (await ok(['machine', 'credential', 'issue', 'reg-1'])).trim();
+
+    const child = spawn(NODE, [MAIN, 'discovery', 'register', 'cli.reg', 'reg-1', '8080', '--ttl', '5', '--meta', 'version=9', '--drain', '200', '--json'], {
+      env: { PATH: process.env['PATH'], HOME: dir, CANOPY_URL: url, CANOPY_TOKEN: secret, CANOPY_CONFIG: join(dir, 'none.json') },
+      cwd: dir,
+    });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!stdout.includes('"registered"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const inst = await s.call('GET', '/api/v1/services/cli.reg/instances/reg-1/8080');
+      assert.equal(inst.status, 200, stdout);
+      assert.deepEqual([inst.body.status, inst.body.meta, inst.body.ip], ['up', { version: '9' }, '10.9.1.1']);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await exited, 0, stdout);
+    const events = stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string });
+    assert.deepEqual(events.map((e) => e.event), ['registered', 'draining', 'deregistered']);
+    assert.equal((await s.call('GET', '/api/v1/services/cli.reg/instances/reg-1/8080')).status, 404);
   });
 
   test('grant a role to a new user, who can then read the subtree; ls and rm the grant', async () => {

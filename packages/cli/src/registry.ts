@@ -43,6 +43,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'audit', summary: 'read the audit log', load: async () => (await import('./commands/audit.ts')).registerAudit },
   { name: 'nginx', summary: 'render, plan, apply and roll back the nginx config of a cluster', load: async () => (await import('./commands/nginx.ts')).registerNginx },
   { name: 'lvs', summary: 'render, plan, apply and roll back the keepalived (LVS) config of a cluster', load: async () => (await import('./commands/nginx.ts')).registerLvs },
+  { name: 'discovery', summary: 'keep a service instance registered (heartbeats; drain and deregister on SIGTERM)', load: async () => (await import('./commands/discovery.ts')).registerDiscovery },
   { name: 'enc', summary: 'print the Puppet ENC answer for a host (usable as external_nodes)', load: async () => (await import('./commands/enc.ts')).registerEnc },
   {
     name: 'lb',

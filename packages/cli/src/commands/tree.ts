@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { NodeView } from '@canopy/sdk/client';
 import { withJson, type CliContext, type JsonOption } from '../context.ts';
 import { fields, labels, table, UsageError } from '../output.ts';
+import { keyValues } from './options.ts';
 import { collect, integer } from './options.ts';
 
 /** Tree order: parents before children, siblings by name (plain string order would put `a-b` between `a` and `a.b`). */
@@ -29,15 +30,7 @@ export function outline(root: NodeView | undefined, nodes: NodeView[], depth: nu
 }
 
 /** `k=v` pairs from repeated `--label` options. */
-export function parseLabels(pairs: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const p of pairs) {
-    const at = p.indexOf('=');
-    if (at <= 0) throw new UsageError(`--label '${p}' must look like key=value`);
-    out[p.slice(0, at)] = p.slice(at + 1);
-  }
-  return out;
-}
+export const parseLabels = (pairs: string[]): Record<string, string> => keyValues(pairs, '--label');
 
 function splitPath(path: string): { parentPath: string | null; name: string } {
   const at = path.lastIndexOf('.');

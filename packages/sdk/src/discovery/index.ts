@@ -4,3 +4,4 @@
  */
 export { createDiscoveryClient, type DiscoveryClient, type DiscoveryClientOptions, type Instance, type WatchStatus } from './client.ts';
 export { MAX_WATCHED } from './watch.ts';
+export { createRegistration, type CheckResult, type Heartbeat, type Registration, type RegistrationOptions } from './registration.ts';
