@@ -55,6 +55,19 @@ for (const backend of testBackends()) {
       assert.ok(JSON.stringify(graph.body).includes('ag.web'), JSON.stringify(graph.body));
     });
 
+    test("a zone-aware answer to an agent prefers its own machine's zone unless it names one", async () => {
+      await mkService(s, 'agz.web', { zoneAware: true, zoneMinHealthy: 1 });
+      await mkMachine(s, 'agz-1.example', '10.61.0.1', ['agz.web'], 'z1');
+      await mkMachine(s, 'agz-2.example', '10.61.0.2', ['agz.web'], 'z2');
+      for (const h of ['agz-1.example', 'agz-2.example']) assert.equal((await s.call('PUT', `/api/v1/services/agz.web/instances/${h}/8080`, {})).status, 201);
+      await mkMachine(s, 'ag4.example', '10.60.0.4', ['ag.web'], 'z2');
+      const token = (await issue('ag4.example', 'zoned')).body.token as string;
+      const names = (r: { body: { instances: { hostname: string }[] } }) => r.body.instances.map((i) => i.hostname);
+      assert.deepEqual(names(await s.call('GET', '/api/v1/services/agz.web/instances?healthy=true', undefined, as(token))), ['agz-2.example']);
+      assert.deepEqual(names(await s.call('GET', '/api/v1/services/agz.web/instances?healthy=true&zone=z1', undefined, as(token))), ['agz-1.example']);
+      assert.deepEqual(names(await s.call('GET', '/api/v1/services/agz.web/instances?healthy=true')).sort(), ['agz-1.example', 'agz-2.example'], 'a user with no zone gets all');
+    });
+
     test('listing shows no secrets; names are unique per machine; agents cannot manage credentials', async () => {
       const token = (await issue('ag2.example', 'lister')).body.token as string;
       const list = await s.call('GET', '/api/v1/machines/ag2.example/credentials');
