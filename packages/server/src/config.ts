@@ -35,6 +35,12 @@ const schema = z.object({
   puppetClassesRefreshSeconds: z.coerce.number().int().min(0).default(300),
   /** Hours an install (provisioning) request stays open, unless it names its own TTL. */
   provisioningTtlHours: z.coerce.number().int().min(1).max(2160).default(168),
+  /**
+   * Several replicas on one host share the HTTP (and DNS) port, the kernel spreading connections
+   * over them (SO_REUSEPORT): how one host uses more than one core, e.g. for 10,000s of watchers.
+   * Needs DATABASE_URL: replicas agree through PostgreSQL, and a PGlite directory is one process's.
+   */
+  reusePort: z.stringbool().default(false),
   /** Newest nginx/LVS config versions per cluster that keep their files, snapshot and diff (older ones keep only metadata). */
   configKeepVersions: z.coerce.number().int().min(2).default(100),
 });
@@ -61,8 +67,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     puppetClassesRefreshSeconds: env['CANOPY_PUPPET_CLASSES_REFRESH_SECONDS'] || undefined,
     provisioningTtlHours: env['CANOPY_PROVISIONING_TTL_HOURS'] || undefined,
     configKeepVersions: env['CANOPY_CONFIG_KEEP_VERSIONS'] || undefined,
+    reusePort: env['CANOPY_REUSE_PORT'] || undefined,
   };
-  const parsed = schema.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
+  const parsed = schema
+    .refine((c) => !c.reusePort || c.databaseUrl !== undefined, { path: ['reusePort'], message: "CANOPY_REUSE_PORT needs DATABASE_URL: replicas share PostgreSQL, and PGlite's data directory belongs to one process" })
+    .safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
   if (!parsed.success) {
     throw new ValidationError(
       'invalid configuration',

@@ -1,5 +1,8 @@
 /** `npm start`: open the database, migrate, load, serve the API and console until a signal. */
+import type { ListenOptions } from 'node:net';
 import { join } from 'node:path';
+import type { FastifyListenOptions } from 'fastify';
+import { ValidationError } from '@canopy/core';
 import { loadConfig } from './config.ts';
 import { openDatabase } from './db/connection.ts';
 import { migrate } from './db/migrate.ts';
@@ -12,7 +15,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   const applied = await migrate(database);
-  const dns = config.dnsPort === undefined ? undefined : { port: config.dnsPort, host: config.dnsHost, domain: config.dnsDomain, ttl: config.dnsTtl };
+  const dns = config.dnsPort === undefined ? undefined : { port: config.dnsPort, host: config.dnsHost, domain: config.dnsDomain, ttl: config.dnsTtl, reusePort: config.reusePort };
   const services = createServices(database, {
     sessionHours: config.sessionHours,
     onError: (err) => console.error('change feed:', err),
@@ -26,10 +29,12 @@ async function main(): Promise<void> {
   const { generatedPassword } = await services.auth.bootstrap(config.adminPassword);
   const webDir = config.webDir ?? join(import.meta.dirname, '../../web/dist');
   const app = await buildApp(services, { bodyLimit: config.bodyLimit, logLevel: config.logLevel, webDir });
-  await app.listen({ port: config.port, host: config.host });
+  // Fastify hands its listen options to net.Server.listen as they are; its types predate `reusePort`.
+  const listen: FastifyListenOptions & Pick<ListenOptions, 'reusePort'> = { port: config.port, host: config.host, reusePort: config.reusePort };
+  await app.listen(listen);
 
   const where = config.databaseUrl ? 'PostgreSQL' : `PGlite in ${config.dataDir}`;
-  console.log(`Canopy listening on http://${config.host}:${config.port} (database: ${where}${applied.length ? `, applied ${applied.join(', ')}` : ''})`);
+  console.log(`Canopy listening on http://${config.host}:${config.port}${config.reusePort ? ` (port shared with other replicas, pid ${process.pid})` : ''} (database: ${where}${applied.length ? `, applied ${applied.join(', ')}` : ''})`);
   if (services.dns) console.log(`DNS for ${config.dnsDomain} on ${config.dnsHost}:${services.dns.port()} (UDP and TCP)`);
   if (generatedPassword) {
     console.log(`First start: created user 'admin' with password ${generatedPassword}  (shown once; set CANOPY_ADMIN_PASSWORD to choose it)`);
@@ -53,5 +58,7 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : err);
+  // Which setting is wrong, and why (a bad CANOPY_* variable is the usual first-start mistake).
+  if (err instanceof ValidationError) for (const i of err.issues) console.error(`  ${i.path.join('.')}: ${i.message}`);
   process.exit(1);
 });

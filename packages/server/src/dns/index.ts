@@ -52,6 +52,8 @@ export interface DnsOptions {
   domain?: string | undefined;
   /** Seconds every record may be cached; default 5. */
   ttl?: number | undefined;
+  /** Share the port with other replicas on this host (SO_REUSEPORT), as the HTTP server does. */
+  reusePort?: boolean | undefined;
   onError?: ((err: unknown) => void) | undefined;
 }
 
@@ -85,7 +87,7 @@ export function createDnsServer(deps: DnsDeps, opts: DnsOptions): DnsServer {
     },
     { domain, ttl: opts.ttl ?? 5 },
   );
-  const transport = createTransport(responder, { host: opts.host ?? '127.0.0.1', port: opts.port, onError: opts.onError ?? (() => {}) });
+  const transport = createTransport(responder, { host: opts.host ?? '127.0.0.1', port: opts.port, reusePort: opts.reusePort ?? false, onError: opts.onError ?? (() => {}) });
   return {
     state: transport.state,
     port: transport.port,

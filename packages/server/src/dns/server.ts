@@ -26,7 +26,7 @@ export interface Transport {
 }
 
 /** UDP + TCP listeners answering with `responder`. */
-export function createTransport(responder: Responder, opts: { host: string; port: number; onError: (err: unknown) => void }): Transport {
+export function createTransport(responder: Responder, opts: { host: string; port: number; reusePort: boolean; onError: (err: unknown) => void }): Transport {
   let state: DnsState = 'idle';
   let udp: dgram.Socket | undefined;
   let tcp: net.Server | undefined;
@@ -79,7 +79,7 @@ export function createTransport(responder: Responder, opts: { host: string; port
 
   async function listen(port: number): Promise<void> {
     const type = net.isIPv6(opts.host) ? 'udp6' : 'udp4';
-    const u = dgram.createSocket({ type, reuseAddr: false });
+    const u = dgram.createSocket({ type, reuseAddr: false, reusePort: opts.reusePort });
     u.on('message', (msg, rinfo) => {
       const out = answer(msg, rinfo.address, 'edns');
       if (out) u.send(out, rinfo.port, rinfo.address);
@@ -98,7 +98,7 @@ export function createTransport(responder: Responder, opts: { host: string; port
     try {
       await new Promise<void>((resolve, reject) => {
         t.once('error', reject);
-        t.listen({ port: p, host: opts.host }, () => {
+        t.listen({ port: p, host: opts.host, reusePort: opts.reusePort }, () => {
           t.off('error', reject);
           resolve();
         });
