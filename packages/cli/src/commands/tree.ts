@@ -98,7 +98,7 @@ export function registerTree(program: Command, ctx: CliContext): void {
 
   withJson(tree.command('trash').description('list removed nodes (superusers)')).action(async (opts: JsonOption) => {
     const items = await ctx.client().nodes.trash();
-    ctx.print(opts.json, items, () => table(['id', 'path', 'deleted'], items.map((t) => [t.id, t.path, t.deletedAt]), '(trash is empty)\n'));
+    ctx.print(opts.json, items, () => table(['id', 'path', 'restores as', 'deleted'], items.map((t) => [t.id, t.path, t.restoresAs ?? '(restore its parent first)', t.deletedAt]), '(trash is empty)\n'));
   });
 
   withJson(tree.command('restore <id>').description('bring a removed node back from the trash (superusers)')).action(

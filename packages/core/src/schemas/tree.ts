@@ -52,6 +52,9 @@ export const ListNodesQuery = z.strictObject({
 
 export const TrashedNodeView = z.object({
   id: z.number().int(),
+  /** The path the node had when it was deleted. */
   path: z.string(),
+  /** Where a restore would put it now (under its parent's current path); null while its parent is in the trash too. */
+  restoresAs: z.string().nullable(),
   deletedAt: Timestamp,
 });

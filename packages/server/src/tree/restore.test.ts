@@ -38,6 +38,8 @@ for (const backend of testBackends()) {
       assert.equal(svc.status, 201, JSON.stringify(svc.body));
       const kid = await trash('rp.kid');
       assert.equal((await s.call('PATCH', '/api/v1/nodes/rp', { name: 'rq' })).status, 200);
+      const listed0 = ((await s.call('GET', '/api/v1/trash')).body.items as { id: number; path: string; restoresAs: string | null }[]).find((t) => t.id === kid);
+      assert.deepEqual([listed0?.path, listed0?.restoresAs], ['rp.kid', 'rq.kid'], 'the trash says where a restore would put it');
 
       const res = await restore(kid);
       assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -122,6 +124,8 @@ for (const backend of testBackends()) {
       assert.equal(early.body.detail, `cannot restore 'lv.a.b.c': its parent 'lv.a.b' is in the trash (id ${b}); restore the parent first`);
       assert.deepEqual([early.body.parentId, early.body.parentPath], [b, 'lv.a.b']);
       assert.ok(await inTrash(c), 'the refusal left it in the trash');
+      const trashed = new Map(((await s.call('GET', '/api/v1/trash')).body.items as { id: number; restoresAs: string | null }[]).map((t) => [t.id, t.restoresAs]));
+      assert.deepEqual([trashed.get(a), trashed.get(b), trashed.get(c)], ['lw.a', null, null], 'only the top can be restored now');
 
       for (const [id, path] of [[a, 'lw.a'], [b, 'lw.a.b'], [c, 'lw.a.b.c']] as const) {
         const res = await restore(id);

@@ -64,7 +64,7 @@ export function treeRoutes(tree: TreeService, auth: AuthService): FastifyPluginA
     app.get('/trash', { schema: { tags, response: { 200: z.object({ items: z.array(TrashedNodeView) }) } } }, async (req) => {
       auth.requireSuperuser(actorOf(req), 'read the trash');
       const items = await tree.trash();
-      return { items: items.map((t) => ({ id: t.id, path: t.path, deletedAt: iso(t.deletedAt ?? '') })) };
+      return { items: items.map((t) => ({ id: t.id, path: t.path, restoresAs: tree.restorePathOf(t), deletedAt: iso(t.deletedAt ?? '') })) };
     });
 
     app.post('/trash/:id/restore', { schema: { tags, params: z.strictObject({ id: z.coerce.number().int().positive() }), response: { 200: NodeView } } }, async (req) => {

@@ -193,6 +193,14 @@ export function createTreeService(deps: { writer: Writer; feed: ChangeFeed; db: 
 
     trash: () => repo.listTrash(deps.db),
 
+    /** Where restoring a trashed node would put it now; null while its parent is in the trash too. */
+    restorePathOf(t: { path: string; parentId: number | null }): string | null {
+      const name = t.path.slice(t.path.lastIndexOf('.') + 1);
+      if (t.parentId === null) return name;
+      const parent = model.get(t.parentId);
+      return parent ? `${parent.path}.${name}` : null;
+    },
+
     /** Restore a trashed node under its parent's current path (see restore.ts). */
     async restore(actor: Actor, id: number): Promise<NodeView> {
       await writer.run(actor, async (w) => {
