@@ -85,7 +85,10 @@ export const GrantView = z.object({
   subjectKind: z.enum(['user', 'group']),
   subject: z.string(),
   role: z.string(),
+  /** The node's path; while the node is in the trash, the path it had. */
   nodePath: z.string(),
+  /** The node is in the trash: the grant grants nothing until it is restored (and can still be revoked). */
+  trashed: z.boolean(),
   expiresAt: Timestamp.nullable(),
   createdAt: Timestamp,
 });

@@ -22,9 +22,6 @@ import { PathParams } from '../http/route-helpers.ts';
 import type { AuthService } from './service.ts';
 
 const IdParams = z.strictObject({ id: z.coerce.number().int().positive() });
-// `trashed` marks a grant whose node is in the trash (its nodePath is then the node's last path).
-// It belongs in core's GrantView, for the SDK and console; until then it is added here.
-const GrantItem = GrantView.extend({ trashed: z.boolean() });
 
 /** Routes under /api/v1 for accounts and permissions. */
 export function authRoutes(auth: AuthService): FastifyPluginAsyncZod {
@@ -95,17 +92,17 @@ export function authRoutes(auth: AuthService): FastifyPluginAsyncZod {
       return reply.status(201).send(await auth.createRole(actor, req.body));
     });
 
-    app.get('/grants', { schema: { tags: ['auth'], querystring: z.strictObject({ trashed: QueryBool.optional() }), response: { 200: z.object({ items: z.array(GrantItem) }) } } }, async (req) => {
+    app.get('/grants', { schema: { tags: ['auth'], querystring: z.strictObject({ trashed: QueryBool.optional() }), response: { 200: z.object({ items: z.array(GrantView) }) } } }, async (req) => {
       // The one place grants on trashed top-level nodes show up: nobody below the superusers governs them.
       auth.requireSuperuser(actorOf(req), 'list every grant');
       return { items: await auth.listGrants({ trashed: req.query.trashed }) };
     });
-    app.post('/grants', { schema: { tags: ['auth'], body: CreateGrantInput, response: { 201: GrantItem } } }, async (req, reply) => reply.status(201).send(await auth.grant(actorOf(req), req.body)));
+    app.post('/grants', { schema: { tags: ['auth'], body: CreateGrantInput, response: { 201: GrantView } } }, async (req, reply) => reply.status(201).send(await auth.grant(actorOf(req), req.body)));
     app.delete('/grants/:id', { schema: { tags: ['auth'], params: IdParams } }, async (req, reply) => {
       await auth.revoke(actorOf(req), req.params.id);
       return reply.status(204).send();
     });
-    app.get('/nodes/:path/grants', { schema: { tags: ['auth'], params: PathParams, response: { 200: z.object({ items: z.array(GrantItem) }) } } }, async (req) => {
+    app.get('/nodes/:path/grants', { schema: { tags: ['auth'], params: PathParams, response: { 200: z.object({ items: z.array(GrantView) }) } } }, async (req) => {
       auth.nodeFor(actorOf(req), 'grant.read', req.params.path);
       return { items: await auth.grantsFor(req.params.path) };
     });
