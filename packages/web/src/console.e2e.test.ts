@@ -19,7 +19,7 @@ describe('web console in Chromium', { skip: chromiumMissing }, () => {
   let pageErrors: string[] = [];
 
   /** Call the API directly as admin, for setup that is not under test. */
-  const apiAsAdmin = (method: 'POST' | 'PUT', url: string, body: unknown) => h.call(method, url.replace(/^\/api\/v1/, ''), body);
+  const apiAsAdmin = (method: 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown) => h.call(method, url.replace(/^\/api\/v1/, ''), body);
 
   before(async () => {
     h = await startConsoleE2E(DIST, { width: 1400, height: 860 });
@@ -144,6 +144,17 @@ describe('web console in Chromium', { skip: chromiumMissing }, () => {
     await row.getByRole('button', { name: 'Revoke' }).click();
     await page.locator('.ant-popconfirm').getByRole('button', { name: 'Revoke' }).click();
     await row.waitFor({ state: 'detached' });
+
+    // A grant on a node that went to the trash still shows (and can still be revoked), marked so.
+    await apiAsAdmin('POST', '/api/v1/nodes', { parentPath: 'shop.web', name: 'gone' });
+    await apiAsAdmin('POST', '/api/v1/grants', { user: 'alice', role: 'viewer', nodePath: 'shop.web.gone' });
+    await apiAsAdmin('DELETE', '/api/v1/nodes/shop.web.gone');
+    await page.reload();
+    const trashed = page.locator('.ant-table-row').filter({ hasText: 'shop.web.gone' });
+    await trashed.getByText('node in trash').waitFor();
+    await trashed.getByRole('button', { name: 'Revoke' }).click();
+    await page.locator('.ant-popconfirm').getByRole('button', { name: 'Revoke' }).click();
+    await trashed.waitFor({ state: 'detached' });
   });
 
   test('renames and moves a node; the URL and the tree follow', async () => {

@@ -58,12 +58,18 @@ function Permissions({ node }: NodeTabProps) {
     {
       title: 'On',
       dataIndex: 'nodePath',
-      render: (p: string) => {
+      render: (p: string, g: Grant) => {
         const s = scopeOf(p, node.path);
         return (
           <Space>
             <code>{p}</code>
-            <Tag color={s.color}>{s.label}</Tag>
+            {g.trashed ? (
+              <Tag color="red" title="The node is in the trash: this grant grants nothing until it is restored, and can still be revoked">
+                node in trash
+              </Tag>
+            ) : (
+              <Tag color={s.color}>{s.label}</Tag>
+            )}
           </Space>
         );
       },
