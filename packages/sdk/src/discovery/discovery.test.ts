@@ -9,15 +9,7 @@ import { buildApp } from '../../../server/src/http/app.ts';
 import { createServices, type Services } from '../../../server/src/services.ts';
 import { CanopyNetworkError } from '../client.ts';
 import { createDiscoveryClient, type DiscoveryClient } from './index.ts';
-
-/** Wait for a condition the watch brings about; the deadline only turns a hang into a failure. */
-async function until(what: string, cond: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { until } from './until.test-util.ts';
 
 const hostsOf = async (c: DiscoveryClient, path: string) => (await c.resolve(path)).instances.map((i) => i.hostname);
 

@@ -4,15 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { startTestServer, testBackends, type TestServer } from '../../../server/src/testing/index.ts';
 import { mkMachine, mkService } from '../../../server/src/discovery/fixtures.test-util.ts';
 import { createRegistration, type Heartbeat, type Registration } from './index.ts';
-
-/** Wait for what the registration brings about; the deadline only turns a hang into a failure. */
-async function until(what: string, cond: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { until } from './until.test-util.ts';
 
 describe('registration with a machine credential against a live server', () => {
   let s: TestServer;

@@ -26,8 +26,9 @@ const hashOf = (secret: string) => createHash('sha256').update(secret).digest('h
 /** Build the agent service over the machines service. */
 export function createAgentService(deps: { writer: Writer; feed: ChangeFeed; db: Queryable; machines: MachineService }) {
   const { writer, feed, db, machines } = deps;
-  // Secret hash → machine id (null: no such credential), so an agent's heartbeats cost no database read.
-  const cache = new Map<string, number | null>();
+  // Secret hash → machine id, so an agent's heartbeats cost no database read. Unknown secrets are
+  // not kept: a later issue must not be shadowed by an earlier miss.
+  const cache = new Map<string, number>();
   feed.on(AGENT_TOPIC, (c) => {
     for (const h of (c.payload as { hashes: string[] }).hashes) cache.delete(h);
   });
@@ -45,14 +46,12 @@ export function createAgentService(deps: { writer: Writer; feed: ChangeFeed; db:
       const hash = hashOf(secret);
       let id = cache.get(hash);
       if (id === undefined) {
-        id = (await repo.machineByHash(db, hash)) ?? null;
-        // Unknown secrets are not cached: a later issue must not be shadowed by an earlier miss.
-        if (id !== null) {
-          if (cache.size >= CACHE_LIMIT) cache.clear();
-          cache.set(hash, id);
-        }
+        id = await repo.machineByHash(db, hash);
+        if (id === undefined) return undefined;
+        if (cache.size >= CACHE_LIMIT) cache.clear();
+        cache.set(hash, id);
       }
-      const m = id === null ? undefined : machines.model.get(id);
+      const m = machines.model.get(id);
       if (!m || m.status === 'retired') return undefined;
       const actor: Actor = { kind: 'agent', id: null, name: `machine:${m.hostname}`, superuser: false, machineId: m.id };
       return { actor, via: 'token', csrfToken: null };

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'drizzle-orm';
 import { rows } from '../db/connection.ts';
-import { startTestServer, testBackends, type Reply, type TestServer } from '../testing/index.ts';
+import { createNodes, startTestServer, testBackends, type Reply, type TestServer } from '../testing/index.ts';
 
 interface Listed {
   id: number;
@@ -25,13 +25,7 @@ for (const backend of testBackends()) {
       assert.equal(made.status, 201, JSON.stringify(made.body));
       return s.login(username, `pw-of-${username}`);
     }
-    async function nodes(...paths: string[]): Promise<void> {
-      for (const p of paths) {
-        const i = p.lastIndexOf('.');
-        const r = await s.call('POST', '/api/v1/nodes', { parentPath: i < 0 ? null : p.slice(0, i), name: p.slice(i + 1) });
-        assert.equal(r.status, 201, JSON.stringify(r.body));
-      }
-    }
+    const nodes = (...paths: string[]) => createNodes(s, ...paths);
     async function grant(subject: string, role: string, nodePath: string): Promise<number> {
       const r = await s.call('POST', '/api/v1/grants', { user: subject, role, nodePath });
       assert.equal(r.status, 201, JSON.stringify(r.body));

@@ -2,7 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'drizzle-orm';
-import { startTestServer, testBackends, type Reply, type TestServer } from '../testing/index.ts';
+import { createNodes, startTestServer, testBackends, type Reply, type TestServer } from '../testing/index.ts';
 import type { Actor } from '../changes/index.ts';
 import { createAclModel } from './acl.ts';
 
@@ -22,13 +22,7 @@ for (const backend of testBackends()) {
       tokens.set(username, t);
       return t;
     }
-    async function nodes(...paths: string[]): Promise<void> {
-      for (const p of paths) {
-        const i = p.lastIndexOf('.');
-        const r = await s.call('POST', '/api/v1/nodes', { parentPath: i < 0 ? null : p.slice(0, i), name: p.slice(i + 1) });
-        assert.equal(r.status, 201, JSON.stringify(r.body));
-      }
-    }
+    const nodes = (...paths: string[]) => createNodes(s, ...paths);
     const grant = (body: object, token?: string) => s.call('POST', '/api/v1/grants', body, token ? { token } : {});
     function refused(r: Reply, status: 403 | 404): void {
       assert.equal(r.status, status, JSON.stringify(r.body));

@@ -1,16 +1,8 @@
 /** Small builders shared by the discovery test files: nodes, machines, services, users. */
 import assert from 'node:assert/strict';
-import type { TestServer } from '../testing/index.ts';
+import { mkNodes, type TestServer } from '../testing/index.ts';
 
-/** Create `path` and any missing ancestors. */
-export async function mkNodes(s: TestServer, path: string): Promise<void> {
-  const parts = path.split('.');
-  for (let i = 0; i < parts.length; i++) {
-    const parentPath = i === 0 ? null : parts.slice(0, i).join('.');
-    const r = await s.call('POST', '/api/v1/nodes', { parentPath, name: parts[i] });
-    assert.ok(r.status === 201 || r.status === 409, `node ${parts.slice(0, i + 1).join('.')}: ${r.status} ${JSON.stringify(r.body)}`);
-  }
-}
+export { mkNodes };
 
 /** A machine bound to `nodes`, with one address and a zone. */
 export async function mkMachine(s: TestServer, hostname: string, ip: string, nodes: string[], zone = ''): Promise<void> {

@@ -1,7 +1,7 @@
 /** Machines end to end: create, change, retire, bind, list a subtree, counts, and who may do which. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestServer, testBackends, type TestServer } from '../testing/index.ts';
+import { createNodes, startTestServer, testBackends, type TestServer } from '../testing/index.ts';
 
 for (const backend of testBackends()) {
   describe(`machines (${backend.name})`, () => {
@@ -11,13 +11,7 @@ for (const backend of testBackends()) {
     });
     after(() => s.close());
 
-    async function nodes(...paths: string[]): Promise<void> {
-      for (const p of paths) {
-        const i = p.lastIndexOf('.');
-        const r = await s.call('POST', '/api/v1/nodes', { parentPath: i < 0 ? null : p.slice(0, i), name: p.slice(i + 1) });
-        assert.equal(r.status, 201, JSON.stringify(r.body));
-      }
-    }
+    const nodes = (...paths: string[]) => createNodes(s, ...paths);
     async function machine(hostname: string, extra: object = {}, token?: string) {
       const r = await s.call('POST', '/api/v1/machines', { hostname, ...extra }, token ? { token } : {});
       assert.equal(r.status, 201, JSON.stringify(r.body));

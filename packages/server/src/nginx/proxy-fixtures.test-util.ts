@@ -1,20 +1,13 @@
 /** Builders shared by the nginx and LVS API tests: nodes, machines, discovery instances, users. */
 import assert from 'node:assert/strict';
-import type { Reply, TestServer } from '../testing/index.ts';
+import { mkNodes, type Reply, type TestServer } from '../testing/index.ts';
+
+export { mkNodes };
 
 /** Fails with the answer's body when the status is not one of `ok`. */
 export function expectStatus(r: Reply, ...ok: number[]): Reply {
   assert.ok(ok.includes(r.status), `expected ${ok.join('|')}, got ${r.status}: ${JSON.stringify(r.body)}`);
   return r;
-}
-
-/** Create `path` and any missing ancestors. */
-export async function mkNodes(s: TestServer, path: string): Promise<void> {
-  const parts = path.split('.');
-  for (let i = 0; i < parts.length; i++) {
-    const parentPath = i === 0 ? null : parts.slice(0, i).join('.');
-    expectStatus(await s.call('POST', '/api/v1/nodes', { parentPath, name: parts[i] }), 201, 409);
-  }
 }
 
 /** A discovery service on `path` declaring `port` as `http`. */

@@ -1,2 +1,3 @@
 export { testBackends, pgliteTemplate, type TestBackend } from './db.ts';
 export { startTestServer, ADMIN_PASSWORD, type TestServer, type Reply } from './server.ts';
+export { createNodes, mkNodes } from './nodes.ts';

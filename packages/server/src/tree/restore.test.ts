@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { sql } from 'drizzle-orm';
 import { rows } from '../db/connection.ts';
 import { createServices } from '../services.ts';
-import { startTestServer, testBackends, type TestServer } from '../testing/index.ts';
+import { createNodes, startTestServer, testBackends, type TestServer } from '../testing/index.ts';
 
 for (const backend of testBackends()) {
   describe(`restore from the trash (${backend.name})`, () => {
@@ -14,13 +14,7 @@ for (const backend of testBackends()) {
     });
     after(() => s.close());
 
-    async function nodes(...paths: string[]): Promise<void> {
-      for (const p of paths) {
-        const i = p.lastIndexOf('.');
-        const r = await s.call('POST', '/api/v1/nodes', { parentPath: i < 0 ? null : p.slice(0, i), name: p.slice(i + 1) });
-        assert.equal(r.status, 201, JSON.stringify(r.body));
-      }
-    }
+    const nodes = (...paths: string[]) => createNodes(s, ...paths);
     async function trash(path: string): Promise<number> {
       const id = s.services.tree.node(path).id;
       assert.equal((await s.call('DELETE', `/api/v1/nodes/${path}`)).status, 204);
