@@ -6,3 +6,4 @@ export * from './lb/index.ts';
 export * from './enc/index.ts';
 export * from './proxy/index.ts';
 export * from './discovery/index.ts';
+export * from './tasks/index.ts';

@@ -1,0 +1,4 @@
+export * from './states.ts';
+export * from './transition.ts';
+export * from './kinds.ts';
+export * from './protocol.ts';
