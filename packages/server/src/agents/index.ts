@@ -12,3 +12,5 @@
  */
 export { createAgentService, MACHINE_SECRET_PREFIX, type AgentService } from './service.ts';
 export { agentRoutes } from './routes.ts';
+export { createDispatcher, TASK_TOPIC, TASK_STATUS_TOPIC, AGENT_STATUS_TOPIC, type Dispatcher, type DispatcherOptions, type NewTask } from './dispatcher.ts';
+export { sessionRoutes } from './session-routes.ts';

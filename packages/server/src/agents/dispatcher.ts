@@ -1,0 +1,287 @@
+/**
+ * The dispatcher: one session per connected agent on this replica. On hello it sends the machine's
+ * unfinished tasks (the whole set), then changes to them as orchestrators on any replica write them
+ * (the `task` topic of the change feed). Reports from all sessions are gathered and written in one
+ * transaction about every 50 ms, then acknowledged; a task that reached its end is taken off the
+ * agent's set. Heartbeats stay in memory and are written in bulk once a period; any replica marks an
+ * agent silent for three periods unreachable, and orphans its unfinished tasks after a grace.
+ */
+import { randomUUID } from 'node:crypto';
+import { AgentMessage, AGENT_PROTOCOL, isTerminal, TaskState, type ControlMessage, type TaskReport, type TaskStateValue } from '@canopy/core';
+import { SYSTEM_ACTOR, type ChangeFeed, type WriteContext, type Writer } from '../changes/index.ts';
+import type { Queryable } from '../db/connection.ts';
+import { MACHINE_TOPIC, type MachineService } from '../machines/index.ts';
+import * as repo from './tasks-repo.ts';
+
+export const TASK_TOPIC = 'task';
+export const TASK_STATUS_TOPIC = 'task.status';
+export const AGENT_STATUS_TOPIC = 'agent.status';
+
+/** The socket of one session, as the route hands it over (a `ws` WebSocket). */
+export interface SessionSocket {
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  terminate(): void;
+  on(event: 'message', fn: (data: Buffer | string) => void): void;
+  on(event: 'close', fn: () => void): void;
+}
+
+interface Session {
+  id: string;
+  machineId: number;
+  hostname: string;
+  secretHash: string;
+  socket: SessionSocket;
+  lastBeat: number;
+  beaten: boolean;
+  /** Task id → desired state, as last sent. */
+  assigned: Map<string, TaskStateValue>;
+  helloDone: boolean;
+}
+
+export interface DispatcherOptions {
+  /** Heartbeat period the agents are told; default 5000 ms. */
+  heartbeatMs?: number | undefined;
+  /** Seconds an unreachable agent's unfinished tasks wait before they are ORPHANED; default 60. */
+  orphanGraceSeconds?: number | undefined;
+  onError?: ((err: unknown) => void) | undefined;
+}
+
+/** A task to create: orchestrators pass these inside their own write. */
+export interface NewTask {
+  machineId: number;
+  kind: string;
+  spec: unknown;
+  desired?: TaskStateValue;
+  ownerKind?: string | null;
+  ownerId?: number | null;
+}
+
+export type Dispatcher = ReturnType<typeof createDispatcher>;
+
+/** Build the dispatcher; `start()` begins its timers. */
+export function createDispatcher(deps: { writer: Writer; feed: ChangeFeed; db: Queryable; machines: MachineService }, opts: DispatcherOptions = {}) {
+  const { writer, feed, db, machines } = deps;
+  const heartbeatMs = opts.heartbeatMs ?? 5000;
+  const orphanGrace = opts.orphanGraceSeconds ?? 60;
+  const onError = opts.onError ?? (() => {});
+  const replica = randomUUID();
+  const sessions = new Map<number, Session>();
+  let pending: { session: Session; seq: number; reports: TaskReport[] }[] = [];
+  let flushing: Promise<void> | null = null;
+  let flushTimer: NodeJS.Timeout | undefined;
+  const timers: NodeJS.Timeout[] = [];
+
+  const send = (s: Session, msg: ControlMessage) => {
+    try {
+      s.socket.send(JSON.stringify(msg));
+    } catch {
+      // Closing; the close handler cleans up.
+    }
+  };
+
+  function end(s: Session, reason: string): void {
+    send(s, { t: 'close', reason });
+    s.socket.close(4001, reason.slice(0, 120));
+    drop(s);
+  }
+
+  function drop(s: Session): void {
+    if (sessions.get(s.machineId) === s) sessions.delete(s.machineId);
+  }
+
+  // Desired state written anywhere reaches the sessions held here.
+  feed.on(TASK_TOPIC, (c) => {
+    const { tasks } = c.payload as { tasks: { id: string; machineId: number }[] };
+    const ids = tasks.filter((t) => sessions.has(t.machineId)).map((t) => t.id);
+    if (ids.length > 0) setImmediate(() => void push(ids).catch(onError));
+  });
+  // Revoked credentials and retired machines end their sessions at once.
+  feed.on('agent.credential', (c) => {
+    const hashes = new Set((c.payload as { hashes: string[] }).hashes);
+    for (const s of sessions.values()) if (hashes.has(s.secretHash)) end(s, 'credential revoked');
+  });
+  feed.on(MACHINE_TOPIC, (c) => {
+    for (const m of (c.payload as { upsert?: { id: number; status: string }[] }).upsert ?? []) {
+      const s = sessions.get(m.id);
+      if (s && m.status === 'retired') end(s, 'machine retired');
+    }
+  });
+
+  async function push(ids: string[]): Promise<void> {
+    const byMachine = new Map<number, repo.TaskRow[]>();
+    for (const t of await repo.tasksById(db, ids)) {
+      const list = byMachine.get(t.machineId) ?? [];
+      list.push(t);
+      byMachine.set(t.machineId, list);
+    }
+    for (const [machineId, list] of byMachine) {
+      const s = sessions.get(machineId);
+      if (!s?.helloDone) continue;
+      const changed = list.filter((t) => !isTerminal(t.state) && s.assigned.get(t.id) !== t.desired);
+      const removed = list.filter((t) => isTerminal(t.state) && s.assigned.has(t.id)).map((t) => t.id);
+      for (const t of changed) s.assigned.set(t.id, t.desired);
+      for (const id of removed) s.assigned.delete(id);
+      if (changed.length > 0 || removed.length > 0) {
+        send(s, { t: 'assign', full: false, tasks: changed.map((t) => ({ taskId: t.id, kind: t.kind, spec: t.spec, desired: t.desired })), removed });
+      }
+    }
+  }
+
+  async function hello(s: Session, msg: Extract<AgentMessage, { t: 'hello' }>): Promise<void> {
+    if (msg.protocol !== AGENT_PROTOCOL) return end(s, `protocol ${msg.protocol} is not spoken here (${AGENT_PROTOCOL} is)`);
+    await writer.run(SYSTEM_ACTOR, async (w) => {
+      await repo.agentConnected(w.tx, s.machineId, msg.agentVersion, msg.facts, replica);
+      w.emit(AGENT_STATUS_TOPIC, { machineIds: [s.machineId], state: 'connected' });
+    });
+    const open = await repo.openTasks(db, s.machineId);
+    s.assigned = new Map(open.map((t) => [t.id, t.desired]));
+    s.helloDone = true;
+    send(s, { t: 'welcome', sessionId: s.id, hostname: s.hostname, heartbeatMs });
+    send(s, { t: 'assign', full: true, tasks: open.map((t) => ({ taskId: t.id, kind: t.kind, spec: t.spec, desired: t.desired })), removed: [] });
+  }
+
+  function onMessage(s: Session, data: Buffer | string): void {
+    s.lastBeat = Date.now();
+    s.beaten = true;
+    let parsed: ReturnType<typeof AgentMessage.safeParse>;
+    try {
+      parsed = AgentMessage.safeParse(JSON.parse(String(data)));
+    } catch {
+      return end(s, 'a message that is not JSON');
+    }
+    if (!parsed.success) return end(s, `a malformed message: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    const msg = parsed.data;
+    if (msg.t === 'hello') return void hello(s, msg).catch((err) => (onError(err), end(s, 'hello failed')));
+    if (!s.helloDone) return end(s, 'hello must come first');
+    if (msg.t === 'report') {
+      pending.push({ session: s, seq: msg.seq, reports: msg.reports });
+      flushTimer ??= setTimeout(() => void flush(), 50);
+    } else if (msg.t === 'facts') void repo.agentFacts(db, s.machineId, msg.facts).catch(onError);
+  }
+
+  async function flush(): Promise<void> {
+    flushTimer = undefined;
+    if (flushing) {
+      await flushing;
+      return flush();
+    }
+    const batch = pending;
+    pending = [];
+    if (batch.length === 0) return;
+    flushing = (async () => {
+      const applied = await writer.run(SYSTEM_ACTOR, async (w) => {
+        const out = await repo.applyReports(w.tx, batch.flatMap((b) => b.reports.map((r) => ({ machineId: b.session.machineId, r }))));
+        if (out.length > 0) w.emit(TASK_STATUS_TOPIC, { tasks: out });
+        return out;
+      });
+      for (const b of batch) send(b.session, { t: 'ack', seq: b.seq });
+      const ended = new Map<number, string[]>();
+      for (const t of applied) {
+        if (!isTerminal(t.state)) continue;
+        ended.set(t.machineId, [...(ended.get(t.machineId) ?? []), t.id]);
+      }
+      for (const [machineId, ids] of ended) {
+        const s = sessions.get(machineId);
+        if (!s) continue;
+        for (const id of ids) s.assigned.delete(id);
+        send(s, { t: 'assign', full: false, tasks: [], removed: ids });
+      }
+    })()
+      .catch((err) => {
+        onError(err);
+        pending.unshift(...batch); // not acknowledged: retried (the agent would resend anyway)
+      })
+      .finally(() => {
+        flushing = null;
+      });
+    await flushing;
+  }
+
+  async function sweep(): Promise<void> {
+    const now = Date.now();
+    const beats: number[] = [];
+    for (const s of sessions.values()) {
+      if (s.beaten) beats.push(s.machineId);
+      s.beaten = false;
+      if (now - s.lastBeat > 3 * heartbeatMs) {
+        s.socket.terminate();
+        drop(s);
+      }
+    }
+    await repo.agentBeats(db, beats);
+    const silent = await repo.silentAgents(db, (3 * heartbeatMs) / 1000);
+    const gone = silent.filter((id) => !sessions.has(id));
+    if (gone.length > 0) {
+      await writer.run(SYSTEM_ACTOR, async (w) => {
+        const changed = await repo.agentState(w.tx, gone, 'unreachable');
+        if (changed.length > 0) w.emit(AGENT_STATUS_TOPIC, { machineIds: changed, state: 'unreachable' });
+      });
+    }
+    const orphans = await repo.orphanCandidates(db, orphanGrace);
+    if (orphans.length > 0) {
+      await writer.run(SYSTEM_ACTOR, async (w) => {
+        const out = await repo.orphanTasks(w.tx, orphans);
+        if (out.length > 0) w.emit(TASK_STATUS_TOPIC, { tasks: out });
+      });
+    }
+  }
+
+  return {
+    replica,
+    heartbeatMs,
+    /** Take over a freshly upgraded socket of the agent of `machineId`. */
+    attach(socket: SessionSocket, machineId: number, secretHash: string): void {
+      const m = machines.model.get(machineId);
+      if (!m) return socket.close(4004, 'no such machine');
+      const old = sessions.get(machineId);
+      if (old) end(old, 'replaced by a newer session');
+      const s: Session = { id: randomUUID(), machineId, hostname: m.hostname, secretHash, socket, lastBeat: Date.now(), beaten: true, assigned: new Map(), helloDone: false };
+      sessions.set(machineId, s);
+      socket.on('message', (d) => onMessage(s, d));
+      socket.on('close', () => drop(s));
+    },
+    /** Create tasks inside an orchestrator's write; their agents get them after commit. */
+    async createTasks(w: WriteContext, tasks: NewTask[]): Promise<string[]> {
+      const rows = tasks.map((t) => ({
+        id: randomUUID(),
+        machineId: t.machineId,
+        kind: t.kind,
+        spec: t.spec,
+        desired: t.desired ?? TaskState.COMPLETE,
+        ownerKind: t.ownerKind ?? null,
+        ownerId: t.ownerId ?? null,
+      }));
+      await repo.insertTasks(w.tx, rows);
+      w.emit(TASK_TOPIC, { tasks: rows.map((r) => ({ id: r.id, machineId: r.machineId })) });
+      return rows.map((r) => r.id);
+    },
+    /** Change tasks' desired state inside a write (stop: SHUTDOWN). */
+    async setDesired(w: WriteContext, ids: string[], desired: TaskStateValue): Promise<number> {
+      const changed = await repo.setDesired(w.tx, ids, desired);
+      if (changed.length > 0) w.emit(TASK_TOPIC, { tasks: changed.map((t) => ({ id: t.id, machineId: t.machineId })) });
+      return changed.length;
+    },
+    /** Whether the agent of `machineId` holds a session here. */
+    connectedHere: (machineId: number) => sessions.has(machineId),
+    /** Sessions held by this replica. */
+    get sessionCount() {
+      return sessions.size;
+    },
+    statuses: (machineIds?: number[]) => repo.agentStatuses(db, machineIds),
+    /** Write queued reports now (tests, shutdown). */
+    flush,
+    start(): void {
+      const t = setInterval(() => void sweep().catch(onError), heartbeatMs);
+      t.unref();
+      timers.push(t);
+    },
+    async stop(): Promise<void> {
+      for (const t of timers) clearInterval(t);
+      clearTimeout(flushTimer);
+      await flush().catch(onError);
+      for (const s of sessions.values()) s.socket.terminate();
+      sessions.clear();
+    },
+  };
+}

@@ -1,0 +1,27 @@
+/** The agent session's endpoint: GET /api/v1/agent/session, upgraded to a WebSocket. */
+import { createHash } from 'node:crypto';
+import websocket from '@fastify/websocket';
+import type { FastifyPluginAsync } from 'fastify';
+import { ForbiddenError } from '@canopy/core';
+import { actorOf } from '../http/auth.ts';
+import type { Dispatcher } from './dispatcher.ts';
+
+/** Routes of the agent session (machine credentials only). */
+export function sessionRoutes(dispatcher: Dispatcher): FastifyPluginAsync {
+  return async (app) => {
+    await app.register(websocket, { options: { maxPayload: 64 * 1024 * 1024 } });
+    app.get('/agent/session', {
+      websocket: true,
+      schema: { hide: true },
+      // Refuse before the upgrade: a user's token, or none, gets a plain 401/403 answer.
+      preValidation: async (req) => {
+        const actor = actorOf(req);
+        if (actor.kind !== 'agent' || actor.machineId === undefined) throw new ForbiddenError('the agent session takes a machine credential (cnm_…)', 'agent/session');
+      },
+    }, (socket, req) => {
+      const actor = actorOf(req);
+      const bearer = req.headers.authorization?.slice(7).trim() ?? '';
+      dispatcher.attach(socket, actor.machineId as number, createHash('sha256').update(bearer).digest('hex'));
+    });
+  };
+}
