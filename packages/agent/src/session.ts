@@ -87,8 +87,9 @@ export function createSession(opts: SessionOptions) {
     return out;
   }
 
+  // Everything but the hello waits for the welcome: the control center reads nothing before it.
   function send(msg: AgentMessage): boolean {
-    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    if (!ws || ws.readyState !== WebSocket.OPEN || (state !== 'connected' && msg.t !== 'hello')) return false;
     ws.send(JSON.stringify(msg));
     return true;
   }

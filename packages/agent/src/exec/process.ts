@@ -127,8 +127,8 @@ export function processController(ctx: TaskContext, spec: ExecSpec): Controller 
       const status = existsSync(paths.exit) ? Number.parseInt(readFileSync(paths.exit, 'utf8'), 10) : undefined;
       if (task.killedBecause) throw new TaskError(task.killedBecause, { exitCode: status ?? 137 });
       if (status === undefined) throw new TaskError('the process ended while the agent was away; its exit status is unknown');
-      if (status !== 0) throw new TaskError(`exit status ${status}`, { exitCode: status });
-      return 0;
+      if (!spec.okExitCodes.includes(status)) throw new TaskError(`exit status ${status}`, { exitCode: status });
+      return status;
     },
 
     async shutdown() {

@@ -35,6 +35,8 @@ export const ExecSpec = z
     killGraceSeconds: z.number().int().min(0).max(600).default(10),
     /** Bytes of stdout and of stderr kept per task: the head and the tail, half each. */
     outputLimitBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
+    /** Exit statuses that count as success (`puppet agent --test` exits 2 after applying changes). */
+    okExitCodes: z.array(z.number().int().min(0).max(255)).min(1).max(16).default([0]),
     env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be an environment variable name'), Arg).default({}),
   })
   .refine((s) => (s.argv === undefined) !== (s.script === undefined), { message: 'give exactly one of argv and script', path: ['argv'] });

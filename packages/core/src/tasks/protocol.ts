@@ -43,10 +43,16 @@ export const TaskReport = z.strictObject({
   exitCode: z.number().int().optional(),
   /** When the agent observed it (ISO 8601). */
   at: z.string().max(40),
-  /** Output produced since the last report, per stream, already bounded by the agent. */
-  stdout: z.string().max(1024 * 1024).optional(),
-  stderr: z.string().max(1024 * 1024).optional(),
-  /** Bytes the agent dropped from the middle of the output to keep the head and tail. */
+  /**
+   * Output. In a report of a terminal state: the whole output as kept (head, a marker, tail). In any
+   * other: a live chunk starting at byte `stdoutAt`/`stderrAt` of the stream, so a chunk sent twice
+   * (after a reconnect) is recognised and dropped.
+   */
+  stdout: z.string().max(16 * 1024 * 1024).optional(),
+  stderr: z.string().max(16 * 1024 * 1024).optional(),
+  stdoutAt: z.number().int().min(0).optional(),
+  stderrAt: z.number().int().min(0).optional(),
+  /** Bytes dropped from the middle of the output to keep its head and tail (terminal reports). */
   truncated: z.number().int().min(0).optional(),
 });
 export type TaskReport = z.infer<typeof TaskReport>;

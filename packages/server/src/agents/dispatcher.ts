@@ -134,10 +134,11 @@ export function createDispatcher(deps: { writer: Writer; feed: ChangeFeed; db: Q
       await repo.agentConnected(w.tx, s.machineId, msg.agentVersion, msg.facts, replica);
       w.emit(AGENT_STATUS_TOPIC, { machineIds: [s.machineId], state: 'connected' });
     });
-    const open = await repo.openTasks(db, s.machineId);
-    s.assigned = new Map(open.map((t) => [t.id, t.desired]));
+    // From here on, changes reach this session; the full set read next covers anything before.
     s.helloDone = true;
     send(s, { t: 'welcome', sessionId: s.id, hostname: s.hostname, heartbeatMs });
+    const open = await repo.openTasks(db, s.machineId);
+    for (const t of open) s.assigned.set(t.id, t.desired);
     send(s, { t: 'assign', full: true, tasks: open.map((t) => ({ taskId: t.id, kind: t.kind, spec: t.spec, desired: t.desired })), removed: [] });
   }
 
@@ -263,7 +264,7 @@ export function createDispatcher(deps: { writer: Writer; feed: ChangeFeed; db: Q
       return changed.length;
     },
     /** Whether the agent of `machineId` holds a session here. */
-    connectedHere: (machineId: number) => sessions.has(machineId),
+    connectedHere: (machineId: number) => sessions.get(machineId)?.helloDone === true,
     /** Sessions held by this replica. */
     get sessionCount() {
       return sessions.size;

@@ -1,0 +1,124 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { canMakeTestHosts, createTestHosts, mkNodes, startTestServer, testBackends, type TestHosts, type TestServer } from '@canopy/server/testing';
+import { enrollHosts, startAgent, until, type RunningAgent } from './testing.ts';
+
+const noHosts = canMakeTestHosts();
+
+for (const backend of testBackends()) {
+  describe(`jobs on test hosts (${backend.name})`, { skip: noHosts && `test hosts unavailable: ${noHosts}` }, () => {
+    let s: TestServer;
+    let hosts: TestHosts;
+    const agents: RunningAgent[] = [];
+
+    const job = async (id: number) => (await s.call('GET', `/api/v1/jobs/${id}`)).body;
+    const settled = (id: number, states: string[]) =>
+      until(`job ${id} to be ${states.join('/')}`, async () => states.includes((await job(id)).state)).catch(async (err) => {
+        throw new Error(`${(err as Error).message}: ${JSON.stringify(await job(id))}`);
+      });
+
+    before(async () => {
+      hosts = createTestHosts(4, `jobs-${backend.name}`);
+      s = await startTestServer(backend, { agents: { heartbeatMs: 500 } });
+      await s.app.listen({ host: hosts.gateway, port: 0 });
+      const url = `http://${hosts.gateway}:${(s.app.server.address() as { port: number }).port}`;
+      const creds = await enrollHosts(s, hosts.hosts);
+      await mkNodes(s, 'corp.jobs');
+      for (const h of hosts.hosts) assert.equal((await s.call('PUT', `/api/v1/nodes/corp.jobs/machines/${h.hostname}`)).status < 300, true);
+      for (const h of hosts.hosts) agents.push(startAgent(h, url, creds.get(h.hostname)!.token));
+      await until('agents connected', () => hosts.hosts.every((h) => s.services.dispatcher.connectedHere(creds.get(h.hostname)!.id)));
+    });
+    after(async () => {
+      for (const a of agents) await a.stop();
+      await s?.close();
+      hosts?.close();
+    });
+
+    test('a job over a subtree runs on every host; identical output is grouped', async () => {
+      const r = await s.call('POST', '/api/v1/jobs', { target: { under: 'corp.jobs' }, command: 'echo hello', batch: { size: 2 } });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      assert.deepEqual(r.body.batches, [2, 2]);
+      await settled(r.body.id, ['succeeded']);
+      const d = await job(r.body.id);
+      assert.equal(d.counts.succeeded, 4);
+      assert.deepEqual(d.groups.map((g: { count: number; stdout: string }) => [g.count, g.stdout]), [[4, 'hello\n']]);
+      assert.ok(d.hosts.every((h: { exitCode: number; durationMs: number }) => h.exitCode === 0 && h.durationMs >= 0));
+    });
+
+    test('a canary pauses the job after its first host until resumed', async () => {
+      const r = await s.call('POST', '/api/v1/jobs', { target: { under: 'corp.jobs' }, command: ['true'], batch: { size: '50%', canary: true } });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      assert.deepEqual(r.body.batches, [1, 2, 1]);
+      await settled(r.body.id, ['paused']);
+      const paused = await job(r.body.id);
+      assert.match(paused.pausedBecause, /canary/);
+      assert.equal(paused.counts.succeeded, 1);
+      assert.equal(paused.counts.pending, 3);
+      assert.equal((await s.call('POST', `/api/v1/jobs/${r.body.id}/resume`)).status, 200);
+      await settled(r.body.id, ['succeeded']);
+    });
+
+    test('more failures than tolerated pause the job; retry runs only the failed hosts again', async () => {
+      const bad = hosts.hosts[1]!.address;
+      const script = `ip -o -4 addr show eth0 | grep -q ' ${bad}/' && { echo bad >&2; exit 7; }\necho fine\n`;
+      const r = await s.call('POST', '/api/v1/jobs', { target: { under: 'corp.jobs' }, script, batch: { size: 1, tolerance: 0 } });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      await settled(r.body.id, ['paused']);
+      const d = await job(r.body.id);
+      assert.match(d.pausedBecause, /1 hosts failed, more than the tolerance of 0/);
+      const failed = d.hosts.filter((h: { state: string }) => h.state === 'failed');
+      assert.deepEqual(failed.map((h: { hostname: string; exitCode: number }) => [h.hostname, h.exitCode]), [[hosts.hosts[1]!.hostname, 7]]);
+      assert.equal(d.counts.pending, 2, 'hosts after the failure were not run');
+      const retried = await s.call('POST', `/api/v1/jobs/${r.body.id}/retry`);
+      assert.equal(retried.status, 200);
+      await settled(r.body.id, ['paused']);
+      const again = await job(r.body.id);
+      assert.equal(again.hosts.find((h: { hostname: string }) => h.hostname === hosts.hosts[1]!.hostname).attempt, 2);
+    });
+
+    test('stop kills the running commands and skips the rest', async () => {
+      const marker = `/tmp/canopy-stopped-${process.pid}-${backend.name}`;
+      const r = await s.call('POST', '/api/v1/jobs', { target: { under: 'corp.jobs' }, command: `sleep 30; touch ${marker}`, batch: { size: 2 } });
+      await until('running', async () => (await job(r.body.id)).counts.running === 2 && (await job(r.body.id)).hosts.every((h: { taskState: string | null }) => h.taskState !== 'ASSIGNED'));
+      await until('tasks running on the agents', async () => (await job(r.body.id)).hosts.filter((h: { taskState: string | null }) => h.taskState === 'RUNNING').length === 2);
+      const stop = await s.call('POST', `/api/v1/jobs/${r.body.id}/stop`);
+      assert.equal(stop.status, 200, JSON.stringify(stop.body));
+      await settled(r.body.id, ['stopped']);
+      const d = await job(r.body.id);
+      assert.equal(d.counts.stopped, 2);
+      assert.equal(d.counts.skipped, 2);
+      assert.equal(existsSync(marker), false);
+      const again = await s.call('POST', `/api/v1/jobs/${r.body.id}/stop`);
+      assert.equal(again.status, 409);
+      assert.match(again.body.detail, /nothing to stop/);
+    });
+
+    test('bad input is refused and creates nothing', async () => {
+      const before = (await s.call('GET', '/api/v1/jobs?under=corp.jobs&limit=200')).body.items.length;
+      const cases: [unknown, RegExp][] = [
+        [{ target: {}, command: 'true' }, /name the machines/],
+        [{ target: { under: 'corp.jobs' }, script: 'x'.repeat(300 * 1024) }, /at most/],
+        [{ target: { under: 'corp.jobs' } }, /exactly one of command and script/],
+        [{ target: { under: 'corp.jobs' }, command: 'true', batch: { size: 'lots' } }, /count \(10\)/],
+        [{ target: { under: 'corp.jobs' }, command: 'true', user: 'Bad User' }, /POSIX user name/],
+        [{ target: { hosts: ['no-such-host'] }, command: 'true' }, /no machine 'no-such-host'/],
+      ];
+      for (const [body, why] of cases) {
+        const r = await s.call('POST', '/api/v1/jobs', body);
+        assert.equal(r.status, 400, JSON.stringify(r.body));
+        assert.match(JSON.stringify(r.body), why);
+      }
+      assert.equal((await s.call('GET', '/api/v1/jobs?under=corp.jobs&limit=200')).body.items.length, before);
+    });
+
+    test('an unknown OS user fails each host with the reason', async () => {
+      const r = await s.call('POST', '/api/v1/jobs', { target: { hosts: [hosts.hosts[0]!.hostname] }, command: 'true', user: 'nosuchuser' });
+      assert.equal(r.status, 201);
+      await settled(r.body.id, ['failed']);
+      const d = await job(r.body.id);
+      assert.equal(d.hosts[0].taskState, 'REJECTED');
+      assert.match(d.hosts[0].error, /no such OS user "nosuchuser"/);
+    });
+  });
+}

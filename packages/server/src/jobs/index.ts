@@ -1,0 +1,9 @@
+/**
+ * Batch jobs (批量执行、初始化、重启) over the machines of a subtree, a host list or a selector.
+ *
+ *   POST /api/v1/jobs {kind, target:{under|hosts|selector}, command|script, user, timeoutSeconds, batch}
+ *   GET  /api/v1/jobs?under=   GET /api/v1/jobs/{id}   GET /api/v1/jobs/{id}/output (SSE)
+ *   POST /api/v1/jobs/{id}/{pause|resume|stop|retry}
+ */
+export { createJobService, JOB_TOPIC, type JobService } from './service.ts';
+export { jobRoutes } from './routes.ts';

@@ -1,0 +1,271 @@
+/**
+ * Batch jobs: a command, script or initialisation run over the machines of a subtree, a list of
+ * hosts or a label selector, in batches, as one task per machine. The orchestrator (`advance`) runs
+ * after every change to a job's tasks, on whichever replica hears of it, and decides from the
+ * database alone (plan.ts) under the write lock, so nothing is dispatched twice.
+ */
+import { ConflictError, ExecSpec, NotFoundError, ValidationError, isTerminal, planBatches, TaskState, type CreateJobInput, type JobDetailView, type JobView, type Operation } from '@canopy/core';
+import { SYSTEM_ACTOR, type Actor, type ChangeFeed, type WriteContext, type Writer } from '../changes/index.ts';
+import type { Queryable } from '../db/connection.ts';
+import type { AuthService } from '../auth/index.ts';
+import type { MachineService } from '../machines/index.ts';
+import type { TreeService } from '../tree/index.ts';
+import { TASK_STATUS_TOPIC, type Dispatcher } from '../agents/index.ts';
+import { planJob } from './plan.ts';
+import * as repo from './repo.ts';
+
+export const JOB_TOPIC = 'job';
+/** Default environment initialisation: Puppet, with Canopy as its ENC. Exit 2 means "changes applied". */
+export const DEFAULT_INIT = { argv: ['puppet', 'agent', '--test'], okExitCodes: [0, 2] };
+
+export type JobService = ReturnType<typeof createJobService>;
+
+interface Target {
+  nodeId: number | null;
+  nodePath: string | null;
+  machines: { id: number; hostname: string }[];
+}
+
+/** Build the job service and subscribe it to its tasks' progress. */
+export function createJobService(deps: { writer: Writer; feed: ChangeFeed; db: Queryable; tree: TreeService; machines: MachineService; auth: AuthService; dispatcher: Dispatcher; onError?: ((err: unknown) => void) | undefined }) {
+  const { writer, feed, db, tree, machines, auth, dispatcher } = deps;
+  const onError = deps.onError ?? (() => {});
+  const queued = new Set<number>();
+  const listeners = new Map<number, Set<() => void>>();
+
+  feed.on(TASK_STATUS_TOPIC, (c) => {
+    for (const t of (c.payload as { tasks: { ownerKind: string | null; ownerId: number | null }[] }).tasks) {
+      if (t.ownerKind === 'job' && t.ownerId !== null) changed(Number(t.ownerId), true);
+    }
+  });
+  feed.on(JOB_TOPIC, (c) => changed((c.payload as { id: number }).id, false));
+
+  function changed(id: number, advanceToo: boolean): void {
+    for (const l of listeners.get(id) ?? []) l();
+    if (advanceToo) schedule(id);
+  }
+
+  // Feed handlers may run inside another write: advance after it, once per job however many reports came.
+  function schedule(id: number): void {
+    if (queued.has(id)) return;
+    queued.add(id);
+    setImmediate(() => {
+      queued.delete(id);
+      advance(id).catch(onError);
+    });
+  }
+
+  function opFor(kind: CreateJobInput['kind'], user: string): Operation {
+    if (kind === 'reboot') return 'machine.reboot';
+    return kind === 'init' || user === 'root' ? 'machine.root' : 'machine.exec';
+  }
+
+  async function resolveTarget(actor: Actor, input: CreateJobInput, op: Operation): Promise<Target> {
+    const t = input.target;
+    let nodeId: number | null = null;
+    let nodePath: string | null = null;
+    let ids: number[];
+    if (t.under !== undefined) {
+      const node = auth.nodeFor(actor, op, t.under);
+      nodeId = node.id;
+      nodePath = node.path;
+      ids = machines.model.query({ under: node.id }, 1_000_000, undefined).ids;
+      if (t.hosts) {
+        const named = new Set(t.hosts);
+        ids = ids.filter((id) => named.has(machines.model.get(id)?.hostname ?? ''));
+      }
+      if (t.selector) ids = await repo.machinesMatching(db, ids, Object.fromEntries(t.selector.split(',').map((p) => p.split('=') as [string, string])));
+    } else {
+      ids = [];
+      for (const [i, h] of (t.hosts ?? []).entries()) {
+        const m = machines.model.byHostname(h);
+        const nodes = m ? m.nodeIds.map((n) => tree.model.get(n)).filter((n) => n !== undefined) : [];
+        const visible = nodes.filter((n) => auth.visible(actor, n));
+        if (!m || (visible.length === 0 && !actor.superuser)) throw new ValidationError(`no machine '${h}'`, [{ path: ['target', 'hosts', i], message: `no machine '${h}'` }]);
+        if (!actor.superuser && !nodes.some((n) => auth.can(actor, op, n.id))) {
+          throw new ValidationError(`running this job on '${h}' needs ${op} on one of its nodes`, [{ path: ['target', 'hosts', i], message: `needs ${op}` }]);
+        }
+        ids.push(m.id);
+      }
+    }
+    const list = [...new Set(ids)]
+      .map((id) => machines.model.get(id))
+      .filter((m) => m !== undefined && m.status !== 'retired')
+      .map((m) => ({ id: m!.id, hostname: m!.hostname }))
+      .sort((a, b) => (a.hostname < b.hostname ? -1 : 1));
+    if (list.length === 0) throw new ValidationError('the target names no machine', [{ path: ['target'], message: 'no machine matches' }]);
+    return { nodeId, nodePath, machines: list };
+  }
+
+  function specOf(input: CreateJobInput): Record<string, unknown> {
+    const common = { user: input.user, timeoutSeconds: input.timeoutSeconds };
+    if (input.kind === 'reboot') return { reason: input.description };
+    if (input.kind === 'init' && input.command === undefined && input.script === undefined) return ExecSpec.parse({ ...DEFAULT_INIT, ...common, user: 'root' });
+    const body = input.script !== undefined ? { script: input.script } : { argv: typeof input.command === 'string' ? ['/bin/sh', '-c', input.command] : input.command };
+    return ExecSpec.parse({ ...body, ...common });
+  }
+
+  /** Decide and do the job's next step in one write. */
+  async function advance(id: number): Promise<void> {
+    await writer.run(SYSTEM_ACTOR, async (w) => {
+      const job = await repo.job(w.tx, id, true);
+      if (!job || !['running', 'stopping'].includes(job.state)) return;
+      const hosts = await repo.hosts(w.tx, id);
+      const plan = planJob(
+        { state: job.state, batches: job.batches, currentBatch: job.currentBatch, tolerance: job.batch.tolerance, parallelism: job.batch.parallelism, canary: job.batch.canary, canaryPassed: job.canaryPassed },
+        hosts,
+      );
+      for (const h of plan.hosts) await repo.setHost(w.tx, id, h.machineId, h.state);
+      if (plan.dispatch.length > 0) {
+        const kind = job.kind === 'reboot' ? 'reboot' : 'exec';
+        const taskIds = await dispatcher.createTasks(w, plan.dispatch.map((machineId) => ({ machineId, kind, spec: job.spec, ownerKind: 'job', ownerId: id })));
+        for (const [i, machineId] of plan.dispatch.entries()) {
+          const h = hosts.find((x) => x.machineId === machineId)!;
+          await repo.setHost(w.tx, id, machineId, 'running', taskIds[i]!, h.attempt + 1);
+        }
+      }
+      if (Object.keys(plan.job).length > 0) {
+        await repo.updateJob(w.tx, id, plan.job);
+        if (plan.job.state && plan.job.state !== job.state) {
+          w.audit({ operation: `job.${plan.job.state}`, targetKind: 'job', target: String(id), nodeId: job.nodeId, nodePath: job.nodePath, after: { state: plan.job.state, reason: plan.job.pausedBecause ?? null } });
+        }
+      }
+      if (plan.hosts.length > 0 || plan.dispatch.length > 0 || Object.keys(plan.job).length > 0) w.emit(JOB_TOPIC, { id });
+    });
+  }
+
+  async function detail(id: number): Promise<JobDetailView> {
+    const job = await repo.job(db, id);
+    if (!job) throw new NotFoundError('job', String(id));
+    const hosts = await repo.hosts(db, id, true);
+    return { ...view(job, hosts), hosts: hosts.map(hostView), groups: groupsOf(hosts) };
+  }
+
+  async function control(actor: Actor, id: number, action: 'pause' | 'resume' | 'stop' | 'retry', op: (job: repo.JobRow) => void): Promise<JobView> {
+    await writer.run(actor, async (w) => {
+      const job = await repo.job(w.tx, id, true);
+      if (!job) throw new NotFoundError('job', String(id));
+      op(job);
+      const finished = ['stopped', 'succeeded', 'failed'].includes(job.state);
+      if (action === 'pause') {
+        if (job.state !== 'running') throw new ConflictError(`job ${id} is ${job.state}: only a running job can be paused`, { state: job.state });
+        await repo.updateJob(w.tx, id, { state: 'paused', pausedBecause: `paused by ${actor.name}` });
+      } else if (action === 'resume') {
+        if (job.state !== 'paused') throw new ConflictError(`job ${id} is ${job.state}: only a paused job can be resumed`, { state: job.state });
+        await repo.updateJob(w.tx, id, { state: 'running', pausedBecause: null, ...(job.batch.canary ? { canaryPassed: true } : {}) });
+      } else if (action === 'stop') {
+        if (finished || job.state === 'stopping') throw new ConflictError(`job ${id} is ${job.state}: there is nothing to stop`, { state: job.state });
+        const hosts = await repo.hosts(w.tx, id);
+        await dispatcher.setDesired(w, hosts.filter((h) => h.state === 'running' && h.taskId).map((h) => h.taskId!), TaskState.SHUTDOWN);
+        await repo.updateJob(w.tx, id, { state: 'stopping', pausedBecause: null });
+      } else {
+        const hosts = await repo.hosts(w.tx, id);
+        const failed = hosts.filter((h) => h.state === 'failed');
+        if (failed.length === 0) throw new ConflictError(`job ${id} has no failed host to retry`, { state: job.state });
+        if (job.state === 'stopping') throw new ConflictError(`job ${id} is stopping`, { state: job.state });
+        for (const h of failed) await repo.setHost(w.tx, id, h.machineId, 'pending');
+        await repo.updateJob(w.tx, id, { state: 'running', pausedBecause: null, currentBatch: Math.min(...failed.map((h) => h.batch)) });
+      }
+      w.audit({ operation: `job.${action}`, targetKind: 'job', target: String(id), nodeId: job.nodeId, nodePath: job.nodePath });
+      w.emit(JOB_TOPIC, { id });
+    });
+    schedule(id);
+    return view((await repo.job(db, id))!, await repo.hosts(db, id));
+  }
+
+  return {
+    /** Create a job; its first batch is dispatched at once. */
+    async create(actor: Actor, input: CreateJobInput): Promise<JobView> {
+      const op = opFor(input.kind, input.user);
+      const target = await resolveTarget(actor, input, op);
+      const spec = specOf(input);
+      const batches = planBatches(target.machines.length, input.batch.size, input.batch.canary);
+      const job = await writer.run(actor, async (w: WriteContext) => {
+        const j = await repo.insertJob(w.tx, {
+          kind: input.kind, nodeId: target.nodeId, nodePath: target.nodePath, target: input.target, spec, batch: input.batch, batches, description: input.description, createdBy: actor.name,
+        });
+        let i = 0;
+        const rows = batches.flatMap((n, b) => target.machines.slice(i, (i += n)).map((m) => ({ machineId: m.id, hostname: m.hostname, batch: b })));
+        await repo.insertHosts(w.tx, j.id, rows);
+        w.audit({ operation: `job.create`, targetKind: 'job', target: String(j.id), nodeId: target.nodeId, nodePath: target.nodePath, after: { kind: input.kind, spec, target: input.target, batch: input.batch, hosts: rows.length } });
+        return j;
+      });
+      await advance(job.id);
+      return view((await repo.job(db, job.id))!, await repo.hosts(db, job.id));
+    },
+    detail,
+    /** A job's node path, for authorizing reads and controls. */
+    async nodePathOf(id: number): Promise<string | null> {
+      const job = await repo.job(db, id);
+      if (!job) throw new NotFoundError('job', String(id));
+      return job.nodePath;
+    },
+    async list(opts: { underPath?: string | undefined; limit: number; before?: number | undefined }): Promise<JobView[]> {
+      const jobs = await repo.listJobs(db, opts);
+      return Promise.all(jobs.map(async (j) => view(j, await repo.hosts(db, j.id))));
+    },
+    pause: (actor: Actor, id: number) => control(actor, id, 'pause', () => {}),
+    resume: (actor: Actor, id: number) => control(actor, id, 'resume', () => {}),
+    stop: (actor: Actor, id: number) => control(actor, id, 'stop', () => {}),
+    retry: (actor: Actor, id: number) => control(actor, id, 'retry', () => {}),
+    /** Call `fn` whenever job `id` or one of its tasks changes; returns the unsubscribe. */
+    follow(id: number, fn: () => void): () => void {
+      const set = listeners.get(id) ?? new Set();
+      set.add(fn);
+      listeners.set(id, set);
+      return () => {
+        set.delete(fn);
+        if (set.size === 0) listeners.delete(id);
+      };
+    },
+    /** Advance every job still going (after a restart the feed does not replay). */
+    async start(): Promise<void> {
+      for (const id of await repo.activeJobIds(db)) schedule(id);
+    },
+  };
+}
+
+function view(job: repo.JobRow, hosts: repo.JobHostRow[]): JobView {
+  const counts: Record<string, number> = { total: hosts.length, pending: 0, running: 0, succeeded: 0, failed: 0, stopped: 0, skipped: 0 };
+  for (const h of hosts) counts[h.state] = (counts[h.state] ?? 0) + 1;
+  return {
+    id: job.id, kind: job.kind, state: job.state, pausedBecause: job.pausedBecause, description: job.description,
+    target: job.target, spec: job.spec, batch: job.batch, batches: job.batches, currentBatch: job.currentBatch, counts,
+    createdBy: job.createdBy, createdAt: iso(job.createdAt)!, finishedAt: iso(job.finishedAt),
+  };
+}
+
+function iso(t: string | Date | null): string | null {
+  return t === null ? null : new Date(t).toISOString();
+}
+
+function hostView(h: repo.JobHostRow) {
+  const started = iso(h.startedAt);
+  const finished = iso(h.finishedAt);
+  return {
+    hostname: h.hostname, batch: h.batch, state: h.state, attempt: h.attempt, taskId: h.taskId,
+    taskState: h.taskState === null ? null : stateLabel(h.taskState),
+    exitCode: h.exitCode, error: h.error, startedAt: started, finishedAt: finished,
+    durationMs: started && finished ? Date.parse(finished) - Date.parse(started) : null,
+    downtimeSeconds: null,
+  };
+}
+
+function stateLabel(v: number): string {
+  const entry = Object.entries(TaskState).find(([, n]) => n === v);
+  return entry ? entry[0] : String(v);
+}
+
+/** Hosts with the same outcome and output, largest group first. */
+function groupsOf(hosts: repo.JobHostRow[]): JobDetailView['groups'] {
+  const groups = new Map<string, JobDetailView['groups'][number]>();
+  for (const h of hosts) {
+    if (h.taskState === null || !isTerminal(h.taskState as never)) continue;
+    const key = JSON.stringify([h.state, h.exitCode, h.stdout ?? '', h.stderr ?? '']);
+    const g = groups.get(key) ?? { hosts: [], count: 0, exitCode: h.exitCode, state: h.state, stdout: h.stdout ?? '', stderr: h.stderr ?? '' };
+    g.hosts.push(h.hostname);
+    g.count++;
+    groups.set(key, g);
+  }
+  return [...groups.values()].sort((a, b) => b.count - a.count);
+}
