@@ -48,7 +48,7 @@ describe('agent and dispatcher on test hosts', { skip: noHosts && `test hosts un
     url = `http://${hosts.gateway}:${addr.port}`;
     creds = await enrollHosts(s, hosts.hosts);
     for (const h of hosts.hosts) agents.push(startAgent(h, url, creds.get(h.hostname)!.token));
-    await until('every agent connected', () => hosts.hosts.every((h) => s.services.dispatcher.connectedHere(creds.get(h.hostname)!.id)));
+    await until('every agent connected', () => hosts.hosts.every((h) => s.services.dispatcher.connectedHere(creds.get(h.hostname)!.id)), 120_000);
   });
   after(async () => {
     for (const a of agents) await a.stop();

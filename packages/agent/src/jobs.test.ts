@@ -15,7 +15,8 @@ for (const backend of testBackends()) {
     const job = async (id: number) => (await s.call('GET', `/api/v1/jobs/${id}`)).body;
     const settled = (id: number, states: string[]) =>
       until(`job ${id} to be ${states.join('/')}`, async () => states.includes((await job(id)).state)).catch(async (err) => {
-        throw new Error(`${(err as Error).message}: ${JSON.stringify(await job(id))}`);
+        const logs = agents.map((a) => `--- ${a.host.hostname}\n${a.log.slice(-15).join('\n')}`).join('\n');
+        throw new Error(`${(err as Error).message}: ${JSON.stringify(await job(id))}\n${logs}`);
       });
 
     before(async () => {
@@ -27,7 +28,7 @@ for (const backend of testBackends()) {
       await mkNodes(s, 'corp.jobs');
       for (const h of hosts.hosts) assert.equal((await s.call('PUT', `/api/v1/nodes/corp.jobs/machines/${h.hostname}`)).status < 300, true);
       for (const h of hosts.hosts) agents.push(startAgent(h, url, creds.get(h.hostname)!.token));
-      await until('agents connected', () => hosts.hosts.every((h) => s.services.dispatcher.connectedHere(creds.get(h.hostname)!.id)));
+      await until('agents connected', () => hosts.hosts.every((h) => s.services.dispatcher.connectedHere(creds.get(h.hostname)!.id)), 120_000);
     });
     after(async () => {
       for (const a of agents) await a.stop();

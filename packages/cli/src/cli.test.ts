@@ -88,8 +88,9 @@ describe('canopy CLI against a live server', () => {
     const r = await canopy(['tree', 'add', 'cli.Bad_Name']);
     assert.equal(r.code, 1);
     const [line, issue] = r.stderr.split('\n');
-    assert.match(line ?? '', /^error: invalid body: .*\(validation_failed\)$/);
-    assert.match(issue ?? '', /^ {2}body\.name: must be a DNS label/);
+    // In the CLI's words: the field, not the API's `body.name`.
+    assert.match(line ?? '', /^error: invalid name: must be a DNS label.*\(validation_failed\)$/);
+    assert.match(issue ?? '', /^ {2}name: must be a DNS label/);
   });
 
   test('machine add, import with a bad row (report, exit 1), bind, and ls --json', async () => {

@@ -20,7 +20,18 @@ describe('table', () => {
 describe('formatError', () => {
   test('API errors: one line with the code, then each field issue', () => {
     const err = new CanopyApiError(400, 'validation_failed', 'invalid body: name bad', [{ path: ['body', 'name'], message: 'bad' }]);
-    assert.equal(formatError(err), 'error: invalid body: name bad (validation_failed)\n  body.name: bad\n');
+    assert.equal(formatError(err), 'error: invalid name: bad (validation_failed)\n  name: bad\n');
+  });
+
+  test("API errors name the command's flags and arguments, not query parameters and body fields", () => {
+    const shape = { flags: ['--under', '--ip', '--json'], args: ['path'] };
+    const under = new CanopyApiError(400, 'validation_failed', 'name a subtree with ?under=', [{ path: ['querystring', 'under'], message: 'required unless you are a superuser' }]);
+    assert.equal(formatError(under, shape), 'error: name a subtree with --under (validation_failed)\n  --under: required unless you are a superuser\n');
+    const ips = new CanopyApiError(400, 'validation_failed', 'invalid body: ips.0 not an IP; path bad', [
+      { path: ['body', 'ips', 0], message: 'not an IP' },
+      { path: ['params', 'path'], message: 'bad' },
+    ]);
+    assert.equal(formatError(ips, shape), 'error: invalid --ip[0]: not an IP; <path>: bad (validation_failed)\n  --ip[0]: not an IP\n  <path>: bad\n');
   });
 
   test('core domain errors read the same way, without loading their classes', () => {
@@ -50,7 +61,7 @@ function node(path: string, extra: Partial<NodeView> = {}): NodeView {
   const parts = path.split('.');
   return {
     id: 1, name: parts.at(-1) ?? path, path, parentPath: parts.slice(0, -1).join('.') || null, description: '', labels: {}, version: 1,
-    createdAt: '', updatedAt: '', machineCount: 0, subtreeMachineCount: 0, childCount: 0, ...extra,
+    createdAt: '', updatedAt: '', machineCount: 0, subtreeMachineCount: 0, childCount: 0, pathOnly: false, allowed: [], ...extra,
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import { Command } from 'commander';
 import { createContext } from './context.ts';
-import { formatError } from './output.ts';
+import { formatError, type CommandShape } from './output.ts';
 import { COMMANDS } from './registry.ts';
 
 /** The command word in `argv` (after `help`, the word asked about), skipping global options and their values. */
@@ -32,6 +32,11 @@ export async function main(argv: string[]): Promise<number> {
     .showSuggestionAfterError()
     .configureOutput({ outputError: (text, write) => write(text) });
   const ctx = createContext(program);
+  // The command that runs, so an API error can name its flags (`--under`) instead of query parameters.
+  let shape: CommandShape | undefined;
+  program.hook('preAction', (_root, cmd) => {
+    shape = { flags: cmd.options.flatMap((o) => o.long ?? []), args: cmd.registeredArguments.map((a) => a.name()) };
+  });
 
   const takesValue = new Set(program.options.filter((o) => o.required).flatMap((o) => [o.long, o.short].filter((f): f is string => !!f)));
   const word = commandWord(argv, takesValue);
@@ -47,7 +52,7 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    process.stderr.write(formatError(err));
+    process.stderr.write(formatError(err, shape));
     return 1;
   }
 }

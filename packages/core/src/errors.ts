@@ -3,12 +3,14 @@
 export const ERROR_CODES = [
   'validation_failed',
   'not_found',
+  'moved',
   'conflict',
   'precondition_failed',
   'forbidden',
   'unauthenticated',
   'rate_limited',
   'payload_too_large',
+  'unsupported_media_type',
   'config_invalid',
   'unavailable',
   'internal',
@@ -47,6 +49,18 @@ export class ValidationError extends CanopyError {
 export class NotFoundError extends CanopyError {
   constructor(kind: string, key: string) {
     super('not_found', `${kind} '${key}' not found`, { kind, key });
+  }
+}
+
+/**
+ * A path that named a node before a rename or move: `movedTo` is where that node is now. Raised only
+ * when the caller may see the node's new place, so it reveals nothing a listing would not.
+ */
+export class MovedError extends CanopyError {
+  readonly movedTo: string;
+  constructor(kind: string, key: string, movedTo: string) {
+    super('moved', `${kind} '${key}' moved to '${movedTo}'`, { kind, key, movedTo });
+    this.movedTo = movedTo;
   }
 }
 

@@ -96,13 +96,16 @@ export class CanopyApiError extends Error {
   readonly code: ErrorCode;
   readonly detail: string;
   readonly issues: FieldIssue[];
-  constructor(status: number, code: ErrorCode, detail: string, issues: FieldIssue[] = []) {
+  /** With code `moved`: the path the node named in the request has now. */
+  readonly movedTo: string | undefined;
+  constructor(status: number, code: ErrorCode, detail: string, issues: FieldIssue[] = [], movedTo?: string) {
     super(detail);
     this.name = 'CanopyApiError';
     this.status = status;
     this.code = code;
     this.detail = detail;
     this.issues = issues;
+    this.movedTo = movedTo;
   }
 }
 
@@ -142,7 +145,7 @@ const seg = encodeURIComponent;
 
 async function toError(res: Response): Promise<CanopyApiError> {
   const text = await res.text();
-  let body: { code?: unknown; detail?: unknown; issues?: unknown } | undefined;
+  let body: { code?: unknown; detail?: unknown; issues?: unknown; movedTo?: unknown } | undefined;
   try {
     body = JSON.parse(text) as typeof body;
   } catch {
@@ -150,7 +153,8 @@ async function toError(res: Response): Promise<CanopyApiError> {
   }
   const code = typeof body?.code === 'string' ? (body.code as ErrorCode) : (CODE_OF_STATUS[res.status] ?? 'internal');
   const detail = typeof body?.detail === 'string' ? body.detail : `HTTP ${res.status} ${res.statusText}${text ? `: ${text.slice(0, 200)}` : ''}`;
-  return new CanopyApiError(res.status, code, detail, Array.isArray(body?.issues) ? (body.issues as FieldIssue[]) : []);
+  const movedTo = typeof body?.movedTo === 'string' ? body.movedTo : undefined;
+  return new CanopyApiError(res.status, code, detail, Array.isArray(body?.issues) ? (body.issues as FieldIssue[]) : [], movedTo);
 }
 
 /** Build a client; every method resolves to the parsed answer or throws CanopyApiError / CanopyNetworkError. */

@@ -41,6 +41,8 @@ const schema = z.object({
    * Needs DATABASE_URL: replicas agree through PostgreSQL, and a PGlite directory is one process's.
    */
   reusePort: z.stringbool().default(false),
+  /** One access-log line per HTTP request on stdout (method, path, status, duration, user): on or off. */
+  accessLog: z.stringbool().default(true),
   /** Newest nginx/LVS config versions per cluster that keep their files, snapshot and diff (older ones keep only metadata). */
   configKeepVersions: z.coerce.number().int().min(2).default(100),
 });
@@ -68,6 +70,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     provisioningTtlHours: env['CANOPY_PROVISIONING_TTL_HOURS'] || undefined,
     configKeepVersions: env['CANOPY_CONFIG_KEEP_VERSIONS'] || undefined,
     reusePort: env['CANOPY_REUSE_PORT'] || undefined,
+    accessLog: env['CANOPY_ACCESS_LOG'] || undefined,
   };
   const parsed = schema
     .refine((c) => !c.reusePort || c.databaseUrl !== undefined, { path: ['reusePort'], message: "CANOPY_REUSE_PORT needs DATABASE_URL: replicas share PostgreSQL, and PGlite's data directory belongs to one process" })

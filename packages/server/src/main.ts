@@ -28,7 +28,8 @@ async function main(): Promise<void> {
   await services.start();
   const { generatedPassword } = await services.auth.bootstrap(config.adminPassword);
   const webDir = config.webDir ?? join(import.meta.dirname, '../../web/dist');
-  const app = await buildApp(services, { bodyLimit: config.bodyLimit, logLevel: config.logLevel, webDir });
+  const accessLog = config.accessLog ? (line: string) => void process.stdout.write(`${line}\n`) : undefined;
+  const app = await buildApp(services, { bodyLimit: config.bodyLimit, logLevel: config.logLevel, webDir, accessLog });
   // Fastify hands its listen options to net.Server.listen as they are; its types predate `reusePort`.
   const listen: FastifyListenOptions & Pick<ListenOptions, 'reusePort'> = { port: config.port, host: config.host, reusePort: config.reusePort };
   await app.listen(listen);

@@ -8,10 +8,11 @@ import { createMachineService, machineRoutes, type MachineService } from './mach
 import { auditRoutes } from './audit/index.ts';
 import { createProvisioningService, provisioningRoutes, type ProvisioningService } from './provisioning/index.ts';
 import { createEncService, encRoutes, type EncService } from './enc/index.ts';
-import { agentRoutes, createAgentService, type AgentService } from './agents/index.ts';
+import { agentRoutes, agentStatusRoutes, createAgentService, createDispatcher, sessionRoutes, type AgentService, type Dispatcher, type DispatcherOptions } from './agents/index.ts';
 import { createDiscoveryService, discoveryRoutes, type DiscoveryAccessOptions, type DiscoveryOptions, type DiscoveryService } from './discovery/index.ts';
 import { createNginxService, discoveryBackends, nginxRoutes, type NginxService } from './nginx/index.ts';
 import { createLvsService, lvsRoutes, type LvsService } from './lvs/index.ts';
+import { createJobService, jobRoutes, type JobService } from './jobs/index.ts';
 import { createDnsServer, type DnsOptions, type DnsServer } from './dns/index.ts';
 
 export interface Services {
@@ -26,6 +27,10 @@ export interface Services {
   discovery: DiscoveryService;
   /** Machine credentials (the agent capability). */
   agents: AgentService;
+  /** Agent sessions and their tasks. */
+  dispatcher: Dispatcher;
+  /** Batch jobs over many machines. */
+  jobs: JobService;
   nginx: NginxService;
   lvs: LvsService;
   /** The DNS server, when `ServiceOptions.dns` asked for one. */
@@ -52,6 +57,8 @@ export interface ServiceOptions {
   proxyDebounceMs?: number | undefined;
   /** Newest nginx/LVS config versions per cluster that keep their content (CANOPY_CONFIG_KEEP_VERSIONS); default 100. */
   configKeepVersions?: number | undefined;
+  /** Agent sessions: heartbeat period, orphan grace. */
+  agents?: DispatcherOptions | undefined;
   /** Serve discovery over DNS (CANOPY_DNS_PORT); unset: no DNS server. */
   dns?: DnsOptions | undefined;
 }
@@ -65,7 +72,7 @@ export function createServices(database: Database, opts: ServiceOptions = {}): S
   const auth = createAuthService({ writer, feed, db, tree, sessionHours: opts.sessionHours ?? 12 });
   const machines = createMachineService({ writer, feed, db, tree });
   const provisioning = createProvisioningService(
-    { writer, feed, db, tree, machines },
+    { writer, feed, db, tree, machines, auth },
     { ttlHours: opts.provisioningTtlHours ?? 168, sweepMs: 10 * 60_000, onError: opts.onError },
   );
   const enc = createEncService(
@@ -73,13 +80,15 @@ export function createServices(database: Database, opts: ServiceOptions = {}): S
     { classesUrl: opts.puppetClassesUrl ?? null, refreshSeconds: opts.puppetClassesRefreshSeconds ?? 300, onError: opts.onError },
   );
   const agents = createAgentService({ writer, feed, db, machines });
+  const dispatcher = createDispatcher({ writer, feed, db, machines }, { onError: opts.onError, ...opts.agents });
+  const jobs = createJobService({ writer, feed, db, tree, machines, auth, dispatcher, onError: opts.onError });
   const discovery = createDiscoveryService({ writer, feed, db, tree, onError: opts.onError }, opts.discovery);
   const agentMachine = (actor: Actor) => {
     const m = actor.machineId === undefined ? undefined : machines.model.get(actor.machineId);
     return m && { hostname: m.hostname, zone: m.zone, nodeIds: m.nodeIds };
   };
   const backends = discoveryBackends(discovery, tree.model);
-  const proxy = { writer, feed, db, tree, backends, debounceMs: opts.proxyDebounceMs ?? 200, keepVersions: opts.configKeepVersions ?? 100, ...(opts.onError ? { onError: opts.onError } : {}) };
+  const proxy = { writer, feed, db, tree, backends, acl: auth, debounceMs: opts.proxyDebounceMs ?? 200, keepVersions: opts.configKeepVersions ?? 100, ...(opts.onError ? { onError: opts.onError } : {}) };
   const nginx = createNginxService(proxy);
   const lvs = createLvsService(proxy);
   const dns = opts.dns ? createDnsServer({ discovery, tree, machines, feed }, { onError: opts.onError, ...opts.dns }) : undefined;
@@ -91,6 +100,9 @@ export function createServices(database: Database, opts: ServiceOptions = {}): S
     provisioningRoutes(provisioning, auth, tree),
     encRoutes(enc, auth),
     agentRoutes(agents, machines, auth),
+    sessionRoutes(dispatcher),
+    agentStatusRoutes(dispatcher, machines, auth),
+    jobRoutes(jobs, auth),
     ...discoveryRoutes(discovery, auth, tree, { agentMachine, ...opts.discovery }),
     ...nginxRoutes(nginx, auth),
     ...lvsRoutes(lvs, auth, tree),
@@ -106,6 +118,8 @@ export function createServices(database: Database, opts: ServiceOptions = {}): S
     enc,
     discovery,
     agents,
+    dispatcher,
+    jobs,
     nginx,
     lvs,
     dns,
@@ -124,9 +138,12 @@ export function createServices(database: Database, opts: ServiceOptions = {}): S
       provisioning.start();
       enc.start();
       discovery.start();
+      dispatcher.start();
+      await jobs.start();
       await dns?.start();
     },
     stop: async () => {
+      await dispatcher.stop();
       await dns?.stop();
       await lvs.stop();
       await nginx.stop();

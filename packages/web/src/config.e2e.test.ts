@@ -120,7 +120,7 @@ describe('Config tab in Chromium', { skip: chromiumMissing }, () => {
     await page.getByRole('button', { name: 'Request install' }).click();
     const dialog = page.getByRole('dialog', { name: 'Request an install' });
     await dialog.getByLabel('Hostname').fill('web-09.example.net');
-    await dialog.getByRole('button', { name: 'Request' }).click();
+    await h.submit(dialog, 'Request');
     await page.locator('.ant-table-row').filter({ hasText: 'web-09.example.net' }).waitFor();
     await page.getByRole('combobox', { name: 'Preview host' }).click();
     await option('web-09.example.net (being installed)').click();

@@ -52,18 +52,18 @@ describe('web console in Chromium', { skip: chromiumMissing }, () => {
     const rootDialog = page.getByRole('dialog', { name: 'New root node' });
     await rootDialog.getByLabel('Name').fill('shop');
     await rootDialog.getByLabel('Description').fill('the web shop');
-    await rootDialog.getByRole('button', { name: 'Create' }).click();
+    await h.submit(rootDialog, 'Create');
     await page.waitForURL(`${base}/nodes/shop`);
     await page.getByTestId('node-title').getByText('shop').waitFor();
 
     await page.getByRole('button', { name: /New child/ }).click();
     const childDialog = page.getByRole('dialog', { name: 'New child node' });
     await childDialog.getByLabel('Name').fill('Bad Name');
-    await childDialog.getByRole('button', { name: 'Create' }).click();
+    await h.press(childDialog, 'Create');
     // The server's field issue shows under the field it names.
     await childDialog.getByText('must be a DNS label').waitFor();
     await childDialog.getByLabel('Name').fill('web');
-    await childDialog.getByRole('button', { name: 'Create' }).click();
+    await h.submit(childDialog, 'Create');
     await page.waitForURL(`${base}/nodes/shop.web`);
     await page.locator('.ant-tree').getByText('web', { exact: true }).waitFor();
   });
@@ -76,7 +76,7 @@ describe('web console in Chromium', { skip: chromiumMissing }, () => {
     await add.getByLabel('Hostname').fill('web-01.example.net');
     await add.getByLabel('IP addresses').fill('10.0.0.11, 10.0.1.11');
     await add.getByLabel('Zone').fill('az1');
-    await add.getByRole('button', { name: 'Add' }).click();
+    await h.submit(add, 'Add');
     await page.locator('.ant-table').getByText('web-01.example.net').waitFor();
 
     // A reload keeps the session and its CSRF token: the next write still works.
@@ -84,7 +84,7 @@ describe('web console in Chromium', { skip: chromiumMissing }, () => {
     await page.getByRole('button', { name: /Bind existing/ }).click();
     const bind = page.getByRole('dialog', { name: /Bind a machine/ });
     await bind.getByLabel('Hostname').fill('db-01.example.net');
-    await bind.getByRole('button', { name: 'Bind' }).click();
+    await h.submit(bind, 'Bind');
     await page.locator('.ant-table').getByText('db-01.example.net').waitFor();
     await page.getByText('1–2 of 2').waitFor();
     // The tree's badge counts the subtree's machines.
@@ -96,11 +96,12 @@ describe('web console in Chromium', { skip: chromiumMissing }, () => {
     await page.getByRole('button', { name: /Import/ }).click();
     const dialog = page.getByRole('dialog', { name: /Import machines/ });
     await dialog.getByLabel('Import data').fill('hostname,ips,zone\nweb-02.example.net,10.0.0.12,az2\nNOT_A_HOST,10.0.0.13,az2\n');
-    await dialog.getByRole('button', { name: 'Import' }).click();
+    await h.press(dialog, 'Import');
     const report = dialog.getByTestId('import-report');
     await report.getByText('web-02.example.net').waitFor();
     assert.match((await report.textContent()) ?? '', /Created1Updated0Failed1/);
-    await dialog.getByRole('button', { name: 'Done' }).click();
+    await h.press(dialog, 'Done');
+    await dialog.waitFor({ state: 'hidden' });
     await page.getByText('1–3 of 3').waitFor();
   });
 
@@ -112,7 +113,7 @@ describe('web console in Chromium', { skip: chromiumMissing }, () => {
     await page.waitForURL(/\/nodes\/shop(\?|$)/);
     await page.getByRole('tab', { name: /Overview/ }).click();
     await page.getByRole('button', { name: /Delete/ }).click();
-    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await h.press(page.getByRole('dialog'), 'Delete');
     await page.getByText('Cannot delete this node').waitFor();
     await page.getByRole('dialog').waitFor({ state: 'hidden' });
     assert.match((await page.locator('.ant-alert-error').textContent()) ?? '', /still has/);
@@ -137,12 +138,12 @@ describe('web console in Chromium', { skip: chromiumMissing }, () => {
     await dialog.getByRole('combobox', { name: /User/ }).fill('alice');
     await dialog.getByRole('combobox', { name: /Role/ }).click();
     await page.locator('.ant-select-item-option').filter({ hasText: /^viewer/ }).click();
-    await dialog.getByRole('button', { name: 'Grant' }).click();
+    await h.submit(dialog, 'Grant');
     const row = page.locator('.ant-table-row').filter({ hasText: 'alice' });
     await row.getByText('viewer').waitFor();
     await row.getByText('this node').waitFor();
     await row.getByRole('button', { name: 'Revoke' }).click();
-    await page.locator('.ant-popconfirm').getByRole('button', { name: 'Revoke' }).click();
+    await h.confirm('Revoke');
     await row.waitFor({ state: 'detached' });
 
     // A grant on a node that went to the trash still shows (and can still be revoked), marked so.
@@ -153,7 +154,7 @@ describe('web console in Chromium', { skip: chromiumMissing }, () => {
     const trashed = page.locator('.ant-table-row').filter({ hasText: 'shop.web.gone' });
     await trashed.getByText('node in trash').waitFor();
     await trashed.getByRole('button', { name: 'Revoke' }).click();
-    await page.locator('.ant-popconfirm').getByRole('button', { name: 'Revoke' }).click();
+    await h.confirm('Revoke');
     await trashed.waitFor({ state: 'detached' });
   });
 

@@ -68,7 +68,7 @@ describe('machine credentials in Chromium', { skip: chromiumMissing }, () => {
   });
 
   test('after closing, the list shows the credential by prefix, never its secret', async () => {
-    await page.getByRole('dialog', { name: 'Credential issued' }).getByRole('button', { name: 'Done' }).click();
+    await h.press(page.getByRole('dialog', { name: 'Credential issued' }), 'Done');
     await page.getByRole('dialog', { name: 'Credential issued' }).waitFor({ state: 'hidden' });
     const row = credentialRow('agent');
     await row.getByText(`${secret.slice(0, 8)}…`).waitFor();
@@ -80,20 +80,20 @@ describe('machine credentials in Chromium', { skip: chromiumMissing }, () => {
   test('refuses a duplicate or malformed name, showing the server’s reason', async () => {
     await drawer().getByRole('button', { name: 'Issue credential' }).click();
     const issue = page.getByRole('dialog', { name: `Issue a credential for ${HOST}` });
-    await issue.getByRole('button', { name: 'Issue' }).click();
+    await h.press(issue, 'Issue');
     await issue.locator('.ant-alert-error').getByText(`machine '${HOST}' already has a credential named 'agent'`).waitFor();
 
     await issue.getByLabel('Name').fill('Bad Name');
-    await issue.getByRole('button', { name: 'Issue' }).click();
+    await h.press(issue, 'Issue');
     await issue.locator('.ant-form-item-explain-error').getByText(/lower-case letters/).waitFor();
-    await issue.getByRole('button', { name: 'Cancel' }).click();
+    await h.press(issue, 'Cancel');
     await issue.waitFor({ state: 'hidden' });
     assert.equal(await drawer().locator('.ant-table-row').count(), 1, 'nothing else was issued');
   });
 
   test('revokes after confirmation, and the agent holding the secret is refused at once', async () => {
     await credentialRow('agent').getByRole('button', { name: 'Revoke' }).click();
-    await page.locator('.ant-popconfirm').getByRole('button', { name: 'Revoke' }).click();
+    await h.confirm('Revoke');
     await credentialRow('agent').waitFor({ state: 'detached' });
     await drawer().getByText('No credential yet').waitFor();
     assert.equal(await agentRead(secret), 401);

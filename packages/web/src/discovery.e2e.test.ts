@@ -96,7 +96,7 @@ describe('Discovery tab in Chromium', { skip: chromiumMissing }, () => {
     const dialog = page.getByRole('dialog', { name: /Register an instance/ });
     await dialog.getByRole('combobox', { name: /Machine/ }).click();
     await page.locator('.ant-select-item-option').filter({ hasText: 'api-02.example' }).click();
-    await dialog.getByRole('button', { name: 'Register' }).click();
+    await h.submit(dialog, 'Register');
     await row('api-02.example').getByText('10.1.0.12:8080').waitFor();
     assert.equal(await row('api-02.example').getByText('az2').count(), 1);
   });
@@ -119,7 +119,7 @@ describe('Discovery tab in Chromium', { skip: chromiumMissing }, () => {
     const dialog = page.getByRole('dialog', { name: /Point an alias/ });
     await dialog.getByLabel('Alias path').fill('shop.live');
     assert.equal(await dialog.getByLabel('Target service').inputValue(), 'shop.api');
-    await dialog.getByRole('button', { name: 'Save alias' }).click();
+    await h.submit(dialog, 'Save alias');
     await page.locator('.ant-table-row').filter({ hasText: 'shop.live' }).getByText('shop.api').waitFor();
     assert.equal((await call('GET', '/services/shop.live/instances')).service, 'shop.api');
   });
@@ -138,7 +138,7 @@ describe('Discovery tab in Chromium', { skip: chromiumMissing }, () => {
     await page.getByRole('button', { name: /Make this node a service/ }).click();
     const dialog = page.getByRole('dialog', { name: /Make shop.new a service/ });
     await dialog.getByLabel('Port 1 number').fill('9090');
-    await dialog.getByRole('button', { name: 'Create service' }).click();
+    await h.submit(dialog, 'Create service');
     await page.getByRole('button', { name: /Edit settings/ }).waitFor();
     assert.deepEqual((await call('GET', '/services/shop.new')).ports, [{ name: 'http', port: 9090 }]);
     await page.getByText('No instances registered yet').waitFor();

@@ -1,7 +1,7 @@
 /**
  * Shared by the console's browser tests: build the console (once per output dir, when a source is
- * newer), start a real Canopy over a PGlite test database serving it on a loopback port, and drive
- * it with headless Chromium. Each test file uses its own output dir, so no test reads a build that
+ * newer), start a real Canopy over a PGlite test database (or PostgreSQL, see startConsoleE2E)
+ * serving it on a loopback port, and drive it with headless Chromium. Each test file uses its own output dir, so no test reads a build that
  * another is rewriting.
  */
 import assert from 'node:assert/strict';
@@ -52,16 +52,34 @@ export interface ConsoleE2E {
   pageErrors: string[];
   /** Click a dialog's submit button and wait for it to close; if it shows an error instead, fail with that text. */
   submit(dialog: Locator, button: string): Promise<void>;
+  /** Click a dialog's button once the dialog has stopped moving, and leave the outcome to the caller. */
+  press(dialog: Locator, button: string): Promise<void>;
+  /** Click the open popconfirm's `button` once it has stopped moving, and wait for it to close. */
+  confirm(button: string): Promise<void>;
+  /** Log in on `page` (default: this harness's page) through the login form and wait for the home page. */
+  signIn(username: string, password: string, page?: Page): Promise<void>;
   /** Call `/api/v1{url}` as admin; insists on 2xx; answers parsed JSON (or text). */
   call(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, body?: unknown, contentType?: string): Promise<any>;
   close(): Promise<void>;
 }
 
+/**
+ * Wait until `el` and what it holds stop moving. A click that lands while a dialog or popconfirm
+ * still zooms in can miss its button on a loaded machine (a frame-starved animation looks stable
+ * to Playwright), and a miss that lands on the mask closes the dialog unapplied: the test then
+ * waits for a result that never comes. Endless animations, such as a spinner's, are left alone.
+ */
+export async function settle(el: Locator): Promise<void> {
+  await el.evaluate((node) => Promise.all(node.getAnimations({ subtree: true }).filter((a) => a.effect?.getComputedTiming().iterations !== Infinity).map((a) => a.finished.catch(() => undefined))));
+}
+
 /** Start everything a browser test needs; close it in `after()`. */
 export async function startConsoleE2E(outDir: string, viewport = { width: 1400, height: 900 }): Promise<ConsoleE2E> {
   ensureBuilt(outDir);
-  const backend = testBackends()[0];
-  if (!backend) throw new Error('no test backend');
+  // PGlite by default; CANOPY_E2E_BACKEND=postgres (with CANOPY_TEST_DATABASE_URL) runs the page over PostgreSQL.
+  const wanted = process.env['CANOPY_E2E_BACKEND'] ?? 'pglite';
+  const backend = testBackends().find((b) => b.name === wanted);
+  if (!backend) throw new Error(`no ${wanted} test backend (postgres needs CANOPY_TEST_DATABASE_URL)`);
   const database = await backend.open();
   const services = createServices(database, { onError: (err) => console.error(err) });
   await services.start();
@@ -78,6 +96,10 @@ export async function startConsoleE2E(outDir: string, viewport = { width: 1400, 
   const page = await browser.newPage({ viewport });
   // Generous: CI runs two test files at once on two cores, next to nginx, keepalived and Puppet.
   page.setDefaultTimeout(30_000);
+  // CANOPY_E2E_CPU_THROTTLE=N slows the page's CPU N times (Chromium's DevTools emulation): the
+  // frame-starved page of a busy CI machine, on demand, to check that no step races the page.
+  const throttle = Number(process.env['CANOPY_E2E_CPU_THROTTLE'] ?? 1);
+  if (throttle > 1) await (await page.context().newCDPSession(page)).send('Emulation.setCPUThrottlingRate', { rate: throttle });
   const pageErrors: string[] = [];
   page.on('pageerror', (err) => pageErrors.push(err.message));
   return {
@@ -97,17 +119,35 @@ export async function startConsoleE2E(outDir: string, viewport = { width: 1400, 
       return res.headers['content-type']?.includes('json') ? JSON.parse(res.body) : res.body;
     },
     async submit(dialog, button) {
-      // A click that lands while the dialog still zooms in can miss its button on a loaded machine
-      // (a frame-starved animation looks stable to Playwright): let the animations finish first.
-      // (Endless ones, such as a spinner's, are left alone.)
-      await dialog.evaluate((el) => Promise.all(el.getAnimations({ subtree: true }).filter((a) => a.effect?.getComputedTiming().iterations !== Infinity).map((a) => a.finished)));
+      await settle(dialog);
+      // Errors still shown from an earlier attempt are not this click's answer.
+      const errors = '.ant-alert-error, .ant-form-item-explain-error';
+      await dialog.locator(errors).evaluateAll((els) => els.forEach((el) => el.setAttribute('data-e2e-stale', '')));
       await dialog.getByRole('button', { name: button }).click();
-      const error = dialog.locator('.ant-alert-error, .ant-form-item-explain-error').first();
+      const error = dialog.locator(`:is(${errors}):not([data-e2e-stale])`).first();
       const outcome = await Promise.race([
         dialog.waitFor({ state: 'hidden' }).then(() => 'closed'),
         error.waitFor({ state: 'visible' }).then(() => 'error'),
       ]);
       if (outcome === 'error') assert.fail(`the ${button} dialog refused: ${await error.innerText()}`);
+    },
+    async press(dialog, button) {
+      await settle(dialog);
+      await dialog.getByRole('button', { name: button }).click();
+    },
+    async confirm(button) {
+      const pop = page.locator('.ant-popconfirm:visible').filter({ has: page.getByRole('button', { name: button }) }).last();
+      await pop.waitFor();
+      await settle(pop);
+      await pop.getByRole('button', { name: button }).click();
+      await pop.waitFor({ state: 'hidden' });
+    },
+    async signIn(username, password, on = page) {
+      await on.goto(`${base}/`);
+      await on.getByLabel('Username').fill(username);
+      await on.getByLabel('Password').fill(password);
+      await on.getByRole('button', { name: 'Sign in' }).click();
+      await on.getByText(/^Welcome, /).waitFor();
     },
     async close() {
       await browser.close();

@@ -7,7 +7,8 @@ import { useSyncExternalStore } from 'react';
 export type Route =
   | { page: 'home' }
   | { page: 'login' }
-  | { page: 'node'; path: string; tab: string | undefined };
+  | { page: 'node'; path: string; tab: string | undefined }
+  | { page: 'admin'; section: string };
 
 const listeners = new Set<() => void>();
 
@@ -27,12 +28,19 @@ export function parseRoute(pathname: string, search: string): Route {
   if (pathname === '/login') return { page: 'login' };
   const m = /^\/nodes\/([^/]+)\/?$/.exec(pathname);
   if (m?.[1]) return { page: 'node', path: decodeURIComponent(m[1]), tab: new URLSearchParams(search).get('tab') ?? undefined };
+  const admin = /^\/admin(?:\/([a-z-]+))?\/?$/.exec(pathname);
+  if (admin) return { page: 'admin', section: admin[1] ?? 'users' };
   return { page: 'home' };
 }
 
 /** The URL of a node page, optionally on one tab. */
 export function nodeUrl(path: string, tab?: string): string {
   return `/nodes/${encodeURIComponent(path)}${tab ? `?tab=${encodeURIComponent(tab)}` : ''}`;
+}
+
+/** The URL of an admin page (users, groups, roles, tokens, trash, audit, auth-log). */
+export function adminUrl(section: string): string {
+  return `/admin/${section}`;
 }
 
 /** Go to `url` (a same-origin path); `replace` avoids a new history entry. */

@@ -1,9 +1,10 @@
-/** `canopy user|group|token …`: accounts, groups and the caller's API tokens. */
+/** `canopy user|group|token …`: accounts, groups and API tokens (token.ts). */
 import type { Command } from 'commander';
 import { withJson, type CliContext, type JsonOption } from '../context.ts';
-import { table } from '../output.ts';
+import { table, UsageError } from '../output.ts';
 import { ask, readStdin } from '../prompt.ts';
 import { collect, integer } from './options.ts';
+import { registerToken } from './token.ts';
 
 interface UserAddOptions extends JsonOption {
   name?: string;
@@ -26,7 +27,7 @@ async function newPassword(opts: UserAddOptions): Promise<string | undefined> {
 }
 
 function registerUser(program: Command, ctx: CliContext): void {
-  const user = program.command('user').description('add and list users');
+  const user = program.command('user').description('add, list, change and remove users');
 
   withJson(user.command('add <username>').description('create a user (superusers)'))
     .option('--name <display-name>', 'display name')
@@ -53,10 +54,92 @@ function registerUser(program: Command, ctx: CliContext): void {
     ctx.print(opts.json, users, () =>
       table(
         ['username', 'name', 'email', 'groups', 'flags'],
-        users.map((u) => [u.username, u.displayName, u.email, u.groups.join(','), [u.superuser && 'superuser', u.disabled && 'disabled'].filter(Boolean).join(',')]),
+        // The server leaves out (null) the e-mail and superuser flag of people outside your nodes.
+        users.map((u) => [u.username, u.displayName, u.email as string | null, u.groups.join(','), [u.superuser && 'superuser', u.disabled && 'disabled'].filter(Boolean).join(',')]),
       ),
     );
   });
+
+  registerUserChanges(user, ctx);
+}
+
+interface PasswdOptions extends JsonOption {
+  passwordStdin?: boolean;
+  revokeTokens?: boolean;
+  keepTokens?: boolean;
+}
+
+/**
+ * The passwords for `user passwd`: for your own, the current one and the new one (from stdin, one
+ * per line, or asked on the terminal); for someone else's (superusers), only the new one.
+ */
+async function passwords(self: boolean, fromStdin: boolean | undefined): Promise<{ password: string; currentPassword?: string }> {
+  if (fromStdin) {
+    const lines = (await readStdin()).split(/\r?\n/);
+    if (!self) return { password: lines[0] ?? '' };
+    if (lines.length < 2) throw new UsageError('for your own password, give the current one and the new one on two lines of stdin');
+    return { currentPassword: lines[0] ?? '', password: lines[1] ?? '' };
+  }
+  const instead = 'give --password-stdin';
+  const currentPassword = self ? await ask('Current password: ', { hidden: true, instead }) : undefined;
+  const password = await ask('New password: ', { hidden: true, instead });
+  if ((await ask('Again: ', { hidden: true, instead })) !== password) throw new Error('the passwords differ');
+  return { password, ...(currentPassword !== undefined ? { currentPassword } : {}) };
+}
+
+interface LoginEntry {
+  at: string;
+  username: string;
+  outcome: string;
+  address: string;
+  userAgent: string;
+  attempts: number;
+}
+
+/** `user passwd|disable|enable|rm|logins`. */
+function registerUserChanges(user: Command, ctx: CliContext): void {
+  withJson(user.command('passwd [username]').description("change your password (the current one is needed), or reset another user's (superusers)"))
+    .option('--password-stdin', 'read from stdin: the current password and the new one on two lines (for another user: the new one)')
+    .option('--revoke-tokens', "also revoke the user's API tokens (the default for a reset of someone else's)")
+    .option('--keep-tokens', "keep the user's API tokens (the default for your own)")
+    .action(async (username: string | undefined, opts: PasswdOptions) => {
+      if (opts.revokeTokens && opts.keepTokens) throw new UsageError('give --revoke-tokens or --keep-tokens, not both');
+      const client = ctx.client();
+      const me = await client.me();
+      const target = username ?? me.username;
+      const self = target === me.username;
+      const body = { ...(await passwords(self, opts.passwordStdin)), ...(opts.revokeTokens ? { revokeTokens: true } : opts.keepTokens ? { revokeTokens: false } : {}) };
+      const u = await client.users.patch(target, body);
+      const revoked = body.revokeTokens ?? !self;
+      ctx.print(opts.json, u, () => `changed the password of ${u.username}; ${self ? 'your other sessions' : 'their sessions'} ended${revoked ? ', API tokens revoked' : ''}\n`);
+    });
+
+  for (const [word, disabled] of [['disable', true], ['enable', false]] as const) {
+    withJson(user.command(`${word} <username>`).description(`${word} a user's account (superusers)${disabled ? '; their sessions end, their tokens stop working' : ''}`)).action(
+      async (username: string, opts: JsonOption) => {
+        const u = await ctx.client().users.patch(username, { disabled });
+        ctx.print(opts.json, u, () => `${disabled ? 'disabled' : 'enabled'} user ${u.username}\n`);
+      },
+    );
+  }
+
+  withJson(user.command('rm <username>').description('delete a user with their grants, sessions and tokens (superusers)')).action(async (username: string, opts: JsonOption) => {
+    await ctx.client().request<void>('DELETE', `/users/${encodeURIComponent(username)}`);
+    ctx.print(opts.json, { removed: username }, () => `removed user ${username}\n`);
+  });
+
+  withJson(user.command('logins').description('the auth log: login attempts, newest first (yours; superusers: anyone\'s)'))
+    .option('--user <username>', 'attempts on this user name')
+    .option('--outcome <outcome>', 'success, failure or rate_limited')
+    .option('--limit <n>', 'at most N entries (default 100)', integer(1, 1000))
+    .action(async (opts: JsonOption & { user?: string; outcome?: string; limit?: number }) => {
+      const q = new URLSearchParams();
+      for (const [k, v] of [['user', opts.user], ['outcome', opts.outcome], ['limit', opts.limit]] as const) if (v !== undefined) q.set(k, String(v));
+      const page = await ctx.client().request<{ items: LoginEntry[] }>('GET', `/auth/log${q.size ? `?${q}` : ''}`);
+      ctx.print(opts.json, page.items, () =>
+        table(['at', 'user', 'outcome', 'address', 'agent'], page.items.map((e) => [e.at, e.username, e.attempts > 1 ? `${e.outcome} x${e.attempts}` : e.outcome, e.address, e.userAgent]), '(no logins)\n'),
+      );
+    });
 }
 
 function registerGroup(program: Command, ctx: CliContext): void {
@@ -81,32 +164,12 @@ function registerGroup(program: Command, ctx: CliContext): void {
     const groups = await ctx.client().groups.list();
     ctx.print(opts.json, groups, () => table(['group', 'members', 'description'], groups.map((g) => [g.name, g.members.join(','), g.description])));
   });
-}
 
-function registerToken(program: Command, ctx: CliContext): void {
-  const token = program.command('token').description('create, list and revoke your API tokens');
-
-  withJson(token.command('create <name>').description('create an API token for scripts; it is printed once'))
-    .option('--days <n>', 'expire after N days (default: never)', integer(1, 3650))
-    .action(async (name: string, opts: JsonOption & { days?: number }) => {
-      const t = await ctx.client().tokens.create({ name, ...(opts.days !== undefined ? { expiresInDays: opts.days } : {}) });
-      ctx.print(opts.json, t, () => `${t.token}\n`);
-      if (!opts.json) ctx.note(`token '${t.name}' (id ${t.id}) created; it is not shown again`);
-    });
-
-  withJson(token.command('ls').description('list your API tokens')).action(async (opts: JsonOption) => {
-    const tokens = await ctx.client().tokens.list();
-    ctx.print(opts.json, tokens, () =>
-      table(['id', 'name', 'prefix', 'expires', 'revoked'], tokens.map((t) => [t.id, t.name, t.prefix, t.expiresAt ?? 'never', t.revokedAt])),
-    );
-  });
-
-  token
-    .command('rm <id>')
-    .description('revoke one of your API tokens')
-    .action(async (id: string) => {
-      await ctx.client().tokens.revoke(integer(1, Number.MAX_SAFE_INTEGER)(id));
-      ctx.out(`revoked token ${id}\n`);
+  withJson(group.command('rm <name>').description('delete a group (superusers); refused while it holds grants, unless --force'))
+    .option('--force', 'also revoke the grants the group holds')
+    .action(async (name: string, opts: JsonOption & { force?: boolean }) => {
+      await ctx.client().request<void>('DELETE', `/groups/${encodeURIComponent(name)}${opts.force ? '?force=true' : ''}`);
+      ctx.print(opts.json, { removed: name }, () => `removed group ${name}\n`);
     });
 }
 

@@ -4,11 +4,15 @@
  * heartbeats every third of the TTL, and on SIGTERM/SIGINT drains the instance, then deregisters
  * it and exits 0, so the service can stop with nothing sent to it any more. Run it with the
  * machine's credential (`canopy machine credential issue`) as CANOPY_TOKEN.
+ *
+ * `canopy discovery service ls|show|set|rm` and `canopy discovery alias ls|set|rm` manage the
+ * services and CNAME-like aliases themselves (discovery-services.ts).
  */
 import type { Command } from 'commander';
 import { createRegistration } from '@canopy/sdk/discovery';
 import { withJson, type CliContext, type JsonOption } from '../context.ts';
 import { UsageError } from '../output.ts';
+import { registerAliases, registerServices } from './discovery-services.ts';
 import { collect, integer, keyValues } from './options.ts';
 
 interface RegisterOptions extends JsonOption {
@@ -21,7 +25,9 @@ interface RegisterOptions extends JsonOption {
 
 /** Adds `canopy discovery`. */
 export function registerDiscovery(program: Command, ctx: CliContext): void {
-  const discovery = program.command('discovery').description('register service instances');
+  const discovery = program.command('discovery').description('register service instances; manage services and aliases');
+  registerServices(discovery, ctx);
+  registerAliases(discovery, ctx);
 
   withJson(discovery.command('register').description('register an instance and keep it alive until SIGTERM/SIGINT, then drain and deregister it'))
     .argument('<path>', 'the service (a tree node path)')

@@ -33,6 +33,26 @@ describe('canopy enc against a live server', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  test('puppet classes ls and defaults show|set work from the CLI, with --json', async () => {
+    const classes = await run(MAIN, ['puppet', 'classes', 'ls']);
+    assert.equal(classes.code, 0, classes.stderr);
+    assert.match(classes.stdout, /^base$/m);
+    assert.match(classes.stdout, /^profile::web$/m);
+    assert.match(classes.stdout, /2 class\(es\) from upload/);
+    const listed = JSON.parse((await run(MAIN, ['puppet', 'classes', 'ls', '--json'])).stdout);
+    assert.deepEqual(listed.classes.map((c: { name: string }) => c.name).sort(), ['base', 'profile::web']);
+    const set = await run(MAIN, ['puppet', 'defaults', 'set', '--class', 'base', '--environment', 'staging', '--json']);
+    assert.equal(set.code, 0, set.stderr);
+    assert.deepEqual([JSON.parse(set.stdout).classes, JSON.parse(set.stdout).environment], [{ base: {} }, 'staging']);
+    assert.match((await run(MAIN, ['puppet', 'defaults', 'show'])).stdout, /^classes: +base\nenvironment: staging$/m);
+    const unknown = await run(MAIN, ['puppet', 'defaults', 'set', '--class', 'nosuch::class']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /nosuch::class/);
+    const refresh = await run(MAIN, ['puppet', 'classes', 'refresh']);
+    assert.equal(refresh.code, 1, 'no classes URL is configured');
+    assert.match(refresh.stderr, /^error: /);
+  });
+
   test('prints the YAML answer on stdout and exits 0', async () => {
     const r = await run(ENC_MAIN, ['web1.shop.example']);
     assert.equal(r.code, 0, r.stderr);

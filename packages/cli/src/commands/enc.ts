@@ -126,6 +126,77 @@ export function registerEnc(program: Command, ctx: CliContext): void {
     });
 }
 
+interface Catalog {
+  classes: { name: string; parameters: string[] | null }[];
+  source: string;
+  sourceUrl: string | null;
+  updatedAt: string;
+  fetchedAt: string | null;
+  lastError?: string | null;
+}
+
+interface Defaults {
+  classes: Record<string, Record<string, unknown>>;
+  environment: string;
+  version: number;
+  updatedAt: string;
+}
+
+/**
+ * Adds `canopy puppet classes ls|refresh` and `canopy puppet defaults show|set`: the classes the
+ * Puppet side publishes, and the default class set a machine gets when its nodes disagree.
+ */
+export function registerPuppet(program: Command, ctx: CliContext): void {
+  const puppet = program.command('puppet').description('the Puppet classes catalog and the default classes');
+  const classes = puppet.command('classes').description('the classes Puppet publishes (CANOPY_PUPPET_CLASSES_URL or an upload)');
+  const catalogText = (c: Catalog) =>
+    `${c.classes.map((k) => `${k.name}${k.parameters?.length ? `  (${k.parameters.join(', ')})` : ''}\n`).join('') || '(no classes)\n'}` +
+    `${c.classes.length} class(es) from ${c.source}${c.sourceUrl ? ` ${c.sourceUrl}` : ''}, updated ${c.updatedAt}${c.lastError ? `; last fetch failed: ${c.lastError}` : ''}\n`;
+
+  classes
+    .command('ls')
+    .description('list the available classes')
+    .option('--json', 'print raw JSON (for scripts)')
+    .action(async (opts: { json?: boolean }) => {
+      const c = await ctx.client().request<Catalog>('GET', '/puppet/classes');
+      ctx.print(opts.json, c, () => catalogText(c));
+    });
+
+  classes
+    .command('refresh')
+    .description('fetch the classes file from its URL now')
+    .option('--json', 'print raw JSON (for scripts)')
+    .action(async (opts: { json?: boolean }) => {
+      const c = await ctx.client().request<Catalog>('POST', '/puppet/classes/refresh');
+      ctx.print(opts.json, c, () => catalogText(c));
+    });
+
+  const defaults = puppet.command('defaults').description('the default classes (base environment) of machines whose nodes disagree');
+  const defaultsText = (d: Defaults) => `classes:     ${Object.keys(d.classes).join(', ') || '-'}\nenvironment: ${d.environment}\nversion:     ${d.version}\nupdated:     ${d.updatedAt}\n`;
+
+  defaults
+    .command('show')
+    .description('show the default classes and environment')
+    .option('--json', 'print raw JSON (for scripts)')
+    .action(async (opts: { json?: boolean }) => {
+      const d = await ctx.client().request<Defaults>('GET', '/puppet/defaults');
+      ctx.print(opts.json, d, () => defaultsText(d));
+    });
+
+  defaults
+    .command('set')
+    .description('replace the default classes (superusers)')
+    .option('--class <name>', 'a default class (repeatable, or comma-separated)', (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((x) => x.trim()).filter(Boolean)], [])
+    .option('--environment <name>', 'the Puppet environment (default: keep the current one)')
+    .option('--json', 'print raw JSON (for scripts)')
+    .action(async (opts: { class: string[]; environment?: string; json?: boolean }) => {
+      const client = ctx.client();
+      const environment = opts.environment ?? (await client.request<Defaults>('GET', '/puppet/defaults')).environment;
+      const d = await client.request<Defaults>('PUT', '/puppet/defaults', { classes: Object.fromEntries(opts.class.map((c) => [c, {}])), environment });
+      ctx.print(opts.json, d, () => defaultsText(d));
+    });
+}
+
 function problemDetail(body: string): string | undefined {
   try {
     const p = JSON.parse(body) as { detail?: unknown };

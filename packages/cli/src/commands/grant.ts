@@ -1,6 +1,6 @@
 /** `canopy grant …` and `canopy role …`: who may do what on which node. */
 import type { Command } from 'commander';
-import type { Grant } from '@canopy/sdk/client';
+import type { Grant, Role } from '@canopy/sdk/client';
 import { withJson, type CliContext, type JsonOption } from '../context.ts';
 import { table, UsageError } from '../output.ts';
 import { collect, integer } from './options.ts';
@@ -61,7 +61,7 @@ function registerGrants(program: Command, ctx: CliContext): void {
 }
 
 function registerRoles(program: Command, ctx: CliContext): void {
-  const role = program.command('role').description('list and add roles');
+  const role = program.command('role').description('list, add, edit and remove roles');
 
   withJson(role.command('ls').description('list roles and their operations')).action(async (opts: JsonOption) => {
     const roles = await ctx.client().roles.list();
@@ -74,6 +74,33 @@ function registerRoles(program: Command, ctx: CliContext): void {
     .action(async (name: string, opts: JsonOption & { op: string[]; description?: string }) => {
       const r = await ctx.client().roles.create({ name, operations: opts.op, description: opts.description });
       ctx.print(opts.json, r, () => `created role ${r.name}: ${r.operations.join(', ')}\n`);
+    });
+
+  withJson(role.command('edit <name>').description("change a role (superusers); every grant of it changes at once; built-in roles' operations are fixed"))
+    .option('--op <operation>', 'the whole new operation list (repeatable, or comma-separated)', collect)
+    .option('--add-op <operation>', 'add operations to the current list', collect)
+    .option('--remove-op <operation>', 'remove operations from the current list', collect)
+    .option('--description <text>', 'what the role is for')
+    .action(async (name: string, opts: JsonOption & { op?: string[]; addOp?: string[]; removeOp?: string[]; description?: string }) => {
+      if (opts.op && (opts.addOp || opts.removeOp)) throw new UsageError('give --op (the whole list) or --add-op/--remove-op, not both');
+      let operations = opts.op;
+      if (opts.addOp || opts.removeOp) {
+        const current = (await ctx.client().roles.list()).find((r) => r.name === name);
+        if (!current) throw new UsageError(`no role '${name}' (see \`canopy role ls\`)`);
+        const drop = new Set(opts.removeOp ?? []);
+        operations = [...new Set([...current.operations, ...(opts.addOp ?? [])])].filter((o) => !drop.has(o));
+      }
+      if (operations === undefined && opts.description === undefined) throw new UsageError('nothing to change: give --op, --add-op, --remove-op or --description');
+      const body = { ...(operations !== undefined ? { operations } : {}), ...(opts.description !== undefined ? { description: opts.description } : {}) };
+      const r = await ctx.client().request<Role>('PATCH', `/roles/${encodeURIComponent(name)}`, body);
+      ctx.print(opts.json, r, () => `changed role ${r.name}: ${r.operations.join(', ')}\n`);
+    });
+
+  withJson(role.command('rm <name>').description('delete a role (superusers); refused while it is granted, unless --force'))
+    .option('--force', 'also revoke every grant of the role')
+    .action(async (name: string, opts: JsonOption & { force?: boolean }) => {
+      await ctx.client().request<void>('DELETE', `/roles/${encodeURIComponent(name)}${opts.force ? '?force=true' : ''}`);
+      ctx.print(opts.json, { removed: name }, () => `removed role ${name}\n`);
     });
 }
 

@@ -22,10 +22,10 @@ export function machineTable(items: MachineView[]): string {
   );
 }
 
-/** The import report: one line per row, failures with their reasons, then the counts. */
+/** The import report: one line per row, failures with their reasons (landed rows with their notes, e.g. a renamed node), then the counts. */
 export function importReportText(r: ImportReport): string {
-  const rows = r.rows.map((x) => [x.row, x.hostname, x.ok ? (x.action ?? 'ok') : 'FAILED', (x.errors ?? []).join('; ')]);
-  return `${table(['row', 'hostname', 'result', 'errors'], rows, '')}created ${r.created}, updated ${r.updated}, failed ${r.failed}\n`;
+  const rows = r.rows.map((x) => [x.row, x.hostname, x.ok ? (x.action ?? 'ok') : 'FAILED', [...(x.errors ?? []), ...(x.notes ?? [])].join('; ')]);
+  return `${table(['row', 'hostname', 'result', 'errors / notes'], rows, '')}created ${r.created}, updated ${r.updated}, failed ${r.failed}\n`;
 }
 
 function formatOf(file: string): 'csv' | 'json' {
@@ -47,7 +47,8 @@ export function registerMachine(program: Command, ctx: CliContext): void {
     .addOption(statusOption('initial status (default installing)'))
     .action(async (hostname: string, opts: JsonOption & { ip: string[]; node: string[]; zone?: string; idc?: string; status?: Status }) => {
       const m = await ctx.client().machines.create({ hostname, ips: opts.ip, nodes: opts.node, zone: opts.zone, idc: opts.idc, status: opts.status });
-      ctx.print(opts.json, m, () => `added ${m.hostname}${m.nodes.length ? ` to ${m.nodes.join(', ')}` : ''}\n`);
+      const taken = (m.provisioned ?? []).map((p) => `install request #${p.requestId} bound it${p.nodePath ? ` to ${p.nodePath}` : ''} (${p.via})\n`).join('');
+      ctx.print(opts.json, m, () => `added ${m.hostname}${m.nodes.length ? ` to ${m.nodes.join(', ')}` : ''}\n${taken}`);
     });
 
   withJson(machine.command('import <file>').description('import machines from a .csv or .json file; prints a report per row, exit 1 if any row failed'))

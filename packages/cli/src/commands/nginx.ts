@@ -1,10 +1,14 @@
-/** `canopy nginx …` and `canopy lvs …`: render, plan, apply and roll back the generated config of a cluster. */
+/**
+ * `canopy nginx …` and `canopy lvs …`: render, plan, apply, roll back and diff the generated
+ * config of a cluster; `canopy nginx domain|service` (nginx-settings.ts) edit the nginx settings.
+ */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createClient, type CanopyClient } from '@canopy/sdk/client';
 import { withJson, type CliContext, type JsonOption } from '../context.ts';
 import { table, UsageError } from '../output.ts';
+import { registerNginxSettings } from './nginx-settings.ts';
 import { integer } from './options.ts';
 
 interface Version {
@@ -21,6 +25,14 @@ interface Config extends Version {
   cluster: string;
   files: { path: string; content: string }[];
 }
+interface PlanOrigin {
+  kind: string;
+  target: string;
+  change: string;
+  by: string;
+  at: string;
+  diff: string;
+}
 interface Plan {
   cluster: string;
   baseVersion: number;
@@ -28,6 +40,10 @@ interface Plan {
   diff: string;
   added: number;
   removed: number;
+  /** The current version is a rollback and the settings moved away from it. */
+  note?: string;
+  /** The diff split by whose change each part is (nginx). */
+  origins?: PlanOrigin[];
 }
 interface Applied {
   cluster: string;
@@ -35,6 +51,15 @@ interface Applied {
   version: Version;
   diff: string;
   checkOutput: string;
+  restored?: { restored: string[]; notRestored: { target: string; reason: string }[] };
+}
+interface VersionDiff {
+  cluster: string;
+  from: number;
+  to: number;
+  diff: string;
+  added: number;
+  removed: number;
 }
 
 // A generated file name: nothing that could leave the output directory.
@@ -83,18 +108,35 @@ export async function writeConfig(dir: string, files: Config['files']): Promise<
   return out;
 }
 
+/** What a rollback did to the settings, for people: what diverges is said loudly. */
+function restoredText(r: Applied['restored']): string {
+  if (!r) return '';
+  const done = r.restored.length > 0 ? `settings restored: ${r.restored.join(', ')}\n` : '';
+  const left = r.notRestored.map((n) => `WARNING: ${n.target} not restored (${n.reason}); the next apply would publish its current settings\n`).join('');
+  return done + left;
+}
+
 /** What apply and rollback print for people. */
 export function appliedText(a: Applied): string {
-  if (!a.published) return `no changes: v${a.version.version} of ${a.cluster} is current\n`;
+  if (!a.published) return `no changes: v${a.version.version} of ${a.cluster} is current\n${restoredText(a.restored)}`;
   const lines = a.diff.split('\n');
   const added = lines.filter((l) => /^\+(?!\+\+ )/.test(l)).length;
   const removed = lines.filter((l) => /^-(?!-- )/.test(l)).length;
-  return `published v${a.version.version} of ${a.cluster} (+${added} -${removed} lines)${a.version.rollbackOf ? `, rolling back to v${a.version.rollbackOf}` : ''}\n`;
+  return `published v${a.version.version} of ${a.cluster} (+${added} -${removed} lines)${a.version.rollbackOf ? `, rolling back to v${a.version.rollbackOf}` : ''}\n${restoredText(a.restored)}`;
+}
+
+/** A plan for people: each part under whose change it is, when the server says. */
+export function planText(plan: Plan): string {
+  if (!plan.changed) return `no changes: v${plan.baseVersion} is current\n`;
+  const note = plan.note ? `NOTE: ${plan.note}\n` : '';
+  if (!plan.origins || plan.origins.length === 0) return note + (plan.diff || `settings change without a file change (base v${plan.baseVersion})\n`);
+  const parts = plan.origins.map((o) => `# ${o.kind} ${o.target} ${o.change}${o.by ? ` by ${o.by}` : ''}${o.at ? ` at ${o.at}` : ''}\n${o.diff}`);
+  return note + parts.join('');
 }
 
 /** Adds `canopy nginx`. */
 export function registerNginx(program: Command, ctx: CliContext): void {
-  registerProxy('nginx', program, ctx);
+  registerNginxSettings(registerProxy('nginx', program, ctx), ctx);
 }
 
 /** Adds `canopy lvs` (keepalived virtual_server configs). */
@@ -102,8 +144,8 @@ export function registerLvs(program: Command, ctx: CliContext): void {
   registerProxy('lvs', program, ctx);
 }
 
-function registerProxy(kind: Kind, program: Command, ctx: CliContext): void {
-  const group = program.command(kind).description(`generated ${kind === 'nginx' ? 'nginx' : 'keepalived (LVS)'} configs of clusters: render, plan, apply, roll back`);
+function registerProxy(kind: Kind, program: Command, ctx: CliContext): Command {
+  const group = program.command(kind).description(`generated ${kind === 'nginx' ? 'nginx' : 'keepalived (LVS)'} configs of clusters: render, plan, apply, roll back, diff`);
   const clusterUrlOf = (path: string) => clusterUrl(kind, path);
 
   /** Runs `work`; a config the real program refused is shown with its output. */
@@ -132,7 +174,7 @@ function registerProxy(kind: Kind, program: Command, ctx: CliContext): void {
 
   withJson(group.command('plan <cluster>').description('show the diff that apply would publish; changes nothing')).action(async (cluster: string, opts: JsonOption) => {
     const plan = await ctx.client().request<Plan>('POST', `${clusterUrlOf(cluster)}/plan`);
-    ctx.print(opts.json, plan, () => (plan.changed ? plan.diff || `settings change without a file change (base v${plan.baseVersion})\n` : `no changes: v${plan.baseVersion} is current\n`));
+    ctx.print(opts.json, plan, () => planText(plan));
   });
 
   withJson(group.command('apply <cluster>').description(`render the settings, check them with ${CHECKER[kind]} and publish a new version`))
@@ -160,4 +202,13 @@ function registerProxy(kind: Kind, program: Command, ctx: CliContext): void {
         table(['version', 'at', 'author', 'reason'], page.items.map((v) => [`v${v.version}${v.rollbackOf ? ` (=v${v.rollbackOf})` : ''}${v.contentPruned ? ' (content pruned)' : ''}`, v.createdAt, v.author, v.reason]), '(nothing published)\n'),
       );
     });
+
+  withJson(group.command('diff <cluster> <from> <to>').description('the unified diff between two published versions (either order)')).action(
+    async (cluster: string, from: string, to: string, opts: JsonOption) => {
+      const [a, b] = [integer(1, 2 ** 31 - 1)(from), integer(1, 2 ** 31 - 1)(to)];
+      const d = await ctx.client().request<VersionDiff>('GET', `${clusterUrlOf(cluster)}/versions/${a}/diff/${b}`);
+      ctx.print(opts.json, d, () => d.diff || `v${a} and v${b} of ${d.cluster} have the same files\n`);
+    },
+  );
+  return group;
 }

@@ -1,6 +1,6 @@
 /** `canopy tree …`: browse the service tree as an indented outline and change it. */
 import type { Command } from 'commander';
-import type { NodeView } from '@canopy/sdk/client';
+import { CanopyApiError, type NodeView } from '@canopy/sdk/client';
 import { withJson, type CliContext, type JsonOption } from '../context.ts';
 import { fields, labels, table, UsageError } from '../output.ts';
 import { keyValues } from './options.ts';
@@ -24,6 +24,8 @@ export function outline(root: NodeView | undefined, nodes: NodeView[], depth: nu
     const level = n.path.split('.').length - base;
     const hidden = !flat && n.childCount > 0 && level >= depth ? ` (+${n.childCount})` : '';
     const name = flat ? n.path : `${'  '.repeat(root ? level : level - 1)}${n.name}${hidden}`;
+    // A path-only step carries no counts or labels of its own: it is only the way to the caller's nodes.
+    if (n.pathOnly) return [name, '-', '', '(path only)'];
     return [name, n.subtreeMachineCount, labels(n.labels), n.description];
   });
   return table([flat ? 'path' : 'node', 'machines', 'labels', 'description'], rows, flat ? '(no match)\n' : '(empty)\n');
@@ -37,6 +39,20 @@ function splitPath(path: string): { parentPath: string | null; name: string } {
   return at < 0 ? { parentPath: null, name: path } : { parentPath: path.slice(0, at), name: path.slice(at + 1) };
 }
 
+/**
+ * Run `call` on `path`; when the server answers that the path is an old one (a rename or move), say
+ * so on stderr and run it once more on the node's current path. Resolves to the answer and that path.
+ */
+export async function following<T>(ctx: CliContext, path: string, call: (path: string) => Promise<T>): Promise<[T, string]> {
+  try {
+    return [await call(path), path];
+  } catch (err) {
+    if (!(err instanceof CanopyApiError && err.code === 'moved' && err.movedTo)) throw err;
+    ctx.note(`${path} moved to ${err.movedTo}`);
+    return [await call(err.movedTo), err.movedTo];
+  }
+}
+
 /** Adds `canopy tree` and its subcommands. */
 export function registerTree(program: Command, ctx: CliContext): void {
   const tree = program.command('tree').description('browse and change the service tree');
@@ -47,21 +63,23 @@ export function registerTree(program: Command, ctx: CliContext): void {
     .option('-l, --label <key[=value]>', 'find nodes carrying a label')
     .action(async (path: string | undefined, opts: JsonOption & { depth: number; query?: string; label?: string }) => {
       const client = ctx.client();
-      const [root, nodes] = await Promise.all([
-        path ? client.nodes.get(path) : undefined,
-        client.nodes.list({ under: path, depth: opts.depth, q: opts.query, label: opts.label }),
-      ]);
+      const [root, at] = path ? await following(ctx, path, (p) => client.nodes.get(p)) : [undefined, undefined];
+      const nodes = await client.nodes.list({ under: at, depth: opts.depth, q: opts.query, label: opts.label });
       const flat = opts.query !== undefined || opts.label !== undefined;
       ctx.print(opts.json, nodes, () => outline(flat ? undefined : root, nodes, opts.depth, flat));
     });
 
   withJson(tree.command('show <path>').description('show one node')).action(async (path: string, opts: JsonOption) => {
-    const n = await ctx.client().nodes.get(path);
+    const client = ctx.client();
+    const [n] = await following(ctx, path, (p) => client.nodes.get(p));
     ctx.print(opts.json, n, () =>
-      fields([
-        ['path', n.path], ['id', n.id], ['description', n.description], ['labels', labels(n.labels)], ['children', n.childCount],
-        ['machines', `${n.machineCount} here, ${n.subtreeMachineCount} in the subtree`], ['updated', n.updatedAt], ['version', n.version],
-      ]),
+      n.pathOnly
+        ? fields([['path', n.path], ['access', 'path only: a step towards nodes you can open'], ['children you can see', n.childCount]])
+        : fields([
+            ['path', n.path], ['id', n.id], ['description', n.description], ['labels', labels(n.labels)], ['children', n.childCount],
+            ['machines', `${n.machineCount} here, ${n.subtreeMachineCount} in the subtree`], ['updated', n.updatedAt], ['version', n.version],
+            ['you may', n.allowed.join(' ') || '(nothing)'],
+          ]),
     );
   });
 
@@ -69,7 +87,10 @@ export function registerTree(program: Command, ctx: CliContext): void {
     .option('--description <text>', 'what the node is for', '')
     .option('--label <key=value>', 'a label (repeatable)', collect, [])
     .action(async (path: string, opts: JsonOption & { description: string; label: string[] }) => {
-      const n = await ctx.client().nodes.create({ ...splitPath(path), description: opts.description, labels: parseLabels(opts.label) });
+      const client = ctx.client();
+      const { parentPath, name } = splitPath(path);
+      const create = (parent: string | null) => client.nodes.create({ parentPath: parent, name, description: opts.description, labels: parseLabels(opts.label) });
+      const [n] = parentPath === null ? [await create(null)] : await following(ctx, parentPath, create);
       ctx.print(opts.json, n, () => `created ${n.path}\n`);
     });
 
@@ -77,14 +98,17 @@ export function registerTree(program: Command, ctx: CliContext): void {
     .option('--root', 'make it a top-level node')
     .action(async (path: string, parent: string | undefined, opts: JsonOption & { root?: boolean }) => {
       if ((parent === undefined) === (opts.root !== true)) throw new UsageError('give either NEW-PARENT or --root');
-      const n = await ctx.client().nodes.move(path, parent ?? null);
-      ctx.print(opts.json, n, () => `moved ${path} to ${n.path}\n`);
+      const client = ctx.client();
+      const [to] = parent === undefined ? [null] : await following(ctx, parent, async (p) => (await client.nodes.get(p)).path);
+      const [n, at] = await following(ctx, path, (p) => client.nodes.move(p, to));
+      ctx.print(opts.json, n, () => `moved ${at} to ${n.path}\n`);
     });
 
   withJson(tree.command('rename <path> <new-name>').description('rename the node; its subtree is re-pathed')).action(
     async (path: string, name: string, opts: JsonOption) => {
-      const n = await ctx.client().nodes.patch(path, { name });
-      ctx.print(opts.json, n, () => `renamed ${path} to ${n.path}\n`);
+      const client = ctx.client();
+      const [n, at] = await following(ctx, path, (p) => client.nodes.patch(p, { name }));
+      ctx.print(opts.json, n, () => `renamed ${at} to ${n.path}\n`);
     },
   );
 
@@ -92,8 +116,9 @@ export function registerTree(program: Command, ctx: CliContext): void {
     .command('rm <path>')
     .description('move the node to the trash (it must have no children or machines)')
     .action(async (path: string) => {
-      await ctx.client().nodes.delete(path);
-      ctx.out(`removed ${path} (see \`canopy tree trash\`)\n`);
+      const client = ctx.client();
+      const [, at] = await following(ctx, path, (p) => client.nodes.delete(p));
+      ctx.out(`removed ${at} (see \`canopy tree trash\`)\n`);
     });
 
   withJson(tree.command('trash').description('list removed nodes (superusers)')).action(async (opts: JsonOption) => {

@@ -105,7 +105,13 @@ export const DependenciesInput = z.strictObject({
     .max(256)
     .refine((s) => new Set(s).size === s.length, 'list each service once'),
 });
-export const DependenciesView = z.object({ path: z.string(), services: z.array(z.string()) });
+export const DependenciesView = z.object({
+  path: z.string(),
+  /** The declared services the caller may read. */
+  services: z.array(z.string()),
+  /** How many declared services lie where the caller may not read (API answers always set it). */
+  hiddenCount: z.number().int().optional(),
+});
 
 export const GraphQuery = z.strictObject({ depth: z.coerce.number().int().min(1).max(5).default(1) });
 export const GraphNode = z.object({ id: z.number().int(), path: z.string(), service: z.boolean() });

@@ -123,6 +123,11 @@ export const InstanceView = z.object({
   health: z.enum(HEALTH_STATES),
   /** False once the machine is unbound from the node, retired or left without an address: never answered. */
   bound: z.boolean(),
+  /**
+   * Takes traffic now by the service's health rule and protect threshold (zones aside): what nginx
+   * routes to and LVS weights; the others stay listed with no traffic.
+   */
+  serving: z.boolean(),
   ttlSeconds: z.number().int().nullable(),
   meta: z.record(z.string(), z.string()),
   version: z.number().int(),

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { selectInstances, type Selectable } from './select.ts';
+import { markServing, selectInstances, type Selectable } from './select.ts';
 import { InstancesQuery, WatchQuery, parseWait } from './queries.ts';
 import { MAX_WAIT_MS, ServiceInput } from './schema.ts';
 
@@ -23,6 +23,13 @@ describe('instance selection', () => {
     assert.deepEqual([names(sel.instances), sel.protected], [['a', 'b', 'c'], true]);
     const fine = selectInstances(all, { ...policy, protectThreshold: 0.3 }, { healthyOnly: true });
     assert.deepEqual([names(fine.instances), fine.protected], [['a'], false]);
+  });
+
+  test('serving marks are the zone-less selection, so proxies route exactly what clients are answered', () => {
+    const all = [inst('a', 'z1', 'critical'), inst('b', 'z2', 'critical'), inst('c', 'z1', 'passing', 'draining')];
+    const marks = (p: typeof policy) => markServing(all, p).map((i) => `${i.name}:${i.serving}`);
+    assert.deepEqual(marks(policy), ['a:false', 'b:false', 'c:false']);
+    assert.deepEqual(marks({ ...policy, protectThreshold: 0.5, zoneAware: true }), ['a:true', 'b:true', 'c:false'], 'protected, every up instance serves; zones do not narrow it');
   });
 
   test('zone preference keeps the caller local until fewer than the minimum are healthy there', () => {

@@ -61,3 +61,13 @@ export function selectInstances<T extends Selectable>(all: readonly T[], policy:
   const away = pool.filter((i) => i.zone !== opts.zone);
   return { instances: [...local, ...away], protected: isProtected, zoneFallback: true, ...base };
 }
+
+/**
+ * Each instance marked with whether it takes traffic, zones aside: a member of the set
+ * `selectInstances` answers a caller without a zone. Nginx upstreams and LVS real servers route to
+ * exactly these, so the protect threshold holds for proxies as it does for DNS and the SDK.
+ */
+export function markServing<T extends Selectable>(all: readonly T[], policy: SelectionPolicy): (T & { serving: boolean })[] {
+  const chosen = new Set<T>(selectInstances(all, policy, { healthyOnly: true }).instances);
+  return all.map((i) => ({ ...i, serving: chosen.has(i) }));
+}

@@ -76,7 +76,12 @@ export const MachineView = z.object({
   status: z.enum(MACHINE_STATUSES),
   labels: z.record(z.string(), z.string()),
   facts: z.record(z.string(), z.unknown()),
+  /** The nodes the machine is bound to that the caller can open; the others are only counted. */
   nodes: z.array(z.string()),
+  /** How many of the machine's nodes the caller cannot see (API answers always set it). */
+  hiddenNodeCount: z.number().int().optional(),
+  /** On a create's answer: the bindings that came from an open install request, and what justified each (a node hidden from the caller: null). */
+  provisioned: z.array(z.object({ requestId: z.number().int(), nodePath: z.string().nullable(), via: z.string() })).optional(),
   version: z.number().int(),
   createdAt: Timestamp,
   updatedAt: Timestamp,
@@ -99,6 +104,8 @@ export const ImportReportRow = z.object({
   ok: z.boolean(),
   action: z.enum(['created', 'updated', 'skipped']).optional(),
   errors: z.array(z.string()).optional(),
+  /** What the row landed with that it did not say, e.g. "corp.search.query moved to corp.find.query". */
+  notes: z.array(z.string()).optional(),
 });
 export const ImportReport = z.object({
   created: z.number().int(),

@@ -17,6 +17,14 @@ export const NodeView = z.object({
   machineCount: z.number().int(),
   subtreeMachineCount: z.number().int(),
   childCount: z.number().int(),
+  /**
+   * True when the caller cannot open this node and sees it only as a step towards nodes they can:
+   * then description is '', labels {}, machine counts 0, and childCount counts only the children
+   * the caller can see.
+   */
+  pathOnly: z.boolean(),
+  /** Operation names (operations.ts) the caller holds here; every one for a superuser, none when pathOnly. */
+  allowed: z.array(z.string()),
 });
 export type NodeView = z.infer<typeof NodeView>;
 

@@ -8,7 +8,7 @@ function answer(algorithm: Answer['policy']['algorithm'], servers: [string, numb
     found: true, path: 'corp.web', service: 'corp.web', aliasChain: [], index: 1, policy: { algorithm }, ports: [{ name: 'http', port: 80 }],
     protected: false, zoneFallback: false, total: servers.length, healthy: servers.length,
     instances: servers.map(([ip, port, weight], k) => ({
-      id: k, hostname: `h${k}`, ip, port, portName: 'http', weight, zone: '', status: 'up', health: 'passing', bound: true,
+      id: k, hostname: `h${k}`, ip, port, portName: 'http', weight, zone: '', status: 'up', health: 'passing', bound: true, serving: true,
       ttlSeconds: null, meta: {}, version: 1, updatedAt: '2026-01-01T00:00:00Z', ...extra,
     })),
   };

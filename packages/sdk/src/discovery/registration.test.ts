@@ -60,6 +60,23 @@ describe('registration with a machine credential against a live server', () => {
     assert.ok(audit.body.items.some((e: { actor: string }) => e.actor === 'machine:reg-1.example'), 'the machine itself registered it');
   });
 
+  test('with no onHeartbeat callback (the README\'s call) heartbeats still go and the instance outlives several TTLs', async () => {
+    await mkMachine(s, 'reg-2.example', '10.70.0.2', ['reg.api']);
+    const own = (await s.call('POST', '/api/v1/machines/reg-2.example/credentials', { name: 'agent' })).body.token;
+    const r = register({ token: own, hostname: 'reg-2.example', ttlSeconds: 1 });
+    await r.ready;
+    const id = (await s.call('GET', '/api/v1/services/reg.api/instances/reg-2.example/8080')).body.id as number;
+    const { health } = s.services.discovery;
+    const current = async () => (await s.call('GET', '/api/v1/services/reg.api/instances/reg-2.example/8080')).body.health;
+    // Nine heartbeats span three TTLs; sweeping first, an instance that is not heartbeating lapses here.
+    await until('nine heartbeats or a lapse', async () => {
+      await health.sweep();
+      return (await current()) === 'critical' || health.counters(id).passes >= 9;
+    });
+    assert.equal(await current(), 'passing');
+    await r.close({ drainMs: 0 });
+  });
+
   test('a refused registration is reported and retried, never thrown', async () => {
     const errors: unknown[] = [];
     const r = register({ hostname: 'someone-else.example', onError: (e) => errors.push(e) });

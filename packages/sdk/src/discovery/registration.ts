@@ -76,7 +76,10 @@ export function createRegistration(opts: RegistrationOptions) {
   async function heartbeat(): Promise<void> {
     const status = opts.check ? await opts.check() : 'pass';
     try {
-      opts.onHeartbeat?.(await api.request<Heartbeat>('PUT', `${url}/heartbeat`, { status }));
+      // Send first, then tell: an optional chain around the call would skip the request itself
+      // whenever no callback was given (the documented way), and every instance would expire.
+      const view = await api.request<Heartbeat>('PUT', `${url}/heartbeat`, { status });
+      opts.onHeartbeat?.(view);
     } catch (err) {
       if (!(err instanceof CanopyApiError) || err.status !== 404) throw err;
       await register();

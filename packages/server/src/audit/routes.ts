@@ -4,7 +4,7 @@ import { AuditEntryView, AuditQuery, pageOf, ValidationError } from '@canopy/cor
 import type { AuthService } from '../auth/index.ts';
 import type { Queryable } from '../db/connection.ts';
 import { actorOf } from '../http/auth.ts';
-import { iso, type TreeService } from '../tree/index.ts';
+import { iso, redactPaths, type TreeService } from '../tree/index.ts';
 import { queryAudit } from './repo.ts';
 
 /** Audit routes. */
@@ -17,7 +17,9 @@ export function auditRoutes(db: Queryable, tree: TreeService, auth: AuthService)
       if (under) nodeIds = tree.model.subtreeIds(auth.nodeFor(actor, 'audit.read', under).id);
       else if (!actor.superuser) throw new ValidationError('name a subtree with ?under=', [{ path: ['querystring', 'under'], message: 'required unless you are a superuser' }]);
       const rows = await queryAudit(db, { nodeIds, underPath: under, actor: user, operation, since, until, before: cursor ? Number(cursor) : undefined }, limit);
-      const items = rows.map((r) => ({ id: r.id, at: iso(r.at), actor: r.actor, operation: r.operation, targetKind: r.targetKind, target: r.target, nodePath: r.nodePath, before: r.before, after: r.after }));
+      // A recorded before/after may name nodes outside what the caller sees (a shared machine's other nodes): drop them.
+      const seen = (v: unknown) => (actor.superuser ? v : redactPaths(v, tree, (n) => auth.acl.visible(actor, n.id)));
+      const items = rows.map((r) => ({ id: r.id, at: iso(r.at), actor: r.actor, operation: r.operation, targetKind: r.targetKind, target: r.target, nodePath: r.nodePath, before: seen(r.before), after: seen(r.after) }));
       const last = items.at(-1);
       return { items, ...(items.length === limit && last ? { nextCursor: String(last.id) } : {}) };
     });

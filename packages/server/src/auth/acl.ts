@@ -3,7 +3,7 @@
  * change feed. `can()` answers from memory in well under 50 µs: a user's grants are folded once into
  * a map node → operations, and a check walks the target's ancestors (the tree is shallow).
  */
-import type { Operation } from '@canopy/core';
+import { OPERATIONS, type Operation } from '@canopy/core';
 import type { Actor } from '../changes/index.ts';
 import type { TreeModel } from '../tree/index.ts';
 
@@ -50,6 +50,10 @@ export interface AclChange {
   /** Full member list of each named group. */
   members?: { groupId: number; userIds: number[] }[];
   users?: UserFlags[];
+  /** Deleted users, groups and roles (their grants and memberships are removed with them). */
+  removeUsers?: number[];
+  removeGroups?: number[];
+  removeRoles?: number[];
 }
 
 interface Entry {
@@ -119,13 +123,26 @@ export function createAclModel(tree: TreeModel, now: () => number = Date.now) {
     return false;
   }
 
+  function grantRoots(actor: Actor): number[] {
+    if (actor.id === null) return [];
+    const t = now();
+    return [...effectiveOf(actor.id)].filter(([, es]) => es.some((e) => e.expires > t)).map(([id]) => id);
+  }
+
   return {
     can,
     /** Nodes on which the user holds any live grant (the tops of what they may see). */
-    grantRoots(actor: Actor): number[] {
-      if (actor.id === null) return [];
-      const t = now();
-      return [...effectiveOf(actor.id)].filter(([, es]) => es.some((e) => e.expires > t)).map(([id]) => id);
+    grantRoots,
+    /** Whether the actor may see the node: `tree.read` on it, or a live grant beneath it (the way down). */
+    visible(actor: Actor, nodeId: number): boolean {
+      if (can(actor, 'tree.read', nodeId)) return true;
+      const node = tree.get(nodeId);
+      if (!node) return false;
+      return grantRoots(actor).some((id) => tree.get(id)?.path.startsWith(`${node.path}.`) === true);
+    },
+    /** The operations the actor holds at the node, in the registry's order. */
+    allowed(actor: Actor, nodeId: number): Operation[] {
+      return OPERATIONS.map((o) => o.name).filter((op) => can(actor, op, nodeId));
     },
     role: (id: number) => roles.get(id),
     roleByName: (name: string) => [...roles.values()].find((r) => r.name === name),
@@ -133,6 +150,11 @@ export function createAclModel(tree: TreeModel, now: () => number = Date.now) {
     grants: () => [...grants.values()],
     groupName: (id: number) => groupNames.get(id),
     groupsOf: (userId: number) => [...(groupsOfUser.get(userId) ?? [])].map((g) => groupNames.get(g) ?? String(g)),
+    /** Ids of the groups the user is in. */
+    groupIdsOf: (userId: number): number[] => [...(groupsOfUser.get(userId) ?? [])],
+    /** Ids of the group's members. */
+    membersOf: (groupId: number): number[] => [...(membersOfGroup.get(groupId) ?? [])],
+    groupIdByName: (name: string): number | undefined => [...groupNames].find(([, n]) => n === name)?.[0],
     user: (id: number) => users.get(id),
     load(s: AclSnapshot): void {
       roles.clear();
@@ -158,6 +180,20 @@ export function createAclModel(tree: TreeModel, now: () => number = Date.now) {
       for (const g of c.groups ?? []) groupNames.set(g.id, g.name);
       for (const m of c.members ?? []) setMembers(m.groupId, m.userIds);
       for (const u of c.users ?? []) users.set(u.id, u);
+      for (const id of c.removeUsers ?? []) {
+        users.delete(id);
+        for (const g of groupsOfUser.get(id) ?? []) membersOfGroup.get(g)?.delete(id);
+        groupsOfUser.delete(id);
+      }
+      for (const id of c.removeGroups ?? []) {
+        setMembers(id, []);
+        membersOfGroup.delete(id);
+        groupNames.delete(id);
+      }
+      for (const id of c.removeRoles ?? []) {
+        roles.delete(id);
+        roleOps.delete(id);
+      }
       invalidate();
     },
   };

@@ -127,14 +127,16 @@ for (const backend of testBackends()) {
       isProblem(await s.call('GET', '/api/v1/auth/me', undefined, { token: null, headers: { authorization: 'Basic YTpi' } }), 401, 'unauthenticated');
     });
 
-    test('a new password ends the user\'s login sessions; API tokens keep working', async () => {
+    test("a superuser's password reset ends the user's sessions and API tokens; revokeTokens: false keeps the tokens", async () => {
       await mkUser('fred');
       const session = (await login('fred')).body.token as string;
       const apiToken = (await s.call('POST', '/api/v1/tokens', { name: 'ci' }, { token: session })).body.token as string;
       assert.equal((await s.call('GET', '/api/v1/auth/me', undefined, { token: session })).status, 200);
-      assert.equal((await s.call('PATCH', '/api/v1/users/fred', { password: 'a-brand-new-pw' })).status, 200);
+      assert.equal((await s.call('PATCH', '/api/v1/users/fred', { password: 'a-brand-new-pw', revokeTokens: false })).status, 200);
       isProblem(await s.call('GET', '/api/v1/auth/me', undefined, { token: session }), 401, 'unauthenticated');
-      assert.equal((await s.call('GET', '/api/v1/auth/me', undefined, { token: apiToken })).status, 200);
+      assert.equal((await s.call('GET', '/api/v1/auth/me', undefined, { token: apiToken })).status, 200, 'revokeTokens: false kept it');
+      assert.equal((await s.call('PATCH', '/api/v1/users/fred', { password: 'a-third-new-pw' })).status, 200);
+      isProblem(await s.call('GET', '/api/v1/auth/me', undefined, { token: apiToken }), 401, 'unauthenticated');
     });
 
     test('passwords are stored as scrypt hashes; neither the password nor the hash reaches the audit log', async () => {

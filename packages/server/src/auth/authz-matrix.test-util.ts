@@ -27,7 +27,8 @@ export interface Fixture {
   machine(node: string): Promise<string>;
   service(scope: string): Promise<string>;
   instance(scope: string): Promise<{ path: string; host: string }>;
-  domain(): Promise<string>;
+  /** A new domain, owned by `owner` when given (else unowned: superusers only route from it). */
+  domain(owner?: string): Promise<string>;
   vip(): string;
   nginxCluster(scope: string, apply: boolean): Promise<string>;
   lvsCluster(scope: string, apply: boolean): Promise<string>;
@@ -89,9 +90,9 @@ export function createFixture(s: TestServer): Fixture {
       const path = await fx.service(scope);
       return { path, host: await fx.machine(path) };
     },
-    async domain() {
+    async domain(owner) {
       const d = `${fx.uid('d')}.mx.example.com`;
-      await fx.admin('PUT', `/api/v1/domains/${d}`, { ports: [{ port: 8080 }] });
+      await fx.admin('PUT', `/api/v1/domains/${d}`, { ports: [{ port: 8080 }], ...(owner ? { owner } : {}) });
       return d;
     },
     vip() {
@@ -168,6 +169,26 @@ export const MATRIX: Record<string, Entry> = {
     return admin('PUT', `/api/v1/groups/${name}/members`, { members: ['mx-victim'] });
   }),
   'POST /api/v1/roles': superuser(async (fx) => admin('POST', '/api/v1/roles', { name: fx.uid('r'), operations: ['tree.read'] })),
+  'PATCH /api/v1/roles/:name': superuser(async (fx) => {
+    const name = fx.uid('r');
+    await fx.admin('POST', '/api/v1/roles', { name, operations: ['tree.read'] });
+    return admin('PATCH', `/api/v1/roles/${name}`, { operations: ['tree.read', 'tree.write'] });
+  }),
+  'DELETE /api/v1/roles/:name': superuser(async (fx) => {
+    const name = fx.uid('r');
+    await fx.admin('POST', '/api/v1/roles', { name, operations: ['tree.read'] });
+    return admin('DELETE', `/api/v1/roles/${name}?force=true`);
+  }),
+  'DELETE /api/v1/users/:username': superuser(async (fx) => {
+    const username = fx.uid('u');
+    await fx.admin('POST', '/api/v1/users', { username, password: 'password-123' });
+    return admin('DELETE', `/api/v1/users/${username}`);
+  }),
+  'DELETE /api/v1/groups/:name': superuser(async (fx) => {
+    const name = fx.uid('g');
+    await fx.admin('POST', '/api/v1/groups', { name, members: ['mx-victim'] });
+    return admin('DELETE', `/api/v1/groups/${name}?force=true`);
+  }),
   'POST /api/v1/grants': node('admin', async (fx, scope) => admin('POST', '/api/v1/grants', { user: 'mx-victim', role: 'viewer', nodePath: await fx.node(scope) })),
   'DELETE /api/v1/grants/:id': node('admin', async (fx, scope) => {
     const g = await fx.admin('POST', '/api/v1/grants', { user: 'mx-victim', role: 'viewer', nodePath: await fx.node(scope) });
@@ -214,18 +235,21 @@ export const MATRIX: Record<string, Entry> = {
     return admin('DELETE', `/api/v1/aliases/${path}`);
   }),
 
-  // Nginx: a domain belongs to whoever runs every cluster serving it; deleting one in use is a 409.
+  // Nginx: a domain's ports and certificate belong to its owner or to whoever runs every cluster
+  // serving it; deleting and delegating need the owner; attaching a URI needs the owner (or a delegation).
   'PUT /api/v1/domains/:domain': node('ops', async (fx, scope) => {
     const path = await fx.nginxCluster(scope, false);
     const domain = (await fx.admin('GET', `/api/v1/nginx/clusters/${path}`)).domains[0];
     return admin('PUT', `/api/v1/domains/${domain}`, { ports: [{ port: 8081 }] });
   }),
-  'DELETE /api/v1/domains/:domain': node(
-    'ops',
-    async (fx, scope) => admin('DELETE', `/api/v1/domains/${(await fx.admin('GET', `/api/v1/nginx/clusters/${await fx.nginxCluster(scope, false)}`)).domains[0]}`),
-    'authorized',
-  ),
-  'PUT /api/v1/nodes/:path/nginx': node('ops', async (fx, scope) => admin('PUT', `/api/v1/nodes/${await fx.node(scope)}/nginx`, { domainUris: [{ domain: await fx.domain(), uri: '/' }], port: 8080 })),
+  'DELETE /api/v1/domains/:domain': node('ops', async (fx, scope) => admin('DELETE', `/api/v1/domains/${await fx.domain(scope)}`)),
+  'POST /api/v1/domains/:domain/delegations': node('ops', async (fx, scope) => admin('POST', `/api/v1/domains/${await fx.domain(scope)}/delegations`, { uriPrefix: '/d/', node: await fx.node(scope) })),
+  'DELETE /api/v1/domains/:domain/delegations/:id': node('ops', async (fx, scope) => {
+    const d = await fx.domain(scope);
+    const { id } = await fx.admin('POST', `/api/v1/domains/${d}/delegations`, { uriPrefix: '/d/', node: await fx.node(scope) });
+    return admin('DELETE', `/api/v1/domains/${d}/delegations/${id}`);
+  }),
+  'PUT /api/v1/nodes/:path/nginx': node('ops', async (fx, scope) => admin('PUT', `/api/v1/nodes/${await fx.node(scope)}/nginx`, { domainUris: [{ domain: await fx.domain(scope), uri: '/' }], port: 8080 })),
   'DELETE /api/v1/nodes/:path/nginx': node('ops', async (fx, scope) => {
     const path = await fx.node(scope);
     await fx.admin('PUT', `/api/v1/nodes/${path}/nginx`, { domainUris: [{ domain: await fx.domain(), uri: '/' }], port: 8080 });

@@ -2,7 +2,7 @@
  * Grants: listing them where they apply, creating and revoking them. A grant on a trashed node stays
  * (a restore brings it back into force) and is placed by the node's last path (see trash.ts).
  */
-import { ForbiddenError, NotFoundError, ValidationError, type CreateGrantInput, type Operation } from '@canopy/core';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError, type CreateGrantInput, type Operation } from '@canopy/core';
 import type { z } from 'zod';
 import type { Actor, Writer } from '../changes/index.ts';
 import type { Queryable } from '../db/connection.ts';
@@ -20,26 +20,33 @@ export interface GrantDeps {
   authorize(actor: Actor, op: Operation, node: TreeNode): void;
 }
 
+/** A grant as shown; a grant on a trashed node shows the node's last path (from `places`) and `trashed: true`. */
+export function grantView(acl: AclModel, tree: TreeService, g: GrantRecord, places?: Map<number, TrashedPlace>) {
+  const subject = g.subjectKind === 'user' ? acl.user(g.subjectId)?.username : acl.groupName(g.subjectId);
+  const live = tree.model.get(g.nodeId);
+  const place = live ? undefined : places?.get(g.nodeId);
+  return {
+    id: g.id,
+    subjectKind: g.subjectKind,
+    subject: subject ?? `#${g.subjectId}`,
+    role: acl.role(g.roleId)?.name ?? `#${g.roleId}`,
+    nodePath: live?.path ?? place?.lastPath ?? `#${g.nodeId}`,
+    trashed: place !== undefined,
+    expiresAt: g.expiresAt ? iso(g.expiresAt) : null,
+    createdAt: iso(g.createdAt),
+  };
+}
+
+/** Views of `grants`, trashed nodes placed by their last path (for naming grants in refusals and audit entries). */
+export async function grantViews(db: Queryable, acl: AclModel, tree: TreeService, grants: GrantRecord[]) {
+  const places = await placeTrashed(db, tree.model, grants);
+  return grants.map((g) => grantView(acl, tree, g, places));
+}
+
 /** The grant operations the auth service exposes as its own. */
 export function createGrantOps(deps: GrantDeps) {
   const { writer, db, tree, acl, authorize } = deps;
-
-  /** A grant as shown; a grant on a trashed node shows the node's last path (from `places`) and `trashed: true`. */
-  function grantView(g: GrantRecord, places?: Map<number, TrashedPlace>) {
-    const subject = g.subjectKind === 'user' ? acl.user(g.subjectId)?.username : acl.groupName(g.subjectId);
-    const live = tree.model.get(g.nodeId);
-    const place = live ? undefined : places?.get(g.nodeId);
-    return {
-      id: g.id,
-      subjectKind: g.subjectKind,
-      subject: subject ?? `#${g.subjectId}`,
-      role: acl.role(g.roleId)?.name ?? `#${g.roleId}`,
-      nodePath: live?.path ?? place?.lastPath ?? `#${g.nodeId}`,
-      trashed: place !== undefined,
-      expiresAt: g.expiresAt ? iso(g.expiresAt) : null,
-      createdAt: iso(g.createdAt),
-    };
-  }
+  const view = (g: GrantRecord, places?: Map<number, TrashedPlace>) => grantView(acl, tree, g, places);
 
   return {
     /** Grants on the node's subtree and on its ancestors (what applies there), and on trashed nodes it governs. */
@@ -53,14 +60,14 @@ export function createGrantOps(deps: GrantDeps) {
         const gov = places.get(g.nodeId)?.governor;
         return gov !== undefined && subtree.has(gov.id);
       };
-      return all.filter((g) => applies.has(g.nodeId) || governed(g)).map((g) => grantView(g, places));
+      return all.filter((g) => applies.has(g.nodeId) || governed(g)).map((g) => view(g, places));
     },
 
     /** Every grant, or only those on trashed nodes (`trashed: true`) or on live ones; for superusers. */
     async listGrants(filter: { trashed?: boolean | undefined }) {
       const all = acl.grants();
       const places = await placeTrashed(db, tree.model, all);
-      return all.map((g) => grantView(g, places)).filter((v) => filter.trashed === undefined || v.trashed === filter.trashed);
+      return all.map((g) => view(g, places)).filter((v) => filter.trashed === undefined || v.trashed === filter.trashed);
     },
 
     /** Give a user or group a role on a node; only what the actor holds there may be handed out. */
@@ -84,8 +91,19 @@ export function createGrantOps(deps: GrantDeps) {
           if (!grp) throw new ValidationError(`unknown group '${input.group}'`, [{ path: ['group'], message: 'no such group' }]);
           subjectId = grp.id;
         }
+        const subjectKind = input.user !== undefined ? 'user' : 'group';
+        // The same role twice on one node for one subject grants nothing more and makes revoking it a guess.
+        const same = acl.grants().find((x) => x.subjectKind === subjectKind && x.subjectId === subjectId && x.roleId === role.id && x.nodeId === node.id);
+        if (same) {
+          const existing = view(same);
+          const lapsed = existing.expiresAt !== null && Date.parse(existing.expiresAt) <= Date.now() ? `, expired ${existing.expiresAt}` : '';
+          throw new ConflictError(
+            `${subjectKind} '${existing.subject}' already holds role '${role.name}' on ${node.path} (grant ${same.id}${lapsed}); revoke that grant to give it anew`,
+            { grant: existing },
+          );
+        }
         const row = await repo.insertGrant(w.tx, {
-          subjectKind: input.user !== undefined ? 'user' : 'group',
+          subjectKind,
           subjectId,
           roleId: role.id,
           nodeId: node.id,
@@ -96,7 +114,7 @@ export function createGrantOps(deps: GrantDeps) {
         w.emit(ACL_TOPIC, { grants: [row] } satisfies AclChange);
         return row;
       });
-      return grantView(g);
+      return view(g);
     },
 
     /** Remove a grant, on a live node or a trashed one (governed from its nearest live ancestor). */
@@ -119,7 +137,7 @@ export function createGrantOps(deps: GrantDeps) {
       await writer.run(actor, async (w) => {
         const row = await repo.deleteGrant(w.tx, id);
         if (!row) throw new NotFoundError('grant', String(id));
-        w.audit({ operation: 'grant.revoke', targetKind: 'grant', target: String(id), nodeId: g.nodeId, nodePath, before: grantView(row, places) });
+        w.audit({ operation: 'grant.revoke', targetKind: 'grant', target: String(id), nodeId: g.nodeId, nodePath, before: view(row, places) });
         w.emit(ACL_TOPIC, { removeGrants: [id] } satisfies AclChange);
       });
     },

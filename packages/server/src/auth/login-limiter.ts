@@ -27,8 +27,11 @@ export interface LoginLimiterOptions {
   now?: () => number;
 }
 
-/** An attempt let through (counted until `forget`), or a refusal with the time left in the window. */
-export type Admission = { ok: true; forget(): void } | { ok: false; retryAfterMs: number };
+/**
+ * An attempt let through (counted until `forget`), or a refusal with the time left in the window;
+ * `window` is the same object for every refusal of one key in one window (the auth log keys on it).
+ */
+export type Admission = { ok: true; forget(): void } | { ok: false; retryAfterMs: number; window: object };
 
 interface Window {
   count: number;
@@ -68,7 +71,7 @@ export function createLoginLimiter(opts: LoginLimiterOptions = {}) {
         windows.delete(key);
         w = undefined;
       }
-      if (w && w.count >= max) return { ok: false, retryAfterMs: w.endsAt - t };
+      if (w && w.count >= max) return { ok: false, retryAfterMs: w.endsAt - t, window: w };
       if (!w) windows.set(key, (w = { count: 0, endsAt: t + windowMs }));
       w.count++;
       const mine = w;

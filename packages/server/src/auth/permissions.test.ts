@@ -48,7 +48,8 @@ for (const backend of testBackends()) {
       assert.equal((await grant({ user: 'sub-viewer', role: 'viewer', nodePath: 'sub.a' })).status, 201);
       for (const p of ['sub.a', 'sub.a.b', 'sub.a.b.c']) assert.equal((await s.call('GET', `/api/v1/nodes/${p}`, undefined, { token: t })).status, 200, p);
       refused(await s.call('GET', '/api/v1/nodes/sub.z', undefined, { token: t }), 404);
-      refused(await s.call('GET', '/api/v1/nodes/sub', undefined, { token: t }), 404);
+      const step = await s.call('GET', '/api/v1/nodes/sub', undefined, { token: t });
+      assert.deepEqual([step.status, step.body.pathOnly, step.body.allowed], [200, true, []], 'the ancestor is a path-only step');
       const roots = (await s.call('GET', '/api/v1/nodes', undefined, { token: t })).body.items.map((n: { path: string }) => n.path);
       assert.deepEqual(roots, ['sub'], 'the way down to the grant is visible for navigation, nothing else');
     });

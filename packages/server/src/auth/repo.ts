@@ -1,8 +1,9 @@
 /** SQL for users, groups, tokens, sessions, roles and grants (and the trashed nodes grants may sit on). */
-import { and, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, gte, inArray, isNull, lt, lte, ne, or, sql, type SQL } from 'drizzle-orm';
 import { rows, type Queryable } from '../db/connection.ts';
 import { apiTokens, groupMembers, groups, grants, roles, sessions, users } from '../db/tables.ts';
 import type { AclSnapshot, GrantRecord, RoleRecord } from './acl.ts';
+import { authLog } from './tables.ts';
 
 export type UserRow = typeof users.$inferSelect;
 
@@ -116,9 +117,10 @@ export async function principalByHash(
   return undefined;
 }
 
-/** End every session of a user; returns their secret hashes (to drop from caches). */
-export async function deleteSessionsOf(q: Queryable, userId: number): Promise<string[]> {
-  const res = await q.delete(sessions).where(eq(sessions.userId, userId)).returning({ hash: sessions.tokenHash });
+/** End every session of a user but the one whose hash is `except`; returns their secret hashes (to drop from caches). */
+export async function deleteSessionsOf(q: Queryable, userId: number, except?: string): Promise<string[]> {
+  const where = except === undefined ? eq(sessions.userId, userId) : and(eq(sessions.userId, userId), ne(sessions.tokenHash, except));
+  const res = await q.delete(sessions).where(where).returning({ hash: sessions.tokenHash });
   return res.map((r) => r.hash);
 }
 
@@ -131,21 +133,67 @@ export async function insertToken(q: Queryable, v: typeof apiTokens.$inferInsert
   return row as typeof apiTokens.$inferSelect;
 }
 
-export function listTokens(q: Queryable, userId: number) {
+const tokenColumns = {
+  id: apiTokens.id,
+  userId: apiTokens.userId,
+  username: users.username,
+  name: apiTokens.name,
+  prefix: apiTokens.prefix,
+  expiresAt: apiTokens.expiresAt,
+  createdAt: apiTokens.createdAt,
+  revokedAt: apiTokens.revokedAt,
+};
+export type TokenRow = { id: number; userId: number; username: string; name: string; prefix: string; expiresAt: string | null; createdAt: string; revokedAt: string | null };
+
+/** API tokens by id, of one user or of everyone, `limit` after the id `after`. */
+export function listTokens(q: Queryable, f: { userId?: number | undefined; after?: number | undefined; limit: number }): Promise<TokenRow[]> {
+  const where: SQL[] = [];
+  if (f.userId !== undefined) where.push(eq(apiTokens.userId, f.userId));
+  if (f.after !== undefined) where.push(gt(apiTokens.id, f.after));
   return q
-    .select({ id: apiTokens.id, name: apiTokens.name, prefix: apiTokens.prefix, expiresAt: apiTokens.expiresAt, createdAt: apiTokens.createdAt, revokedAt: apiTokens.revokedAt })
+    .select(tokenColumns)
     .from(apiTokens)
-    .where(eq(apiTokens.userId, userId))
-    .orderBy(apiTokens.id);
+    .innerJoin(users, eq(users.id, apiTokens.userId))
+    .where(where.length ? and(...where) : undefined)
+    .orderBy(apiTokens.id)
+    .limit(f.limit);
 }
 
-export async function revokeToken(q: Queryable, userId: number, id: number): Promise<string | undefined> {
+export async function tokenById(q: Queryable, id: number): Promise<TokenRow | undefined> {
+  const [row] = await q.select(tokenColumns).from(apiTokens).innerJoin(users, eq(users.id, apiTokens.userId)).where(eq(apiTokens.id, id));
+  return row;
+}
+
+/** Revoke one live token; its secret hash, or undefined when it was not live. */
+export async function revokeToken(q: Queryable, id: number): Promise<string | undefined> {
   const [row] = await q
     .update(apiTokens)
     .set({ revokedAt: sql`now()` })
-    .where(and(eq(apiTokens.id, id), eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt)))
+    .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)))
     .returning({ hash: apiTokens.tokenHash });
   return row?.hash;
+}
+
+/** Revoke every live token of a user; their secret hashes. */
+export async function revokeTokensOf(q: Queryable, userId: number): Promise<string[]> {
+  const res = await q
+    .update(apiTokens)
+    .set({ revokedAt: sql`now()` })
+    .where(and(eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt)))
+    .returning({ hash: apiTokens.tokenHash });
+  return res.map((r) => r.hash);
+}
+
+/** Delete a user; their sessions, tokens and memberships go with them (ON DELETE CASCADE). Returns every secret hash they held. */
+export async function deleteUser(q: Queryable, id: number): Promise<string[]> {
+  const tokens = await q.select({ hash: apiTokens.tokenHash }).from(apiTokens).where(eq(apiTokens.userId, id));
+  const ended = await q.select({ hash: sessions.tokenHash }).from(sessions).where(eq(sessions.userId, id));
+  await q.delete(users).where(eq(users.id, id));
+  return [...tokens, ...ended].map((r) => r.hash);
+}
+
+export async function deleteGroup(q: Queryable, id: number): Promise<void> {
+  await q.delete(groups).where(eq(groups.id, id));
 }
 
 export async function insertRole(q: Queryable, v: { name: string; description: string; operations: string[]; builtin: boolean }): Promise<RoleRecord> {
@@ -159,6 +207,26 @@ export async function insertRole(q: Queryable, v: { name: string; description: s
 export async function insertGrant(q: Queryable, v: typeof grants.$inferInsert): Promise<GrantRecord> {
   const [row] = await q.insert(grants).values(v).returning(grantColumns);
   return row as GrantRecord;
+}
+
+export async function updateRole(q: Queryable, id: number, v: { description?: string | undefined; operations?: string[] | undefined }): Promise<RoleRecord> {
+  const set = { ...(v.description !== undefined ? { description: v.description } : {}), ...(v.operations !== undefined ? { operations: v.operations } : {}) };
+  const [row] = await q
+    .update(roles)
+    .set(set)
+    .where(eq(roles.id, id))
+    .returning({ id: roles.id, name: roles.name, description: roles.description, operations: roles.operations, builtin: roles.builtin });
+  return row as RoleRecord;
+}
+
+export async function deleteRole(q: Queryable, id: number): Promise<void> {
+  await q.delete(roles).where(eq(roles.id, id));
+}
+
+/** Delete grants by id; the rows deleted. */
+export async function deleteGrants(q: Queryable, ids: number[]): Promise<GrantRecord[]> {
+  if (ids.length === 0) return [];
+  return (await q.delete(grants).where(inArray(grants.id, ids)).returning(grantColumns)) as GrantRecord[];
 }
 
 export async function deleteGrant(q: Queryable, id: number): Promise<GrantRecord | undefined> {
@@ -182,4 +250,32 @@ export function trashedAncestry(q: Queryable, ids: number[]): Promise<{ id: numb
         )
         SELECT id, parent_id AS "parentId", path, trashed FROM up`,
   );
+}
+
+export type AuthLogRow = typeof authLog.$inferSelect;
+
+/** Record one login attempt; its id. */
+export async function insertAuthLog(q: Queryable, v: { username: string; userId: number | null; outcome: AuthLogRow['outcome']; address: string; userAgent: string }): Promise<number> {
+  const [row] = await q.insert(authLog).values(v).returning({ id: authLog.id });
+  return row?.id ?? 0;
+}
+
+/** Count one more refusal on a rate-limited entry. */
+export async function bumpAuthLog(q: Queryable, id: number): Promise<void> {
+  await q.update(authLog).set({ attempts: sql`${authLog.attempts} + 1` }).where(eq(authLog.id, id));
+}
+
+/** Login attempts, newest first, older than the id `before`. */
+export function queryAuthLog(
+  q: Queryable,
+  f: { username?: string | undefined; outcome?: AuthLogRow['outcome'] | undefined; since?: string | undefined; until?: string | undefined; before?: number | undefined },
+  limit: number,
+): Promise<AuthLogRow[]> {
+  const where: SQL[] = [];
+  if (f.username !== undefined) where.push(eq(authLog.username, f.username));
+  if (f.outcome) where.push(eq(authLog.outcome, f.outcome));
+  if (f.since) where.push(gte(authLog.at, f.since));
+  if (f.until) where.push(lte(authLog.at, f.until));
+  if (f.before !== undefined) where.push(lt(authLog.id, f.before));
+  return q.select().from(authLog).where(where.length ? and(...where) : undefined).orderBy(desc(authLog.id)).limit(limit);
 }

@@ -1,25 +1,18 @@
 /** Accounts, sessions, tokens, roles and grants; and the one `can()` every route uses. */
-import {
-  BUILTIN_ROLES,
-  ConflictError,
-  ForbiddenError,
-  NotFoundError,
-  UnauthenticatedError,
-  ValidationError,
-  isOperation,
-  type Operation,
-} from '@canopy/core';
-import type { z } from 'zod';
-import type { CreateGroupInput, CreateRoleInput, CreateTokenInput, CreateUserInput, PatchUserInput } from '@canopy/core';
+import { BUILTIN_ROLES, ForbiddenError, NotFoundError, UnauthenticatedError, type Operation } from '@canopy/core';
 import type { Actor, ChangeFeed, Writer } from '../changes/index.ts';
 import type { Queryable } from '../db/connection.ts';
 import type { TreeService, TreeNode } from '../tree/index.ts';
-import { iso } from '../tree/index.ts';
 import { ACL_TOPIC, createAclModel, type AclChange } from './acl.ts';
+import { createAuthLog, type LoginOrigin } from './auth-log.ts';
 import { createGrantOps } from './grants.ts';
+import { createGroupOps } from './groups.ts';
 import { createLoginLimiter, LoginThrottledError } from './login-limiter.ts';
 import * as repo from './repo.ts';
-import { generatePassword, hashPassword, hashSecret, newSecret, sshFingerprint, verifyPassword } from './secrets.ts';
+import { createRoleOps } from './roles.ts';
+import { generatePassword, hashPassword, hashSecret, newSecret, verifyPassword } from './secrets.ts';
+import { createTokenOps } from './tokens.ts';
+import { createUserOps, userFlags } from './users.ts';
 
 export { ACL_TOPIC };
 const AUTH_TOPIC = 'auth.revoked';
@@ -38,6 +31,9 @@ export function createAuthService(deps: { writer: Writer; feed: ChangeFeed; db: 
   const { writer, feed, db, tree } = deps;
   const acl = createAclModel(tree.model);
   const logins = createLoginLimiter();
+  const authLog = createAuthLog(db, (err) => console.error('auth log: an entry could not be written', err));
+  const users = createUserOps({ writer, db, tree, acl, logins, revokedTopic: AUTH_TOPIC });
+  const { userView } = users;
   // Secret hash → principal, so a token costs one database read per process until revoked.
   const principals = new Map<string, { userId: number; via: 'session' | 'token'; csrfToken: string | null; expires: number }>();
 
@@ -46,39 +42,16 @@ export function createAuthService(deps: { writer: Writer; feed: ChangeFeed; db: 
     for (const h of (c.payload as { hashes: string[] }).hashes) principals.delete(h);
   });
 
-  function userFlags(u: repo.UserRow) {
-    return { id: u.id, username: u.username, superuser: u.superuser, disabled: u.disabled };
-  }
-
-  function userView(u: repo.UserRow) {
-    return {
-      id: u.id,
-      username: u.username,
-      displayName: u.displayName,
-      email: u.email,
-      sshKeys: u.sshKeys,
-      superuser: u.superuser,
-      disabled: u.disabled,
-      groups: acl.groupsOf(u.id),
-      version: u.version,
-      createdAt: iso(u.createdAt),
-    };
-  }
-
-  function keysOf(lines: string[]) {
-    return lines.map((key) => ({ key, ...sshFingerprint(key) }));
-  }
-
   function actorOf(userId: number): Actor {
     const u = acl.user(userId);
     if (!u || u.disabled) throw new UnauthenticatedError('account disabled or removed');
     return { kind: 'user', id: u.id, name: u.username, superuser: u.superuser };
   }
 
-  /** 404 when the actor may not read the node, 403 when it may read but not do `op`. */
+  /** 404 when the actor may not see the node, 403 when it sees it (to open, or as a path-only step) but may not do `op`. */
   function authorize(actor: Actor, op: Operation, node: TreeNode): void {
     if (acl.can(actor, op, node.id)) return;
-    if (op !== 'tree.read' && acl.can(actor, 'tree.read', node.id)) throw new ForbiddenError(op, node.path);
+    if (acl.visible(actor, node.id)) throw new ForbiddenError(op, node.path);
     throw new NotFoundError('node', node.path);
   }
 
@@ -89,7 +62,8 @@ export function createAuthService(deps: { writer: Writer; feed: ChangeFeed; db: 
     /** Look a node up by path and authorize `op` on it. */
     nodeFor(actor: Actor, op: Operation, path: string): TreeNode {
       const node = tree.model.byPath(path);
-      if (!node) throw new NotFoundError('node', path);
+      // An old path says where its node went, to a caller who may see it there (tree/service.ts).
+      if (!node) throw tree.missing(path, (n) => acl.visible(actor, n.id));
       authorize(actor, op, node);
       return node;
     },
@@ -126,10 +100,16 @@ export function createAuthService(deps: { writer: Writer; feed: ChangeFeed; db: 
       });
     },
 
-    /** Check a password and open a session; `origin` is the client's address, which keys the throttle. */
-    async login(username: string, password: string, origin: string) {
-      const attempt = logins.admit(`${origin}|${username}`);
-      if (!attempt.ok) throw new LoginThrottledError(Math.max(1, Math.ceil(attempt.retryAfterMs / 1000)));
+    /**
+     * Check a password and open a session; the client's address keys the throttle. Every attempt
+     * lands in the auth log (auth-log.ts), but for one that fails on the database itself.
+     */
+    async login(username: string, password: string, origin: LoginOrigin) {
+      const attempt = logins.admit(`${origin.address}|${username}`);
+      if (!attempt.ok) {
+        await authLog.recordThrottled(attempt.window, username, origin);
+        throw new LoginThrottledError(Math.max(1, Math.ceil(attempt.retryAfterMs / 1000)));
+      }
       let user: repo.UserRow | undefined;
       try {
         user = await repo.userByName(db, username);
@@ -138,9 +118,11 @@ export function createAuthService(deps: { writer: Writer; feed: ChangeFeed; db: 
       } catch (err) {
         // Only a refused password is a failed guess; a database outage must not lock anyone out.
         if (!(err instanceof UnauthenticatedError)) attempt.forget();
+        else await authLog.record(username, user?.id ?? null, 'failure', origin);
         throw err;
       }
       attempt.forget();
+      await authLog.record(username, user.id, 'success', origin);
       const token = newSecret('cns');
       const csrfToken = newSecret('cns').slice(4);
       const expiresAt = new Date(Date.now() + deps.sessionHours * 3600_000).toISOString();
@@ -179,125 +161,18 @@ export function createAuthService(deps: { writer: Writer; feed: ChangeFeed; db: 
       return userView(u);
     },
 
-    listUsers: async () => (await repo.listUsers(db)).map(userView),
+    /** Login attempts (auth-log.ts): superusers see every one, others those on their own user name. */
+    authLog: authLog.query,
 
-    async createUser(actor: Actor, input: z.infer<typeof CreateUserInput>) {
-      const u = await writer.run(actor, async (w) => {
-        if (await repo.userByName(w.tx, input.username)) throw new ConflictError(`user '${input.username}' already exists`);
-        const row = await repo.insertUser(w.tx, {
-          username: input.username,
-          displayName: input.displayName,
-          email: input.email,
-          passwordHash: input.password ? await hashPassword(input.password) : null,
-          sshKeys: keysOf(input.sshKeys),
-          superuser: input.superuser,
-        });
-        w.audit({ operation: 'user.create', targetKind: 'user', target: row.username, after: { ...userView(row), sshKeys: row.sshKeys.length } });
-        w.emit(ACL_TOPIC, { users: [userFlags(row)] } satisfies AclChange);
-        return row;
-      });
-      return userView(u);
-    },
-
-    async patchUser(actor: Actor, username: string, input: z.infer<typeof PatchUserInput>) {
-      const u = await writer.run(actor, async (w) => {
-        const before = await repo.userByName(w.tx, username);
-        if (!before) throw new NotFoundError('user', username);
-        const { password, sshKeys, ...rest } = input;
-        const row = await repo.updateUser(w.tx, before.id, {
-          ...rest,
-          ...(password !== undefined ? { passwordHash: await hashPassword(password) } : {}),
-          ...(sshKeys !== undefined ? { sshKeys: keysOf(sshKeys) } : {}),
-        });
-        const { passwordHash: _a, ...b } = before;
-        const { passwordHash: _b, ...a } = row;
-        w.audit({ operation: 'user.update', targetKind: 'user', target: username, before: b, after: { ...a, passwordChanged: password !== undefined } });
-        w.emit(ACL_TOPIC, { users: [userFlags(row)] } satisfies AclChange);
-        // A new password (or a disabled account) ends every login session, as an operator expects
-        // after a suspected leak; API tokens stay until revoked.
-        if (password !== undefined || input.disabled === true) {
-          const hashes = await repo.deleteSessionsOf(w.tx, before.id);
-          if (hashes.length) w.emit(AUTH_TOPIC, { hashes });
-        }
-        return row;
-      });
-      return userView(u);
-    },
-
-    listGroups: async () => Promise.all((await repo.listGroups(db)).map(async (g) => ({ ...g, members: await repo.membersOf(db, g.id) }))),
-
-    async createGroup(actor: Actor, input: z.infer<typeof CreateGroupInput>) {
-      return writer.run(actor, async (w) => {
-        if (await repo.groupByName(w.tx, input.name)) throw new ConflictError(`group '${input.name}' already exists`);
-        const ids = await resolveUsers(w.tx, input.members);
-        const g = await repo.insertGroup(w.tx, input.name, input.description);
-        await repo.replaceMembers(w.tx, g.id, ids);
-        w.audit({ operation: 'group.create', targetKind: 'group', target: g.name, after: input });
-        w.emit(ACL_TOPIC, { groups: [g], members: [{ groupId: g.id, userIds: ids }] } satisfies AclChange);
-        return { ...g, description: input.description, members: input.members };
-      });
-    },
-
-    async setMembers(actor: Actor, name: string, members: string[]) {
-      return writer.run(actor, async (w) => {
-        const g = await repo.groupByName(w.tx, name);
-        if (!g) throw new NotFoundError('group', name);
-        const before = await repo.membersOf(w.tx, g.id);
-        const ids = await resolveUsers(w.tx, members);
-        await repo.replaceMembers(w.tx, g.id, ids);
-        w.audit({ operation: 'group.members', targetKind: 'group', target: name, before, after: members });
-        w.emit(ACL_TOPIC, { members: [{ groupId: g.id, userIds: ids }] } satisfies AclChange);
-        return { ...g, members: [...members].sort() };
-      });
-    },
-
-    async createToken(actor: Actor, input: z.infer<typeof CreateTokenInput>) {
-      if (actor.id === null) throw new UnauthenticatedError();
-      const userId = actor.id;
-      const expiresAt = input.expiresAt ?? (input.expiresInDays ? new Date(Date.now() + input.expiresInDays * 86400_000).toISOString() : null);
-      if (expiresAt && Date.parse(expiresAt) <= Date.now()) throw new ValidationError('expiresAt is in the past', [{ path: ['expiresAt'], message: 'must be in the future' }]);
-      const secret = newSecret('cnp');
-      const row = await writer.run(actor, async (w) => {
-        const t = await repo.insertToken(w.tx, { userId, name: input.name, tokenHash: hashSecret(secret), prefix: secret.slice(0, 8), expiresAt });
-        w.audit({ operation: 'token.create', targetKind: 'token', target: `${actor.name}/${input.name}`, after: { id: t.id, name: t.name, prefix: t.prefix, expiresAt } });
-        return t;
-      });
-      return { id: row.id, name: row.name, token: secret, prefix: row.prefix, expiresAt: row.expiresAt ? iso(row.expiresAt) : null };
-    },
-
-    listTokens: async (actor: Actor) => (actor.id === null ? [] : repo.listTokens(db, actor.id)),
-
-    async revokeToken(actor: Actor, id: number) {
-      await writer.run(actor, async (w) => {
-        const hash = actor.id === null ? undefined : await repo.revokeToken(w.tx, actor.id, id);
-        if (!hash) throw new NotFoundError('token', String(id));
-        w.audit({ operation: 'token.revoke', targetKind: 'token', target: String(id) });
-        w.emit(AUTH_TOPIC, { hashes: [hash] });
-      });
-    },
-
-    roles: () => acl.roles(),
-
-    async createRole(actor: Actor, input: z.infer<typeof CreateRoleInput>) {
-      const unknown = input.operations.filter((o) => !isOperation(o));
-      if (unknown.length) throw new ValidationError(`unknown operation(s): ${unknown.join(', ')}`, unknown.map((o) => ({ path: ['operations'], message: `unknown operation '${o}'` })));
-      return writer.run(actor, async (w) => {
-        if (acl.roleByName(input.name)) throw new ConflictError(`role '${input.name}' already exists`);
-        const role = await repo.insertRole(w.tx, { ...input, builtin: false });
-        w.audit({ operation: 'role.create', targetKind: 'role', target: role.name, after: role });
-        w.emit(ACL_TOPIC, { roles: [role] } satisfies AclChange);
-        return role;
-      });
-    },
-
+    // listUsers, createUser, patchUser, deleteUser (users.ts).
+    ...users,
+    // listGroups, createGroup, setMembers, deleteGroup (groups.ts).
+    ...createGroupOps({ writer, db, tree, acl }),
+    // createToken, listTokens, revokeToken (tokens.ts).
+    ...createTokenOps({ writer, db, revokedTopic: AUTH_TOPIC }),
+    // roles, createRole, patchRole, deleteRole (roles.ts).
+    ...createRoleOps({ writer, db, tree, acl }),
     // grantsFor, listGrants, grant, revoke (grants.ts).
     ...createGrantOps({ writer, db, tree, acl, authorize }),
   };
-
-  async function resolveUsers(q: Queryable, names: string[]): Promise<number[]> {
-    const found = await repo.usersByName(q, [...new Set(names)]);
-    const missing = names.filter((n) => !found.some((f) => f.username === n));
-    if (missing.length) throw new ValidationError(`unknown user(s): ${missing.join(', ')}`, missing.map((m) => ({ path: ['members'], message: `no user '${m}'` })));
-    return found.map((f) => f.id);
-  }
 }

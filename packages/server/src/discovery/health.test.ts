@@ -31,6 +31,20 @@ for (const backend of testBackends()) {
       assert.deepEqual(hosts(await healthy('ttl.web')), ['ttl-a.example', 'ttl-b.example']);
     });
 
+    test('an instance registered again after its TTL lapsed is passing at once, not at its next heartbeat', async () => {
+      await mkService(s, 'rereg.web', { passesBeforePassing: 3 });
+      await mkInstance(s, 'rereg.web', 'rereg-a.example', '10.16.0.1', { ttlSeconds: 30 });
+      assert.ok((await s.services.discovery.health.sweep(Date.now() + 31_000)) >= 1);
+      assert.equal(await healthOf('rereg.web', 'rereg-a.example'), 'critical');
+      const again = await s.call('PUT', '/api/v1/services/rereg.web/instances/rereg-a.example/8080', { ttlSeconds: 30 });
+      assert.equal(again.status, 200, JSON.stringify(again.body));
+      assert.equal(again.body.health, 'passing');
+      assert.deepEqual(hosts(await healthy('rereg.web')), ['rereg-a.example']);
+      // Its TTL counts from the registration: a sweep within it leaves the instance alone.
+      await s.services.discovery.health.sweep(Date.now() + 10_000);
+      assert.equal(await healthOf('rereg.web', 'rereg-a.example'), 'passing');
+    });
+
     test('a replica does not expire an instance whose heartbeats reach another replica', async () => {
       await mkService(s, 'rep.web');
       await mkInstance(s, 'rep.web', 'rep-a.example', '10.15.0.1', { ttlSeconds: 30 });

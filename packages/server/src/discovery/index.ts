@@ -13,7 +13,9 @@
  *     port) order, so `createBalancer(policy.algorithm, …)` from @canopy/core picks as nginx does.
  *     With healthyOnly, maintenance (draining/down) and critical instances are left out, the
  *     protect threshold and zone preference applied (`selectInstances` in @canopy/core is the
- *     same rule, for the SDK). Undefined when the path leads to no service. No authorization:
+ *     same rule, for the SDK). Every instance carries `serving` (`markServing` in @canopy/core:
+ *     the zone-less selection), which nginx upstreams and LVS real servers route by, so proxies,
+ *     DNS and the SDK see one set. Undefined when the path leads to no service. No authorization:
  *     callers that serve untrusted clients check `discovery.read` themselves.
  *   discovery.lookupAlias(path): { target, kind: 'alias' | 'renamed' } | undefined
  *     The next name of `path` when it is an alias or an old path (a DNS CNAME), else undefined.

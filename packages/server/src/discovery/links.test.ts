@@ -76,7 +76,7 @@ for (const backend of testBackends()) {
       await mkService(s, 'g.db');
       await mkNodes(s, 'g.batch');
       const dep = await s.call('PUT', '/api/v1/services/g.front/dependencies', { services: ['g.api'] });
-      assert.deepEqual(dep.body, { path: 'g.front', services: ['g.api'] });
+      assert.deepEqual(dep.body, { path: 'g.front', services: ['g.api'], hiddenCount: 0 });
       await s.call('PUT', '/api/v1/services/g.api/dependencies', { services: ['g.db'] });
       assert.equal((await s.call('PUT', '/api/v1/services/g.db/dependencies', { services: ['g.db'] })).status, 400);
       assert.equal((await s.call('PUT', '/api/v1/services/g.db/dependencies', { services: ['g.nowhere'] })).status, 404);

@@ -66,6 +66,37 @@ export function createRegistryOps(deps: OpsDeps) {
     return same.name;
   }
 
+  /**
+   * Why the service on `node` may not go now: aliases naming it, services outside `going` declaring
+   * they call it, and (unless forced) its registered instances. The service delete and the tree's
+   * node delete both refuse on exactly these.
+   */
+  function deleteBlockers(node: TreeNode, o: { force: boolean; going: ReadonlySet<number> }): { reasons: string[]; details: { aliases?: string[]; dependents?: string[]; instances?: number } } {
+    const reasons: string[] = [];
+    const details: { aliases?: string[]; dependents?: string[]; instances?: number } = {};
+    if (!registry.service(node.id)) return { reasons, details };
+    const naming = [...registry.aliases()].filter((a) => a.targetNodeId === node.id).map((a) => a.path).sort();
+    if (naming.length > 0) {
+      reasons.push(`aliases still name '${node.path}': ${naming.join(', ')}; switch or delete them first`);
+      details.aliases = naming;
+    }
+    const callers: string[] = [];
+    for (const [from, to] of registry.allDependencies()) {
+      const caller = tree.model.get(from);
+      if (to.has(node.id) && !o.going.has(from) && caller && registry.service(from)) callers.push(caller.path);
+    }
+    if (callers.length > 0) {
+      reasons.push(`services declare they depend on '${node.path}': ${callers.sort().join(', ')}; change their dependencies first`);
+      details.dependents = callers;
+    }
+    const count = registry.instancesOf(node.id).length;
+    if (count > 0 && !o.force) {
+      reasons.push(`'${node.path}' has ${count} registered instance(s); deregister them or delete the service with ?force=true`);
+      details.instances = count;
+    }
+    return { reasons, details };
+  }
+
   return {
     serviceView,
     serviceNode,
@@ -99,13 +130,14 @@ export function createRegistryOps(deps: OpsDeps) {
       return { service: serviceView(tree.node(path)), created };
     },
 
+    deleteBlockers,
+
     async deleteService(actor: Actor, path: string, force: boolean): Promise<void> {
       await writer.run(actor, async (w) => {
         const node = serviceNode(path);
-        const naming = [...registry.aliases()].filter((a) => a.targetNodeId === node.id).map((a) => a.path);
-        if (naming.length > 0) throw new ConflictError(`aliases still name '${path}': ${naming.join(', ')}; switch or delete them first`, { aliases: naming });
+        const blocked = deleteBlockers(node, { force, going: new Set([node.id]) });
+        if (blocked.reasons.length > 0) throw new ConflictError(blocked.reasons.join('; '), blocked.details);
         const count = registry.instancesOf(node.id).length;
-        if (count > 0 && !force) throw new ConflictError(`'${path}' has ${count} registered instance(s); deregister them or delete with ?force=true`, { instances: count });
         const before = registry.service(node.id);
         await repo.deleteService(w.tx, node.id);
         w.audit({ operation: 'discovery.service.delete', targetKind: 'service', target: path, nodeId: node.id, nodePath: path, before: { ...before, instances: count } });
@@ -126,9 +158,14 @@ export function createRegistryOps(deps: OpsDeps) {
         if (input.ip !== undefined && !m.ips.includes(input.ip)) throw new ValidationError(`${input.ip} is not an address of '${hostname}'`, [{ path: ['ip'], message: `one of ${m.ips.join(', ')}` }]);
         const existing = registry.instanceAt(node.id, m.id, port);
         const portName = portNameFor(svc.ports, port, input.portName ?? existing?.portName);
-        const row = existing
+        let row = existing
           ? await repo.updateInstance(w.tx, existing.id, { ...input, portName })
           : await repo.insertInstance(w.tx, { nodeId: node.id, machineId: m.id, port, portName, ip: input.ip ?? null, weight: input.weight ?? 1, status: input.status ?? 'up', ttlSeconds: input.ttlSeconds ?? null, meta: input.meta ?? {} });
+        // Registering is the instance saying it runs: one whose TTL lapsed starts afresh, as a new one does.
+        if (existing?.health === 'critical') {
+          await repo.setHealth(w.tx, row.id, 'passing');
+          row = { ...row, health: 'passing' };
+        }
         const target = `${path}/${hostname}:${port}`;
         w.audit({ operation: existing ? 'discovery.instance.update' : 'discovery.instance.register', targetKind: 'instance', target, nodeId: node.id, nodePath: path, before: existing, after: row });
         emit(w, { kind: 'instance', instance: row, machine: m });

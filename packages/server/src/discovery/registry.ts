@@ -4,7 +4,7 @@
  * index (the change-feed revision of the last change to its answer). Fed only by change events,
  * so every replica holds the same registry.
  */
-import { MAX_ALIAS_DEPTH, selectInstances, type Answer, type InstanceView } from '@canopy/core';
+import { MAX_ALIAS_DEPTH, markServing, selectInstances, type Answer, type InstanceView } from '@canopy/core';
 import { iso, type TreeChange, type TreeModel } from '../tree/index.ts';
 import { emptyEffect, type AliasRecord, type DiscoveryChange, type DiscoverySnapshot, type Effect, type InstanceRecord, type MachineInfo, type ServiceRecord } from './records.ts';
 
@@ -76,7 +76,7 @@ export function createRegistry(tree: TreeModel) {
     return i;
   }
 
-  function view(i: InstanceRecord): InstanceView {
+  function view(i: InstanceRecord): Omit<InstanceView, 'serving'> {
     const m = machines.get(i.machineId);
     const ip = m && i.ip !== null && m.ips.includes(i.ip) ? i.ip : (m?.ips[0] ?? '');
     const bound = m !== undefined && ip !== '' && m.status !== 'retired' && m.nodeIds.includes(i.nodeId);
@@ -98,15 +98,26 @@ export function createRegistry(tree: TreeModel) {
     };
   }
 
-  /** Every instance of a service in (hostname, port) order, so wrr sequences match nginx's for the same list. */
+  /**
+   * Every instance of a service in (hostname, port) order, so wrr sequences match nginx's for the
+   * same list, each marked `serving` by the one selection rule. Any change to an instance or to the
+   * service's policy drops the cached list (`bump`), so the marks never go stale.
+   */
   function instanceViews(nodeId: number): InstanceView[] {
     let v = views.get(nodeId);
     if (!v) {
-      v = [...(byService.get(nodeId)?.values() ?? [])].map(view);
-      v.sort((a, b) => (a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : a.port - b.port));
+      const all = [...(byService.get(nodeId)?.values() ?? [])].map(view);
+      all.sort((a, b) => (a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : a.port - b.port));
+      const svc = services.get(nodeId);
+      v = svc ? markServing(all, svc) : all.map((x) => ({ ...x, serving: false }));
       views.set(nodeId, v);
     }
     return v;
+  }
+
+  /** One instance as its service's list shows it. */
+  function instanceView(i: InstanceRecord): InstanceView {
+    return instanceViews(i.nodeId).find((x) => x.id === i.id) ?? { ...view(i), serving: false };
   }
 
   /** Follow `path`: a live service node wins, then an alias, then (where no node is) an old path. */
@@ -240,7 +251,7 @@ export function createRegistry(tree: TreeModel) {
       for (const i of byService.get(nodeId)?.values() ?? []) if (i.port === port && machines.get(i.machineId)?.hostname === hostname) return i;
       return undefined;
     },
-    instanceView: view,
+    instanceView,
     alias: (path: string) => aliases.get(path),
     aliases: () => aliases.values(),
     dependencies: (nodeId: number) => [...(deps.get(nodeId) ?? [])],

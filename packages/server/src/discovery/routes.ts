@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { HeartbeatInput, HeartbeatView, InstanceInput, InstanceParams, InstanceView, ListServicesQuery, QueryBool, ServiceInput, ServiceView } from '@canopy/core';
 import type { AuthService } from '../auth/index.ts';
+import type { Actor } from '../changes/index.ts';
 import { actorOf } from '../http/auth.ts';
 import { PathParams } from '../http/route-helpers.ts';
 import type { DiscoveryAccess } from './access.ts';
@@ -12,24 +13,35 @@ const tags = ['discovery'];
 
 /** Routes under /api/v1/services (registry and health). */
 export function registryRoutes(discovery: DiscoveryService, access: DiscoveryAccess, auth: AuthService): FastifyPluginAsyncZod {
+  // A service's declared dependencies name only those the caller may read (as the graph does).
+  const seenBy = (actor: Actor) => (v: ServiceView): ServiceView => ({
+    ...v,
+    dependencies: v.dependencies.filter((p) => {
+      const n = access.anchorOf(p);
+      return n !== undefined && n.path === p && auth.can(actor, 'discovery.read', n.id);
+    }),
+  });
+
   return async (app) => {
     app.get('/services', { schema: { tags, querystring: ListServicesQuery, response: { 200: z.object({ items: z.array(ServiceView), nextCursor: z.string().optional() }) } } }, async (req) => {
       const actor = actorOf(req);
       if (req.query.under) auth.nodeFor(actor, 'tree.read', req.query.under);
-      return discovery.list(req.query.under, (n) => auth.can(actor, 'discovery.read', n.id), req.query.limit, req.query.cursor);
+      const page = discovery.list(req.query.under, (n) => auth.can(actor, 'discovery.read', n.id), req.query.limit, req.query.cursor);
+      return { ...page, items: page.items.map(seenBy(actor)) };
     });
 
     app.put('/services/:path', { schema: { tags, params: PathParams, body: ServiceInput, response: { 200: ServiceView, 201: ServiceView } } }, async (req, reply) => {
       const actor = actorOf(req);
       access.write(actor, req.params.path);
       const { service, created } = await discovery.putService(actor, req.params.path, req.body);
-      return reply.status(created ? 201 : 200).header('x-canopy-index', String(service.index)).send(service);
+      return reply.status(created ? 201 : 200).header('x-canopy-index', String(service.index)).send(seenBy(actor)(service));
     });
 
     app.get('/services/:path', { schema: { tags, params: PathParams, response: { 200: ServiceView } } }, async (req, reply) => {
-      auth.nodeFor(actorOf(req), 'discovery.read', req.params.path);
+      const actor = actorOf(req);
+      auth.nodeFor(actor, 'discovery.read', req.params.path);
       const service = discovery.get(req.params.path);
-      return reply.header('x-canopy-index', String(service.index)).send(service);
+      return reply.header('x-canopy-index', String(service.index)).send(seenBy(actor)(service));
     });
 
     app.delete('/services/:path', { schema: { tags, params: PathParams, querystring: z.strictObject({ force: QueryBool.default(false) }) } }, async (req, reply) => {

@@ -85,6 +85,11 @@ export function createDiscoveryService(deps: { writer: Writer; feed: ChangeFeed;
   const edges = createEdgeRecorder((batch) => writer.run(SYSTEM_ACTOR, (w) => repo.addObservedEdges(w.tx, batch)), clock, { flushEveryMs: opts.edgeFlushMs ?? 10_000, maxPending: 10_000 }, onError);
   const links = createLinks({ writer, db: deps.db, tree, registry, edges, emit });
   const ops = createRegistryOps({ writer, tree, registry, health, emit });
+  // Deleting a node refuses for the reasons deleting its service does, for every node it takes along.
+  tree.addDeleteGuard((nodes) => {
+    const going = new Set(nodes.map((n) => n.id));
+    return nodes.flatMap((n) => ops.deleteBlockers(n, { force: false, going }).reasons);
+  });
 
   function emit(w: WriteContext, change: DiscoveryChange): void {
     w.emit(DISCOVERY_TOPIC, change);
@@ -111,6 +116,7 @@ export function createDiscoveryService(deps: { writer: Writer; feed: ChangeFeed;
 
   feed.on(DISCOVERY_TOPIC, (c) => {
     const change = c.payload as DiscoveryChange;
+    if (change.kind === 'instance' && registry.instance(change.instance.id)?.health === 'critical' && change.instance.health !== 'critical') health.forget(change.instance.id);
     if (change.kind === 'instance' && !registry.instance(change.instance.id)) health.touch(change.instance.id, clock());
     if (change.kind === 'instance.remove') health.forget(change.id);
     if (change.kind === 'service.remove') for (const i of registry.instancesOf(change.nodeId)) health.forget(i.id);

@@ -9,7 +9,8 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import { ValidationError } from '@canopy/core';
 import { installErrorHandling, problem, sendProblem } from './errors.ts';
 import { installAuthentication } from './auth.ts';
-import { jsonTextProblem, urlHasNul } from './json.ts';
+import { installOps } from './ops.ts';
+import { parseJsonBody, urlHasNul } from './json.ts';
 import type { Services } from '../services.ts';
 
 export interface AppOptions {
@@ -17,6 +18,8 @@ export interface AppOptions {
   logLevel?: string;
   /** Directory of the built console, served at `/`. */
   webDir?: string | undefined;
+  /** Receives one access-log line per request; no access log when absent. */
+  accessLog?: ((line: string) => void) | undefined;
 }
 
 /** The Fastify app with every capability's routes under /api/v1. */
@@ -50,6 +53,8 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
     },
     transform: jsonSchemaTransform,
   });
+  // Ops first: its clock starts before authentication, so the access log's duration includes it.
+  installOps(app, services, { accessLog: opts.accessLog });
   installAuthentication(app, services.auth, services.agents);
 
   await app.register(
@@ -83,9 +88,13 @@ function installBodyRules(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     const text = body as string;
-    const why = jsonTextProblem(text);
-    if (why) done(new ValidationError(`malformed body: ${why}`, [{ path: ['body'], message: why }]), undefined);
-    else parseJson(req, text, done);
+    // An empty body keeps Fastify's own answer (and its error code); everything else is ours.
+    if (text === '') return parseJson(req, text, done);
+    try {
+      done(null, parseJsonBody(text));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
   });
   app.addHook('onRequest', async (req) => {
     if (urlHasNul(req.url)) throw new ValidationError('the URL may not contain an encoded NUL (%00)', [{ path: ['url'], message: 'contains %00' }]);

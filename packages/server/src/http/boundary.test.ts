@@ -79,6 +79,33 @@ for (const backend of testBackends()) {
       assert.equal((await s.call('GET', '/api/v1/nodes/big')).status, 404);
     });
 
+    test('a body in another media type, or with no Content-Type, is 415 and changes nothing', async () => {
+      const before = size();
+      const xml = await s.call('POST', '/api/v1/nodes', '<node><name>xml</name></node>', { headers: { 'content-type': 'application/xml' } });
+      refused(xml, 415, /"application\/xml" is not accepted here: send application\/json/);
+      assert.equal(xml.body.code, 'unsupported_media_type');
+      const bare = await s.call('POST', '/api/v1/nodes', '{"parentPath":null,"name":"bare"}');
+      refused(bare, 415, /needs a Content-Type header/);
+      assert.equal(size(), before);
+      assert.equal((await s.call('GET', '/api/v1/nodes/bare')).status, 404);
+      // A route whose body is optional still answers without one (an empty heartbeat is a pass).
+      assert.notEqual((await s.call('PUT', '/api/v1/services/nosuch/instances/h/80/heartbeat')).status, 415);
+    });
+
+    test('a __proto__ key is refused as such, at any depth and however it is spelled, not as broken JSON', async () => {
+      const before = size();
+      const top = await raw('POST', '/api/v1/nodes', '{"parentPath":null,"name":"proto1","__proto__":{"x":1}}');
+      refused(top, 400, /^__proto__ is not allowed as a key \(at body\.__proto__\)$/);
+      assert.deepEqual(top.body.issues, [{ path: ['body', '__proto__'], message: '__proto__ is not allowed as a key' }]);
+      refused(await raw('POST', '/api/v1/nodes', '{"parentPath":null,"name":"proto2","labels":{"__proto__":"x"}}'), 400, /__proto__ is not allowed as a key \(at body\.labels\.__proto__\)/);
+      refused(await raw('POST', '/api/v1/nodes', '{"parentPath":null,"name":"proto3","\\u005f_proto__":{"x":1}}'), 400, /__proto__ is not allowed as a key/);
+      refused(await raw('POST', '/api/v1/nodes', '{"parentPath":null,"name":"proto4","constructor":{"prototype":{"x":1}}}'), 400, /constructor\.prototype is not allowed as a key/);
+      assert.equal(size(), before);
+      // The word itself in a value is nothing special.
+      const ok = await raw('POST', '/api/v1/nodes', '{"parentPath":null,"name":"proto5","description":"__proto__ and constructor are words"}');
+      assert.equal(ok.status, 201, JSON.stringify(ok.body));
+    });
+
     test('database errors map to problems: uniqueness and references 409, bad values 400, anything else 500 without details', async () => {
       const db = s.database.db;
       const app = Fastify({ logger: false });

@@ -1,7 +1,7 @@
 /** The one place where errors become HTTP answers: application/problem+json with a stable code. */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { CanopyError, type ErrorCode, type FieldIssue } from '@canopy/core';
+import { CanopyError, MovedError, type ErrorCode, type FieldIssue } from '@canopy/core';
 
 /** A new error code without a status fails to compile. */
 export const STATUS_OF: Record<ErrorCode, number> = {
@@ -9,9 +9,11 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   unauthenticated: 401,
   forbidden: 403,
   not_found: 404,
+  moved: 404,
   conflict: 409,
   precondition_failed: 412,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   config_invalid: 422,
   rate_limited: 429,
   internal: 500,
@@ -74,7 +76,12 @@ function toProblem(err: unknown, req: FastifyRequest): Problem {
   switch (fe.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return problem('payload_too_large', 'request body is too large');
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': {
+      const type = req.headers['content-type'];
+      return type
+        ? problem('unsupported_media_type', `Content-Type ${JSON.stringify(type.split(';')[0]?.trim())} is not accepted here: send application/json`)
+        : problem('unsupported_media_type', 'a request body needs a Content-Type header: send application/json');
+    }
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
@@ -101,11 +108,36 @@ function retryAfterOf(err: unknown): number | undefined {
   return typeof s === 'number' && Number.isFinite(s) && s > 0 ? Math.ceil(s) : undefined;
 }
 
+/**
+ * The request's URL with the old node path (a path segment or a query value) swapped for the new
+ * one; undefined when the old path came in the body, where no URL can say it.
+ */
+function movedLocation(url: string, err: MovedError): string | undefined {
+  const from = String(err.details['key'] ?? '');
+  const [path = '', query] = url.split('?', 2);
+  const same = (seg: string) => {
+    try {
+      return decodeURIComponent(seg) === from;
+    } catch {
+      return false;
+    }
+  };
+  const segs = path.split('/');
+  const params = new URLSearchParams(query ?? '');
+  const hits = segs.filter(same).length + [...params.values()].filter((v) => v === from).length;
+  if (hits === 0) return undefined;
+  const swapped = segs.map((seg) => (same(seg) ? err.movedTo : seg)).join('/');
+  for (const [k, v] of [...params]) if (v === from) params.set(k, err.movedTo);
+  return query === undefined ? swapped : `${swapped}?${params.toString()}`;
+}
+
 /** Install the error and not-found handlers on `app`. */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err, req, reply) => {
     const wait = retryAfterOf(err);
     if (wait !== undefined) void reply.header('retry-after', String(wait));
+    const moved = err instanceof MovedError ? movedLocation(req.url, err) : undefined;
+    if (moved !== undefined) void reply.header('location', moved);
     return sendProblem(reply, toProblem(err, req));
   });
   app.setNotFoundHandler((req, reply) => sendProblem(reply, problem('not_found', `no route for ${req.method} ${req.url.split('?')[0]}`)));

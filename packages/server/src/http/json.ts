@@ -57,19 +57,47 @@ function assertAcceptableJsonText(text: string): void {
   if (why) throw new ValidationError(`malformed body: ${why}`, [{ path: ['body'], message: why }]);
 }
 
-/** Parse JSON text from a body the framework left as a string; malformed text is a 400, not a 500. */
+/**
+ * Parse JSON text from a request body; malformed text is a 400, not a 500. A `__proto__` key, or a
+ * `constructor` holding `prototype`, only ever arrives to poison prototypes: refused, and named so.
+ */
 export function parseJsonBody(text: string): unknown {
   assertAcceptableJsonText(text);
+  let value: unknown;
   try {
-    return JSON.parse(text, (key, value: unknown) => {
-      // Same rule as Fastify's own JSON parser: such keys only ever arrive to poison prototypes.
-      if (key === '__proto__') throw new SyntaxError('"__proto__" is not allowed as a key');
-      return value;
-    });
+    value = JSON.parse(text);
   } catch (err) {
     const why = (err as Error).message;
     throw new ValidationError(`malformed JSON: ${why}`, [{ path: ['body'], message: why }]);
   }
+  // Plain JSON.parse makes such keys own properties, harmless until merged; walk only when the text
+  // could hold one (escapes included), so large ordinary bodies pay nothing.
+  if (/__proto__|constructor|\\u/.test(text)) {
+    const where = poisonedKey(value, ['body']);
+    if (where) {
+      const key = where.at(-1) === 'prototype' ? 'constructor.prototype' : '__proto__';
+      throw new ValidationError(`${key} is not allowed as a key (at ${where.join('.')})`, [{ path: where, message: `${key} is not allowed as a key` }]);
+    }
+  }
+  return value;
+}
+
+function poisonedKey(value: unknown, path: (string | number)[]): (string | number)[] | undefined {
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = poisonedKey(value[i], [...path, i]);
+      if (found) return found;
+    }
+  } else if (value !== null && typeof value === 'object') {
+    if (Object.hasOwn(value, '__proto__')) return [...path, '__proto__'];
+    const ctor = (value as Record<string, unknown>)['constructor'];
+    if (Object.hasOwn(value, 'constructor') && ctor !== null && typeof ctor === 'object' && Object.hasOwn(ctor, 'prototype')) return [...path, 'constructor', 'prototype'];
+    for (const [k, v] of Object.entries(value)) {
+      const found = poisonedKey(v, [...path, k]);
+      if (found) return found;
+    }
+  }
+  return undefined;
 }
 
 /** True when a URL carries an encoded NUL, which no route accepts and PostgreSQL cannot store. */

@@ -10,7 +10,8 @@ import { NodePath, NotFoundError, lvsLocalAddressGroupSchema, lvsServiceSchema }
 import type { AuthService } from '../auth/index.ts';
 import { actorOf } from '../http/auth.ts';
 import { PathParams } from '../http/route-helpers.ts';
-import { PublishStatus, configRoutes, publishStatus } from '../nginx/index.ts';
+import { PublishStatus, configRoutes, publishStatus, type ConfigRoutesTarget } from '../nginx/index.ts';
+import type { LvsInput } from './cluster-render.ts';
 import { iso, type TreeNode } from '../tree/index.ts';
 import type { LvsService } from './service.ts';
 
@@ -84,6 +85,11 @@ export function lvsRoutes(lvs: LvsService, auth: AuthService, tree: { model: { g
     });
   };
 
-  const target = { kind: 'lvs' as const, draft: (node: TreeNode) => s.draft(node), publisher: lvs.publisher };
+  const target: ConfigRoutesTarget<LvsInput> = {
+    kind: 'lvs',
+    draft: (node) => s.draft(node),
+    restore: (actor, node, w, input) => s.restore(actor, auth, node, w, input),
+    publisher: lvs.publisher,
+  };
   return [settingsRoutes, configRoutes(target, auth)] as FastifyPluginAsync[];
 }

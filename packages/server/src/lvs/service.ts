@@ -9,6 +9,7 @@ import type { TreeService } from '../tree/index.ts';
 import { createLvsRenderer, type KeepalivedChecker } from './cluster-render.ts';
 import { checkKeepalivedConfig } from './keepalived-binary.ts';
 import { createLvsSettings } from './settings-service.ts';
+import { lvsDeleteGuard } from './delete-guard.ts';
 
 export interface LvsServiceDeps {
   writer: Writer;
@@ -30,6 +31,7 @@ export type LvsService = ReturnType<typeof createLvsService>;
 /** Build the LVS capability and subscribe it to the change feed and the backends. */
 export function createLvsService(deps: LvsServiceDeps) {
   const settings = createLvsSettings(deps);
+  deps.tree.addDeleteGuard(lvsDeleteGuard(settings));
   const renderer = createLvsRenderer(deps.backends, deps.check ?? checkKeepalivedConfig);
   const publisher = createPublisher({
     kind: 'lvs',

@@ -4,8 +4,8 @@
  * address groups. The draft of a cluster is what `plan` and `apply` render.
  */
 import { ConflictError, NotFoundError, ValidationError, type LvsLocalAddressGroupSettings, type LvsServiceSettings } from '@canopy/core';
-import type { Actor, ChangeFeed, Writer } from '../changes/index.ts';
-import { createSettingsModel } from '../nginx/index.ts';
+import type { Actor, ChangeFeed, WriteContext, Writer } from '../changes/index.ts';
+import { canonicalJson, createSettingsModel, type ProxyAcl, type RestoreReport } from '../nginx/index.ts';
 import type { TreeNode, TreeService } from '../tree/index.ts';
 import type { LvsInput } from './cluster-render.ts';
 import type { KeepalivedFlavor } from './model.ts';
@@ -87,6 +87,51 @@ export function createLvsSettings(deps: { writer: Writer; feed: ChangeFeed; tree
         w.audit({ operation: 'lvs.cluster.update', targetKind: 'node', target: node.path, nodeId: node.id, nodePath: node.path, before: before?.settings, after: settings });
         return { row, created: !before };
       });
+    },
+
+    /**
+     * A rollback's restore: the cluster row and the listed services' virtual services set back to
+     * the snapshot's, so the next apply does not publish what the rollback undid. Services the
+     * actor may not write, or whose addresses another service took since, are reported instead.
+     */
+    async restore(actor: Actor, acl: ProxyAcl, cluster: TreeNode, w: WriteContext, input: LvsInput): Promise<RestoreReport> {
+      const report: RestoreReport = { restored: [], notRestored: [] };
+      const same = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
+      const note = { rollbackOf: cluster.path };
+      for (const then of input.services) {
+        const node = live(then.nodeId);
+        const label = `service ${node?.path ?? then.path}`;
+        const cur = services.get(then.nodeId)?.settings;
+        if (cur && same(cur.virtualServices, then.virtualServices)) continue;
+        if (!node) {
+          report.notRestored.push({ target: label, reason: 'the node was deleted' });
+          continue;
+        }
+        if (!acl.can(actor, 'lvs.write', node.id)) {
+          report.notRestored.push({ target: label, reason: `needs lvs.write on ${node.path}` });
+          continue;
+        }
+        const mine = new Set(then.virtualServices.map((vs) => `${vs.protocol} ${vs.vip}:${vs.port}`));
+        const taker = [...services.all()].find((o) => o.key !== node.id && live(o.key) && o.settings.virtualServices.some((vs) => mine.has(`${vs.protocol} ${vs.vip}:${vs.port}`)));
+        if (taker) {
+          report.notRestored.push({ target: label, reason: `its virtual service address is now used by ${live(taker.key)?.path}` });
+          continue;
+        }
+        const next = { ...(cur ?? {}), virtualServices: then.virtualServices } as LvsServiceSettings;
+        await services.put(w, node.id, next);
+        w.audit({ operation: 'lvs.service.restore', targetKind: 'node', target: node.path, nodeId: node.id, nodePath: node.path, before: cur, after: { ...next, ...note } });
+        report.restored.push(label);
+      }
+      const ids = input.services.filter((x) => services.get(x.nodeId) || report.restored.includes(`service ${live(x.nodeId)?.path}`)).map((x) => x.nodeId);
+      const row: LvsClusterSettings = { serviceIds: ids, flavor: input.flavor, localAddressGroups: input.localAddressGroups };
+      const before = clusters.get(cluster.id)?.settings;
+      const sorted = (c: LvsClusterSettings | undefined) => c && { ...c, serviceIds: [...c.serviceIds].sort((a, b) => a - b), localAddressGroups: [...c.localAddressGroups].sort((a, b) => (a.name < b.name ? -1 : 1)) };
+      if (!same(sorted(before), sorted(row))) {
+        await clusters.put(w, cluster.id, row);
+        w.audit({ operation: 'lvs.cluster.restore', targetKind: 'node', target: cluster.path, nodeId: cluster.id, nodePath: cluster.path, before, after: { ...row, ...note } });
+        report.restored.push(`cluster ${cluster.path}`);
+      }
+      return report;
     },
 
     /** The snapshot `apply` would publish. */

@@ -3,14 +3,15 @@
  * runs in its own savepoint, so a row that fails in the database leaves no trace either. An upsert
  * row changes only what it names: its fields, and its node bindings when it names `nodes`.
  */
-import { parse as parseCsv } from 'csv-parse/sync';
 import { CanopyError, CreateMachineInput, PatchMachineInput, ValidationError, type ImportReport } from '@canopy/core';
 import type { z } from 'zod';
 import type { Actor, AuditEntry, WriteContext, Writer } from '../changes/index.ts';
 import type { Tx } from '../db/connection.ts';
 import type { TreeNode } from '../tree/index.ts';
-import type { MachineService } from './service.ts';
+import { changedFields, type MachineService } from './service.ts';
 import * as repo from './repo.ts';
+import { problemsOf } from './csv.ts';
+import { asWritten, followMoves, notesOf } from './moves.ts';
 
 export type ImportMode = 'create' | 'upsert';
 
@@ -22,30 +23,14 @@ export interface ImportPolicy {
   update(hostname: string, current: TreeNode[], bindTo: string[]): void;
 }
 const MAX_ROWS = 100_000;
+/**
+ * Rows per transaction. One transaction for a whole file held the write lock (and PGlite's only
+ * connection) for its full length: heartbeats, logins and every other write waited 20 s behind a
+ * 5,000-row import. Each chunk commits on its own, so a later chunk's failure leaves earlier ones in.
+ */
+export const CHUNK_ROWS = 100;
 
-/** Turn CSV text into records keyed by header; lists use `;` and labels `k=v;k=v`. */
-export function csvRecords(text: string): Record<string, unknown>[] {
-  // PostgreSQL cannot store NUL in text or jsonb: refuse the file rather than fail half-way.
-  if (text.includes('\u0000')) throw new ValidationError('malformed CSV: contains a NUL byte', [{ path: ['body'], message: 'contains a NUL byte' }]);
-  let raw: Record<string, string>[];
-  try {
-    raw = parseCsv(text, { columns: (h: string[]) => h.map((c) => c.trim()), skip_empty_lines: true, trim: true, bom: true, relax_column_count: false });
-  } catch (err) {
-    throw new ValidationError(`malformed CSV: ${(err as Error).message}`, [{ path: ['body'], message: (err as Error).message }]);
-  }
-  return raw.map((r) => {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(r)) {
-      if (v === '') continue;
-      const key = k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
-      if (key === 'ips' || key === 'nodes') out[key] = v.split(/[;\s]+/).filter(Boolean);
-      else if (key === 'labels') out[key] = Object.fromEntries(v.split(';').filter(Boolean).map((kv) => [kv.split('=')[0]?.trim() ?? '', kv.slice(kv.indexOf('=') + 1).trim()]));
-      else if (key === 'cpuCores' || key === 'memoryMb' || key === 'diskGb') out[key] = /^\d+$/.test(v) ? Number(v) : v;
-      else out[key] = v;
-    }
-    return out;
-  });
-}
+export { csvRecords } from './csv.ts';
 
 /** Records from a JSON body: an array of machine objects, or `{machines: [...]}`. */
 export function jsonRecords(body: unknown): Record<string, unknown>[] {
@@ -54,7 +39,12 @@ export function jsonRecords(body: unknown): Record<string, unknown>[] {
   return list as Record<string, unknown>[];
 }
 
-/** Import records; returns the per-row report. */
+/**
+ * Import records; returns the per-row report. Rows land CHUNK_ROWS at a time, each chunk one
+ * transaction with its own audit entry. A request that fails (bad file, too many rows, a server
+ * error in the first chunk) changes nothing; a server error in a later chunk keeps the chunks before
+ * it and reports every row from the failed chunk on as not imported.
+ */
 export async function importMachines(
   deps: { writer: Writer; machines: MachineService },
   actor: Actor,
@@ -64,40 +54,82 @@ export async function importMachines(
 ): Promise<ImportReport> {
   if (records.length > MAX_ROWS) throw new ValidationError(`at most ${MAX_ROWS} rows per import`, [{ path: ['body'], message: 'too many rows' }]);
   const report: ImportReport = { created: 0, updated: 0, failed: 0, rows: [] };
-  await deps.writer.run(actor, async (w) => {
-    const seen = new Set<string>();
-    for (const [i, rec] of records.entries()) {
-      const row = i + 1;
-      const hostname = typeof (rec as { hostname?: unknown })?.hostname === 'string' ? (rec as { hostname: string }).hostname : undefined;
-      const parsed = CreateMachineInput.safeParse(rec);
-      if (!parsed.success) {
+  await followMoves(deps.machines, records);
+  const seen = new Set<string>();
+  for (let start = 0; start < records.length; start += CHUNK_ROWS) {
+    const end = Math.min(records.length, start + CHUNK_ROWS);
+    let part: ImportReport;
+    try {
+      part = await deps.writer.run(actor, (w) => importChunk(deps.machines, w, records, start, end, seen, mode, policy));
+    } catch (err) {
+      if (start === 0) throw err;
+      console.error(`machine import: rows ${start + 1}-${records.length} not imported:`, err);
+      for (let i = start; i < records.length; i++) {
         report.failed++;
-        report.rows.push({ row, ...(hostname ? { hostname } : {}), ok: false, errors: parsed.error.issues.map((x) => `${x.path.join('.') || 'row'}: ${x.message}`) });
-        continue;
+        report.rows.push({ row: i + 1, ok: false, errors: [`not imported: the server failed at rows ${start + 1}-${end} (see its log); rows 1-${start} were imported`] });
       }
-      const input = parsed.data;
-      if (seen.has(input.hostname)) {
-        report.failed++;
-        report.rows.push({ row, hostname: input.hostname, ok: false, errors: ['hostname appears earlier in this import'] });
-        continue;
-      }
-      seen.add(input.hostname);
-      try {
-        const action = await inSavepoint(w, (sub) => importOne(deps.machines, sub, input, rec as Record<string, unknown>, mode, policy));
-        if (action !== 'skipped') report[action]++;
-        report.rows.push({ row, hostname: input.hostname, ok: true, action });
-      } catch (err) {
-        if (!(err instanceof CanopyError)) throw err;
-        report.failed++;
-        report.rows.push({ row, hostname: input.hostname, ok: false, errors: [err.message] });
-      }
+      break;
     }
-    // An import that changed nothing is no mutation: no audit entry, so the database stays as it was.
-    if (report.created + report.updated > 0) {
-      w.audit({ operation: 'machine.import', targetKind: 'import', target: `${records.length} rows`, after: { created: report.created, updated: report.updated, failed: report.failed } });
-    }
-  });
+    report.created += part.created;
+    report.updated += part.updated;
+    report.failed += part.failed;
+    report.rows.push(...part.rows);
+    // Between chunks the write lock and the embedded database are free: queued requests go first.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
   return report;
+}
+
+/** Rows `start`..`end` (0-based, end excluded) in the caller's transaction; their report. */
+async function importChunk(
+  machines: MachineService,
+  w: WriteContext,
+  records: unknown[],
+  start: number,
+  end: number,
+  seen: Set<string>,
+  mode: ImportMode,
+  policy: ImportPolicy,
+): Promise<ImportReport> {
+  const part: ImportReport = { created: 0, updated: 0, failed: 0, rows: [] };
+  for (let i = start; i < end; i++) {
+    const rec = records[i];
+    const row = i + 1;
+    const hostname = typeof (rec as { hostname?: unknown })?.hostname === 'string' ? (rec as { hostname: string }).hostname : undefined;
+    const unreadable = problemsOf(rec);
+    if (unreadable) {
+      part.failed++;
+      part.rows.push({ row, ...(hostname ? { hostname } : {}), ok: false, errors: unreadable });
+      continue;
+    }
+    const parsed = CreateMachineInput.safeParse(rec);
+    if (!parsed.success) {
+      part.failed++;
+      part.rows.push({ row, ...(hostname ? { hostname } : {}), ok: false, errors: parsed.error.issues.map((x) => `${x.path.join('.') || 'row'}: ${x.message}`) });
+      continue;
+    }
+    const input = parsed.data;
+    if (seen.has(input.hostname)) {
+      part.failed++;
+      part.rows.push({ row, hostname: input.hostname, ok: false, errors: ['hostname appears earlier in this import'] });
+      continue;
+    }
+    seen.add(input.hostname);
+    try {
+      const action = await inSavepoint(w, (sub) => importOne(machines, sub, input, rec as Record<string, unknown>, mode, policy));
+      if (action !== 'skipped') part[action]++;
+      part.rows.push({ row, hostname: input.hostname, ok: true, action, ...notesOf(rec) });
+    } catch (err) {
+      if (!(err instanceof CanopyError)) throw err;
+      part.failed++;
+      part.rows.push({ row, hostname: input.hostname, ok: false, errors: [asWritten(rec, err.message)] });
+    }
+  }
+  // A chunk that changed nothing is no mutation: no audit entry, so the database stays as it was.
+  if (part.created + part.updated > 0) {
+    w.audit({ operation: 'machine.import', targetKind: 'import', target: `rows ${start + 1}-${end} of ${records.length}`, after: { created: part.created, updated: part.updated, failed: part.failed } });
+  }
+  return part;
 }
 
 async function importOne(
@@ -125,7 +157,7 @@ async function importOne(
     const patch = PatchMachineInput.safeParse(named);
     if (!patch.success) throw new ValidationError(patch.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; '));
     await machines.patchIn(w, input.hostname, patch.data);
-    changed = true;
+    changed = changedFields(existing, patch.data).length > 0;
   }
   if (bindTo !== undefined && (await machines.setNodesIn(w, input.hostname, bindTo))) changed = true;
   return changed ? 'updated' : 'skipped';

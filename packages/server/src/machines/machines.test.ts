@@ -106,6 +106,23 @@ for (const backend of testBackends()) {
       assert.deepEqual(await counts('rt'), [0, 0]);
     });
 
+    test('retiring a retired machine (or a PATCH that changes nothing) is a no-op: same version, no audit entry', async () => {
+      await nodes('rtn');
+      await machine('noop.rtn.example', { status: 'online', nodes: ['rtn'] });
+      const first = await s.call('POST', '/api/v1/machines/noop.rtn.example/retire');
+      assert.equal(first.status, 200);
+      const audited = async () => (await s.call('GET', '/api/v1/audit?limit=200')).body.items.filter((e: { target: string }) => e.target === 'noop.rtn.example').length;
+      const entries = await audited();
+      const revision = s.services.feed.revision();
+      const again = await s.call('POST', '/api/v1/machines/noop.rtn.example/retire');
+      assert.equal(again.status, 200);
+      assert.deepEqual([again.body.status, again.body.version], ['retired', first.body.version]);
+      const patched = await s.call('PATCH', '/api/v1/machines/noop.rtn.example', { status: 'retired' });
+      assert.deepEqual([patched.status, patched.body.version], [200, first.body.version]);
+      assert.equal(await audited(), entries, 'no second machine.retire entry');
+      assert.equal(s.services.feed.revision(), revision, 'no change event');
+    });
+
     test('a machine in two nodes of a subtree is counted once by the subtree count', async () => {
       await nodes('sc', 'sc.a', 'sc.b');
       await machine('shared.sc.example', { nodes: ['sc.a', 'sc.b'] });

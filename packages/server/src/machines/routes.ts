@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { CreateMachineInput, Hostname, ImportReport, ListMachinesQuery, MachineView, NodePath, PatchMachineInput, ValidationError, pageOf } from '@canopy/core';
-import type { Writer } from '../changes/index.ts';
+import type { Actor, Writer } from '../changes/index.ts';
 import type { AuthService } from '../auth/index.ts';
 import { actorOf } from '../http/auth.ts';
 import { parseJsonBody } from '../http/json.ts';
@@ -19,6 +19,14 @@ const BindParams = z.strictObject({ path: NodePath, hostname: Hostname });
 export function machineRoutes(machines: MachineService, auth: AuthService, writer: Writer): FastifyPluginAsyncZod {
   // Who may do what to a shared machine is spelled out in authz.ts; every write below applies it.
   const authz = createMachineAuthz(auth);
+  // A machine shared with nodes the caller cannot open names only theirs and counts the rest.
+  const seenBy = (actor: Actor) => (m: MachineView): MachineView => {
+    const nodes = actor.superuser ? m.nodes : m.nodes.filter((p) => {
+      const n = machines.nodeByPath(p);
+      return n !== undefined && auth.can(actor, 'tree.read', n.id);
+    });
+    return { ...m, nodes, hiddenNodeCount: m.nodes.length - nodes.length };
+  };
 
   return async (app) => {
     app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
@@ -28,14 +36,15 @@ export function machineRoutes(machines: MachineService, auth: AuthService, write
       const { limit, cursor, ...filter } = req.query;
       if (filter.under) auth.nodeFor(actor, 'machine.read', filter.under);
       else if (!actor.superuser) throw new ValidationError('name a subtree with ?under=', [{ path: ['querystring', 'under'], message: 'required unless you are a superuser' }]);
-      return machines.list(filter, limit, cursor);
+      const page = await machines.list(filter, limit, cursor);
+      return { ...page, items: page.items.map(seenBy(actor)) };
     });
 
     app.post('/machines', { schema: { tags, body: CreateMachineInput, response: { 201: MachineView } } }, async (req, reply) => {
       const actor = actorOf(req);
       if (req.body.nodes.length === 0) auth.requireSuperuser(actor, 'add a machine bound to no node');
       for (const p of req.body.nodes) auth.nodeFor(actor, 'machine.write', p);
-      const m = await machines.create(actor, req.body);
+      const m = seenBy(actor)(await machines.create(actor, req.body));
       return reply.status(201).header('etag', machineEtag(m)).send(m);
     });
 
@@ -55,20 +64,21 @@ export function machineRoutes(machines: MachineService, auth: AuthService, write
     );
 
     app.get('/machines/:hostname', { schema: { tags, params: HostParams, response: { 200: MachineView } } }, async (req, reply) => {
-      authz.read(actorOf(req), req.params.hostname, await machines.nodesOf(req.params.hostname));
-      const m = await machines.get(req.params.hostname);
+      const actor = actorOf(req);
+      authz.read(actor, req.params.hostname, await machines.nodesOf(req.params.hostname));
+      const m = seenBy(actor)(await machines.get(req.params.hostname));
       return withEtag(reply, machineEtag(m), m);
     });
 
     app.patch('/machines/:hostname', { schema: { tags, params: HostParams, body: PatchMachineInput, response: { 200: MachineView } } }, async (req, reply) => {
       const actor = actorOf(req);
-      const m = await machines.patch(actor, req.params.hostname, req.body, ifMatch(req), authz.change(actor));
+      const m = seenBy(actor)(await machines.patch(actor, req.params.hostname, req.body, ifMatch(req), authz.change(actor)));
       return withEtag(reply, machineEtag(m), m);
     });
 
     app.post('/machines/:hostname/retire', { schema: { tags, params: HostParams, response: { 200: MachineView } } }, async (req) => {
       const actor = actorOf(req);
-      return machines.retire(actor, req.params.hostname, authz.change(actor));
+      return seenBy(actor)(await machines.retire(actor, req.params.hostname, authz.change(actor)));
     });
 
     app.put('/nodes/:path/machines/:hostname', { schema: { tags, params: BindParams, response: { 200: MachineView, 201: MachineView } } }, async (req, reply) => {
@@ -77,7 +87,7 @@ export function machineRoutes(machines: MachineService, auth: AuthService, write
       // Binding changes what the machine runs (its Puppet classes, its deployments), so its every
       // current node must agree: else machine.write on any node would let one pull in another's machine.
       const { machine, created } = await machines.bind(actor, req.params.path, req.params.hostname, authz.change(actor));
-      return reply.status(created ? 201 : 200).send(machine);
+      return reply.status(created ? 201 : 200).send(seenBy(actor)(machine));
     });
 
     app.delete('/nodes/:path/machines/:hostname', { schema: { tags, params: BindParams } }, async (req, reply) => {

@@ -24,6 +24,31 @@ export interface MachineChange {
 
 export type MachineService = ReturnType<typeof createMachineService>;
 
+/**
+ * An install request a machine being created takes, decided inside the create's transaction by the
+ * install system (see provisioning/proof.ts): the node it joins, the placement it copies, and
+ * `bound`, which closes the request once the machine has its id.
+ */
+export interface CreateClaim {
+  node: TreeNode;
+  /** The node's path as the creator may see it: null when it is hidden from them. */
+  shownPath: string | null;
+  requestId: number;
+  via: string;
+  idc: string;
+  zone: string;
+  bound(w: WriteContext, machineId: number): Promise<void>;
+}
+
+/** Finds the claim, if any, a machine about to be created takes. */
+export type ClaimHook = (w: WriteContext, m: { hostname: string; serial: string; facts: Record<string, unknown> }) => Promise<CreateClaim | undefined>;
+
+/** The fields of `input` whose value differs from the machine's (by JSON value). */
+export function changedFields(before: repo.MachineRow, input: PatchMachineInput): string[] {
+  const was = before as unknown as Record<string, unknown>;
+  return Object.entries(input).filter(([k, v]) => v !== undefined && JSON.stringify(was[k]) !== JSON.stringify(v)).map(([k]) => k);
+}
+
 /** Strong ETag of a machine's current version. */
 export function machineEtag(m: { id: number; version: number }): string {
   return `"m${m.id}v${m.version}"`;
@@ -33,6 +58,7 @@ export function machineEtag(m: { id: number; version: number }): string {
 export function createMachineService(deps: { writer: Writer; feed: ChangeFeed; db: Queryable; tree: TreeService }) {
   const { writer, db, tree } = deps;
   const model = createMachineModel(tree.model);
+  let claimHook: ClaimHook | undefined;
   tree.setSubtreeCounter((nodeId) => model.subtreeCount(nodeId));
   deps.feed.on(MACHINE_TOPIC, (c) => {
     for (const m of (c.payload as MachineChange).upsert) model.upsert(liteOf(m, m.nodeIds));
@@ -105,9 +131,13 @@ export function createMachineService(deps: { writer: Writer; feed: ChangeFeed; d
     // A node named twice is bound once (the view listed it twice before).
     const bindTo = [...new Map(nodesByPath(input.nodes, 'nodes').map((n) => [n.id, n])).values()];
     const { nodes: _ignored, ...fields } = input;
-    const m = await repo.insert(w.tx, fields);
+    // An open install request the machine may take: its node joins the bindings, its placement wins.
+    const claim = await claimHook?.(w, input);
+    if (claim && !bindTo.some((n) => n.id === claim.node.id)) bindTo.push(claim.node);
+    const m = await repo.insert(w.tx, { ...fields, ...(claim?.idc ? { idc: claim.idc } : {}), ...(claim?.zone ? { zone: claim.zone } : {}) });
     for (const n of bindTo) await repo.bind(w.tx, m.id, n.id);
-    const v = publish(w, m, bindTo.map((n) => n.id));
+    await claim?.bound(w, m.id);
+    const v: MachineView = { ...publish(w, m, bindTo.map((n) => n.id)), ...(claim ? { provisioned: [{ requestId: claim.requestId, nodePath: claim.shownPath, via: claim.via }] } : {}) };
     w.audit({ operation: 'machine.create', targetKind: 'machine', target: m.hostname, nodeId: bindTo[0]?.id ?? null, nodePath: bindTo[0]?.path ?? null, after: v });
     await emitCounts(w, bindTo.map((n) => n.id));
     return v;
@@ -116,6 +146,8 @@ export function createMachineService(deps: { writer: Writer; feed: ChangeFeed; d
   async function patchIn(w: WriteContext, hostname: string, input: PatchMachineInput, expected?: string, guard?: MachineGuard): Promise<MachineView> {
     const before = await lockMachine(w, hostname, guard);
     if (expected !== undefined && expected !== machineEtag(before)) throw new PreconditionFailedError(expected, machineEtag(before));
+    // Nothing to change (retiring a retired machine, a repeated PATCH): no version, no audit, no event.
+    if (changedFields(before, input).length === 0) return viewOf(w.tx, before);
     const m = await repo.update(w.tx, before.id, input);
     let v = await publishCurrent(w, m);
     const first = v.nodes[0] ? tree.model.byPath(v.nodes[0]) : undefined;
@@ -147,6 +179,8 @@ export function createMachineService(deps: { writer: Writer; feed: ChangeFeed; d
     model,
     view,
     etag: machineEtag,
+    /** The live node at a path a view names (routes hide the ones the caller cannot open). */
+    nodeByPath: (path: string) => tree.model.byPath(path),
 
     /** Fill the index from the database (start-up snapshot). */
     async load(q: Queryable): Promise<void> {
@@ -168,6 +202,15 @@ export function createMachineService(deps: { writer: Writer; feed: ChangeFeed; d
 
     /** Nodes a machine is bound to, read inside the caller's transaction. */
     nodesIn,
+
+    /** Whether a live node has this path now. */
+    nodeExists: (path: string) => tree.model.byPath(path) !== undefined,
+
+    /** Where an old path (renamed or moved) points now; reads the path history, so call it outside a write. */
+    currentPathOf: async (path: string) => (await tree.resolveOldPath(path))?.path,
+
+    /** The machine's row, locked, inside the caller's transaction. */
+    findIn: (q: Queryable, hostname: string) => repo.byHostname(q, hostname, true),
 
     create: (actor: Actor, input: CreateMachineInput) => writer.run(actor, (w) => createIn(w, input)),
 
@@ -209,6 +252,27 @@ export function createMachineService(deps: { writer: Writer; feed: ChangeFeed; d
       });
       const last = views.at(-1);
       return { items: views, total, ...(views.length === limit && last ? { nextCursor: encodeCursor(last.hostname) } : {}) };
+    },
+
+    /** Let the install system decide, in each create's transaction, which request the new machine takes. */
+    setClaimHook(hook: ClaimHook): void {
+      claimHook = hook;
+    },
+
+    /**
+     * Inside the caller's transaction, bind an existing machine to `node` and copy a non-empty
+     * placement onto it (an install request it took later); false when it is gone or retired.
+     */
+    async placeIn(w: WriteContext, hostname: string, node: TreeNode, placement: { idc: string; zone: string }): Promise<boolean> {
+      const m = await repo.byHostname(w.tx, hostname, true);
+      if (!m || m.status === 'retired') return false;
+      const patch: PatchMachineInput = { ...(placement.idc ? { idc: placement.idc } : {}), ...(placement.zone ? { zone: placement.zone } : {}) };
+      const row = changedFields(m, patch).length > 0 ? await repo.update(w.tx, m.id, patch) : m;
+      if (row !== m) w.audit({ operation: 'machine.update', targetKind: 'machine', target: hostname, nodeId: node.id, nodePath: node.path, before: { idc: m.idc, zone: m.zone }, after: { idc: row.idc, zone: row.zone } });
+      const bound = await bindIn(w, row, node);
+      if (bound || row !== m) await publishCurrent(w, row);
+      if (bound) await emitCounts(w, [node.id]);
+      return true;
     },
 
     /** Used by import: create, update or re-bind one row inside the caller's transaction. */

@@ -87,11 +87,11 @@ for (const backend of testBackends()) {
       assert.equal((await s.call('PUT', '/api/v1/nginx/clusters/cl.edge', { domains: [], listenAddress: '0.0.0.0; x' })).status, 400);
     });
 
-    test('authorization: nginx.write on the node; invisible nodes answer 404; domains need superuser or every serving cluster', async () => {
+    test('authorization: nginx.write on the node; invisible nodes answer 404; domains need their owner (or superuser)', async () => {
       await mkNodes(s, 'authz.team.web');
       await mkNodes(s, 'authz.team.edge');
       await mkNodes(s, 'authz.other');
-      await mkDomain(s, 'authz.example.com');
+      await mkDomain(s, 'authz.example.com', 8080, { owner: 'authz.team' });
       await mkDomain(s, 'authz2.example.com');
       expectStatus(await s.call('PUT', '/api/v1/nginx/clusters/authz.team.edge', { domains: ['authz.example.com'] }), 201);
       const viewer = await userWith(s, 'nginx-viewer', 'viewer', 'authz.team');
@@ -101,9 +101,13 @@ for (const backend of testBackends()) {
       assert.equal((await s.call('PUT', '/api/v1/nodes/authz.other/nginx', body, { token: ops })).status, 404);
       expectStatus(await s.call('PUT', '/api/v1/nodes/authz.team.web/nginx', body, { token: ops }), 201);
       assert.equal((await s.call('GET', '/api/v1/nodes/authz.team.web/nginx', undefined, { token: viewer })).status, 200);
-      // The ops user runs the only cluster serving authz.example.com, so may change it, but not create a domain.
+      // The ops user holds nginx.write on the owner, so may change it; a new domain needs an owner they hold nginx.write on.
       expectStatus(await s.call('PUT', '/api/v1/domains/authz.example.com', { ports: [{ port: 8081 }] }, { token: ops }), 200);
-      assert.equal((await s.call('PUT', '/api/v1/domains/new.authz.example.com', { ports: [{ port: 80 }] }, { token: ops })).status, 403);
+      assert.equal((await s.call('PUT', '/api/v1/domains/new.authz.example.com', { ports: [{ port: 80 }] }, { token: ops })).status, 400);
+      assert.equal((await s.call('PUT', '/api/v1/domains/new.authz.example.com', { ports: [{ port: 80 }], owner: 'authz.other' }, { token: ops })).status, 404);
+      expectStatus(await s.call('PUT', '/api/v1/domains/new.authz.example.com', { ports: [{ port: 80 }], owner: 'authz.team' }, { token: ops }), 201);
+      // authz2 is unowned: only a superuser routes from it until one is set.
+      assert.equal((await s.call('PUT', '/api/v1/nodes/authz.team.web/nginx', svc('authz2.example.com', '/'), { token: ops })).status, 403);
       assert.equal((await s.call('PUT', '/api/v1/domains/authz2.example.com', { ports: [{ port: 80 }] }, { token: viewer })).status, 403);
       assert.equal((await s.call('POST', '/api/v1/nginx/clusters/authz.team.edge/apply', { reason: 'x' }, { token: viewer })).status, 403);
       assert.equal((await s.call('GET', '/api/v1/nginx/clusters/authz.team.edge/versions', undefined, { token: viewer })).status, 200);

@@ -15,6 +15,8 @@ export interface BackendInstance {
   health: 'passing' | 'warning' | 'critical';
   /** False once the machine left the node, retired or lost its address: never routed to. */
   bound: boolean;
+  /** Takes traffic by discovery's one selection rule (`markServing` in @canopy/core: health, protect threshold). */
+  serving: boolean;
 }
 
 /** The instances of service nodes, and a signal when they change. */
@@ -28,12 +30,13 @@ export interface BackendSource {
 export const NO_BACKENDS: BackendSource = { instancesOf: () => [], onChange: () => {} };
 
 /**
- * Where an instance stands for a proxy: draining stays draining (nginx `down`, IPVS weight 0 keep
- * existing connections); an instance that is down or failing its health check is down.
+ * Where an instance stands for a proxy: what discovery answers as serving is up, so a protected
+ * service's critical instances keep their traffic as in DNS and the SDK; draining stays draining
+ * (nginx `down`, IPVS weight 0 keep existing connections); anything else is down.
  */
 export function proxyStatus(i: BackendInstance): UpstreamServer['status'] {
-  if (i.status === 'down' || i.health === 'critical') return 'down';
-  return i.status;
+  if (i.serving) return 'up';
+  return i.status === 'draining' && i.health !== 'critical' ? 'draining' : 'down';
 }
 
 /**

@@ -1,17 +1,22 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { markServing, type SelectionPolicy } from '@canopy/core';
 import type { BackendInstance, BackendSource } from './backends.ts';
 import { serversOn } from './backends.ts';
 import { createNginxRenderer, type NginxInput } from './cluster-render.ts';
 import { diffFiles } from './diff.ts';
 
 /** Instances held in a map the test changes, as discovery's registry would change. */
-function memorySource(): BackendSource & { set(nodeId: number, list: BackendInstance[]): void } {
+type Unmarked = Omit<BackendInstance, 'serving'> & { zone: string };
+const NO_PROTECTION = { protectThreshold: 0, zoneAware: false, zoneMinHealthy: 1 };
+
+/** Instances as discovery hands them over: marked serving by the one selection rule. */
+function memorySource(): BackendSource & { set(nodeId: number, list: Unmarked[], policy?: SelectionPolicy): void } {
   const byNode = new Map<number, BackendInstance[]>();
-  return { instancesOf: (id) => byNode.get(id) ?? [], onChange: () => {}, set: (id, list) => void byNode.set(id, list) };
+  return { instancesOf: (id) => byNode.get(id) ?? [], onChange: () => {}, set: (id, list, policy = NO_PROTECTION) => void byNode.set(id, markServing(list, policy)) };
 }
 
-const inst = (ip: string, extra: Partial<BackendInstance> = {}): BackendInstance => ({ ip, port: 8080, weight: 1, status: 'up', health: 'passing', bound: true, ...extra });
+const inst = (ip: string, extra: Partial<Unmarked> = {}): Unmarked => ({ ip, port: 8080, weight: 1, status: 'up', health: 'passing', bound: true, zone: '', ...extra });
 
 function input(services: number): NginxInput {
   return {
@@ -46,6 +51,14 @@ describe('nginx cluster renderer', () => {
       { address: '10.0.0.5', weight: 7, status: 'up' },
       { address: '10.0.0.6', weight: 1, status: 'down' },
     ]);
+  });
+
+  test('a protected service keeps its critical instances up, as discovery and DNS answer them', () => {
+    const src = memorySource();
+    src.set(1, [inst('10.0.0.1', { health: 'critical' })], { ...NO_PROTECTION, protectThreshold: 0.5 });
+    src.set(2, [inst('10.0.0.2', { health: 'critical' }), inst('10.0.0.3', { health: 'critical', status: 'draining' })]);
+    assert.deepEqual(serversOn(src, 1, 8080), [{ address: '10.0.0.1', weight: 1, status: 'up' }]);
+    assert.deepEqual(serversOn(src, 2, 8080).map((x) => x.status), ['down', 'down'], 'unprotected, critical is down, draining or not');
   });
 
   test('re-rendering after one instance change equals a full render, and touches only the upstreams file', () => {

@@ -10,9 +10,11 @@ import type { AuthService } from '../auth/index.ts';
 import { actorOf } from '../http/auth.ts';
 import { PathParams } from '../http/route-helpers.ts';
 import type { TreeNode } from '../tree/index.ts';
-import type { ApplyResult, PlanResult, VersionMeta } from './publisher.ts';
+import type { WriteContext } from '../changes/index.ts';
+import type { ApplyResult, PlanResult, RestoreReport, VersionDiff, VersionMeta } from './publisher.ts';
+import type { PlanOrigin } from './plan-origins.ts';
 import type { RenderedFile } from './model.ts';
-import { ApplyBody, ApplyView, ConfigView, PlanView, RollbackBody, VersionDetailView, VersionPage, VersionParams, VersionsQuery, WatchQuery } from './schema.ts';
+import { ApplyBody, ApplyView, ConfigView, DiffParams, DiffView, PlanView, RollbackBody, VersionDetailView, VersionPage, VersionParams, VersionsQuery, WatchQuery } from './schema.ts';
 import { applyView, fileViews, versionView } from './views.ts';
 
 /** What the shared routes need of a kind's publisher, plus how to build a cluster's draft. */
@@ -20,11 +22,17 @@ export interface ConfigRoutesTarget<I> {
   kind: 'nginx' | 'lvs';
   /** The draft settings snapshot of the cluster at `node`; NotFoundError when it is no cluster. */
   draft(node: TreeNode): I;
+  /** Sets the settings back to a rolled-back version's snapshot (in the rollback's transaction). */
+  restore?(actor: ReturnType<typeof actorOf>, node: TreeNode, w: WriteContext, input: I): Promise<RestoreReport>;
+  /** Whose change each part of the plan comes from. */
+  origins?(node: TreeNode, draft: I): Promise<PlanOrigin[] | undefined>;
   publisher: {
+    latest(cluster: number): VersionMeta | undefined;
+    diffVersions(cluster: number, from: number, to: number): Promise<VersionDiff>;
     current(cluster: number): Promise<{ meta: VersionMeta; files: RenderedFile[] }>;
     plan(cluster: number, input: I): Promise<PlanResult>;
     apply(actor: ReturnType<typeof actorOf>, cluster: number, draft: () => I, reason: string): Promise<ApplyResult>;
-    rollback(actor: ReturnType<typeof actorOf>, cluster: number, version: number, reason: string | undefined): Promise<ApplyResult>;
+    rollback(actor: ReturnType<typeof actorOf>, cluster: number, version: number, reason: string | undefined, restore?: (w: WriteContext, input: I) => Promise<RestoreReport>): Promise<ApplyResult>;
     versions(cluster: number, limit: number, before?: number): Promise<VersionMeta[]>;
     version(cluster: number, number: number): Promise<{ meta: VersionMeta; files: RenderedFile[]; diff: string; checkOutput: string; input: unknown }>;
     watch(cluster: number, after: number, waitMs: number): Promise<VersionMeta | undefined>;
@@ -56,7 +64,15 @@ export function configRoutes<I>(t: ConfigRoutesTarget<I>, auth: AuthService): Fa
 
     app.post(`${base}/plan`, { schema: { tags, params: PathParams, response: { 200: PlanView } } }, async (req) => {
       const node = auth.nodeFor(actorOf(req), read, req.params.path);
-      return { cluster: node.path, ...(await t.publisher.plan(node.id, t.draft(node))) };
+      const draft = t.draft(node);
+      const plan = await t.publisher.plan(node.id, draft);
+      const current = t.publisher.latest(node.id);
+      // After a rollback the settings should equal the version rolled back to; say so when they do not.
+      const note = current?.rollbackOf && plan.changed
+        ? { note: `the settings differ from v${current.number} (a rollback to v${current.rollbackOf}): apply would publish the difference below` }
+        : {};
+      const origins = plan.changed && t.origins ? await t.origins(node, draft) : undefined;
+      return { cluster: node.path, ...plan, ...note, ...(origins ? { origins } : {}) };
     });
 
     app.post(`${base}/apply`, { schema: { tags, params: PathParams, body: ApplyBody, response: { 200: ApplyView } } }, async (req) => {
@@ -69,7 +85,8 @@ export function configRoutes<I>(t: ConfigRoutesTarget<I>, auth: AuthService): Fa
     app.post(`${base}/rollback`, { schema: { tags, params: PathParams, body: RollbackBody, response: { 200: ApplyView } } }, async (req) => {
       const actor = actorOf(req);
       const node = auth.nodeFor(actor, write, req.params.path);
-      return applyView(node.path, await t.publisher.rollback(actor, node.id, req.body.version, req.body.reason));
+      const restore = t.restore && ((w: WriteContext, input: I) => (t.restore as NonNullable<typeof t.restore>)(actor, node, w, input));
+      return applyView(node.path, await t.publisher.rollback(actor, node.id, req.body.version, req.body.reason, restore));
     });
 
     app.get(`${base}/versions`, { schema: { tags, params: PathParams, querystring: VersionsQuery, response: { 200: VersionPage } } }, async (req) => {
@@ -84,6 +101,11 @@ export function configRoutes<I>(t: ConfigRoutesTarget<I>, auth: AuthService): Fa
       const node = auth.nodeFor(actorOf(req), read, req.params.path);
       const v = await t.publisher.version(node.id, req.params.version);
       return { cluster: node.path, ...versionView(v.meta), files: fileViews(v.files), diff: v.diff, checkOutput: v.checkOutput, input: v.input };
+    });
+
+    app.get(`${base}/versions/:version/diff/:other`, { schema: { tags, params: DiffParams, response: { 200: DiffView } } }, async (req) => {
+      const node = auth.nodeFor(actorOf(req), read, req.params.path);
+      return { cluster: node.path, ...(await t.publisher.diffVersions(node.id, req.params.version, req.params.other)) };
     });
   };
 }

@@ -25,9 +25,11 @@ export { createNginxRenderer, type NginxInput, type NginxInputService, type Ngin
 export { NO_BACKENDS, proxyStatus, serversOn, serverChanges, type BackendInstance, type BackendSource } from './backends.ts';
 export { createSettingsModel, type SettingsModel, type SettingsTableModel } from './settings-model.ts';
 export { createPublisher, type ClusterRenderer, type HashedFile, type Rendering, type VersionMeta, type PlanResult, type ApplyResult } from './publisher.ts';
-export { configRoutes, AnyObject } from './config-routes.ts';
+export { configRoutes, AnyObject, type ConfigRoutesTarget } from './config-routes.ts';
+export type { ProxyAcl } from './domain-access.ts';
+export type { RestoreReport, RestoreHook, VersionDiff } from './publisher.ts';
 export { PublishStatus } from './schema.ts';
 export { publishStatus } from './views.ts';
-export { diffFiles, sha256 } from './diff.ts';
+export { canonicalJson, diffFiles, sha256 } from './diff.ts';
 export type { SettingsRow } from './repo.ts';
 export { discoveryBackends } from './discovery-source.ts';

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -101,9 +101,66 @@ function remapPrivilegedPorts(files: readonly RenderedFile[]): { files: Rendered
   return { files: remapped, note: `canopy: not root, so privileged ports were renumbered for nginx -t (${pairs})\n` };
 }
 
+const HAS_CERT = /^\s*ssl_certificate/m;
+const CERT_DIRECTIVE = /^(\s*ssl_certificate(_key)?\s+)("(?:[^"\\]|\\.)*"|[^\s;]+)(\s*;)/gm;
+
+/**
+ * Certificates live on the nginx machines, not on the control center, so the control center's
+ * check points every `ssl_certificate(_key)` at one stand-in pair: nginx still checks everything
+ * else about the TLS servers, and the machine's own `nginx -t` checks the real files. Only the
+ * checked copy changes; the published files keep the real paths.
+ */
+function standInCertificates(files: readonly RenderedFile[], pair: { certPath: string; keyPath: string }): { files: RenderedFile[]; note: string } {
+  const real = new Set<string>();
+  const out = files.map((f) => ({
+    ...f,
+    content: f.content.replace(CERT_DIRECTIVE, (_, head: string, key: string | undefined, path: string, tail: string) => {
+      real.add(path.startsWith('"') ? path.slice(1, -1).replace(/\\(.)/g, '$1') : path);
+      return `${head}${JSON.stringify(key === undefined ? pair.certPath : pair.keyPath)}${tail}`;
+    }),
+  }));
+  if (real.size === 0) return { files: out, note: '' };
+  const names = [...real].sort().join(', ');
+  return { files: out, note: `canopy: certificates checked with a stand-in pair on the control center (${names} are read on each nginx machine, whose own nginx -t checks them)\n` };
+}
+
+let standIn: Promise<{ certPath: string; keyPath: string }> | undefined;
+
+/**
+ * The self-signed pair that stands in for real certificates in control-center checks: made once,
+ * kept in a directory of this user's under the temp dir (a directory someone else made there is
+ * not trusted: a fresh private one is used instead).
+ */
+export function standInCertificate(): Promise<{ certPath: string; keyPath: string }> {
+  standIn ??= makeStandIn().catch((err: unknown) => {
+    standIn = undefined;
+    throw err;
+  });
+  return standIn;
+}
+
+async function makeStandIn(): Promise<{ certPath: string; keyPath: string }> {
+  const uid = process.getuid?.() ?? -1;
+  const dir = join(tmpdir(), `canopy-nginx-stand-in-${uid}`);
+  const pair = { certPath: join(dir, 'cert.pem'), keyPath: join(dir, 'key.pem') };
+  const ours = async () => {
+    const st = await lstat(dir).catch(() => undefined);
+    return st !== undefined && st.isDirectory() && (uid < 0 || st.uid === uid) && (st.mode & 0o077) === 0;
+  };
+  if ((await ours()) && (await stat(pair.certPath).catch(() => undefined)) && (await stat(pair.keyPath).catch(() => undefined))) return pair;
+  const work = await mkdtemp(join(tmpdir(), 'canopy-nginx-stand-in-new-'));
+  await createSelfSignedCert(work, ['stand-in.canopy.invalid'], 3650);
+  // Another process may have won the race: then its pair is as good as ours.
+  await rename(work, dir).catch(() => rm(work, { recursive: true, force: true }));
+  if (await ours()) return pair;
+  const own = await mkdtemp(join(tmpdir(), 'canopy-nginx-stand-in-own-'));
+  return createSelfSignedCert(own, ['stand-in.canopy.invalid'], 3650);
+}
+
 /**
  * Runs `nginx -t` on the files inside a throw-away prefix. Relative log names land in that
- * prefix; certificate paths must exist. Throws only when nginx itself is missing.
+ * prefix; certificates are replaced by a stand-in pair (see `standInCertificates`). Throws only
+ * when nginx itself is missing.
  */
 export async function checkNginxConfig(files: readonly RenderedFile[]): Promise<ConfigCheck> {
   const nginx = findProgram('nginx');
@@ -111,10 +168,11 @@ export async function checkNginxConfig(files: readonly RenderedFile[]): Promise<
   const started = performance.now();
   const prefix = await newPrefix();
   try {
-    const checked = process.getuid?.() === 0 ? { files: [...files], note: '' } : remapPrivilegedPorts(files);
+    const certs = files.some((f) => HAS_CERT.test(f.content)) ? standInCertificates(files, await standInCertificate()) : { files: [...files], note: '' };
+    const checked = process.getuid?.() === 0 ? { files: certs.files, note: '' } : remapPrivilegedPorts(certs.files);
     await writePrefix(prefix, checked.files, []);
     const { code, output } = await run(nginx, ['-t', '-p', `${prefix}/`, '-c', join(prefix, 'nginx.conf'), '-e', 'stderr']);
-    return { ok: code === 0, output: checked.note + output, durationMs: performance.now() - started };
+    return { ok: code === 0, output: certs.note + checked.note + output, durationMs: performance.now() - started };
   } finally {
     await rm(prefix, { recursive: true, force: true });
   }
@@ -205,14 +263,14 @@ export async function startNginx(files: readonly RenderedFile[]): Promise<Runnin
 }
 
 /** A throw-away self-signed certificate for `names` (first is the CN), made by `openssl req -x509`. */
-export async function createSelfSignedCert(dir: string, names: readonly string[]): Promise<{ certPath: string; keyPath: string }> {
+export async function createSelfSignedCert(dir: string, names: readonly string[], days = 2): Promise<{ certPath: string; keyPath: string }> {
   const openssl = findProgram('openssl');
   if (openssl === null) throw new Error('openssl is not installed');
   const certPath = join(dir, 'cert.pem');
   const keyPath = join(dir, 'key.pem');
   const san = names.map((n) => `DNS:${n}`).join(',');
   const { code, output } = await run(openssl, [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', String(days),
     '-subj', `/CN=${names[0] ?? 'canopy.test'}`, '-addext', `subjectAltName=${san}`, '-keyout', keyPath, '-out', certPath,
   ]);
   if (code !== 0) throw new Error(`openssl failed:\n${output}`);

@@ -79,15 +79,15 @@ for (const backend of testBackends()) {
       assert.ok(audit.includes('nginx.apply') && audit.includes('nginx.rollback'), audit.join());
     });
 
-    test('a config nginx -t refuses (a missing certificate) is never published and the error is shown', async () => {
+    test('a config nginx -t refuses (a log directory that does not exist) is never published and the error is shown', async () => {
       const url = await setup('bad', 8103);
       expectStatus(await s.call('POST', `${url}/apply`, { reason: 'good' }), 200);
-      expectStatus(await s.call('PUT', '/api/v1/domains/bad.example.com', { ports: [{ port: 8443, ssl: true }], sslCertPath: '/nonexistent/canopy/bad.pem', sslCertKeyPath: '/nonexistent/canopy/bad.key' }), 200);
-      const refused = await s.call('POST', `${url}/apply`, { reason: 'tls' });
+      expectStatus(await s.call('PUT', '/api/v1/nginx/clusters/bad.edge', { domains: ['bad.example.com'], listenAddress: '127.0.0.1', logDir: '/nonexistent/canopy/logs' }), 200);
+      const refused = await s.call('POST', `${url}/apply`, { reason: 'logs' });
       assert.equal(refused.status, 422);
       assert.equal(refused.body.code, 'config_invalid');
       assert.equal(refused.headers['content-type'], 'application/problem+json; charset=utf-8');
-      assert.match(refused.body.output, /\/nonexistent\/canopy\/bad\.pem/);
+      assert.match(refused.body.output, /\/nonexistent\/canopy\/logs\/bad\.example\.com_(access|error)\.log/);
       assert.match(refused.body.output, /test failed/);
       assert.equal(expectStatus(await s.call('GET', `${url}/config`), 200).body.version, 1);
       assert.equal(expectStatus(await s.call('GET', `${url}/versions`), 200).body.items.length, 1);

@@ -9,7 +9,7 @@
  * Publishing a version also prunes the content of old ones (retention.ts), in the same transaction.
  */
 import { CanopyError, ConfigInvalidError, ConflictError, NotFoundError, ValidationError } from '@canopy/core';
-import { SYSTEM_ACTOR, type Actor, type ChangeFeed, type Writer } from '../changes/index.ts';
+import { SYSTEM_ACTOR, type Actor, type ChangeFeed, type WriteContext, type Writer } from '../changes/index.ts';
 import type { Queryable } from '../db/connection.ts';
 import type { BackendSource } from './backends.ts';
 import { canonicalJson, diffFiles, diffStat, filesDigest } from './diff.ts';
@@ -51,6 +51,28 @@ export interface ApplyResult {
   version: VersionMeta;
   diff: string;
   checkOutput: string;
+  /** A rollback's settings restore: what now holds the rolled-back version's settings, and what could not. */
+  restored?: RestoreReport;
+}
+
+/** What a rollback did to the settings people edit, so the next apply does not re-publish what it undid. */
+export interface RestoreReport {
+  /** Settings rows set back to the version's, e.g. `service corp.pay.web`. */
+  restored: string[];
+  /** Rows left as they are (the actor may not write them, the node is gone…): they diverge from the version. */
+  notRestored: { target: string; reason: string }[];
+}
+
+/** Sets the settings back to a snapshot's, inside the rollback's transaction. */
+export type RestoreHook<I> = (w: WriteContext, input: I) => Promise<RestoreReport>;
+
+/** The unified diff between two published versions of a cluster. */
+export interface VersionDiff {
+  from: number;
+  to: number;
+  diff: string;
+  added: number;
+  removed: number;
 }
 
 class StaleBaseError extends Error {}
@@ -80,7 +102,7 @@ export function createPublisher<I, S>(deps: PublisherDeps<I, S>) {
    * Writes version base+1 unless another version was published since `base`, the version the
    * rendering was compared with (StaleBaseError: the caller compares again).
    */
-  async function publish(actor: Actor, cluster: number, base: number, p: { input: I; rendering: Rendering<S>; reason: string; rollbackOf: number | null; checkOutput: string; operation: string; automatic: boolean }): Promise<ApplyResult> {
+  async function publish(actor: Actor, cluster: number, base: number, p: { input: I; rendering: Rendering<S>; reason: string; rollbackOf: number | null; checkOutput: string; operation: string; automatic: boolean; restore?: RestoreHook<I> | undefined }): Promise<ApplyResult> {
     const before = base === 0 ? [] : await st.filesOf(cluster, base);
     const files = p.rendering.files;
     const diff = diffFiles(before, files, `v${base}`, `v${base + 1}`);
@@ -90,6 +112,7 @@ export function createPublisher<I, S>(deps: PublisherDeps<I, S>) {
     const inputText = inputSha === st.entry(cluster)?.meta.inputSha256 ? undefined : canonicalJson(p.input);
     const path = deps.pathOf(cluster);
     let staged: VersionMeta | undefined;
+    let restored: RestoreReport | undefined;
     const meta = await writer.run(actor, async (w) => {
       if ((await repo.latestNumber(w.tx, kind, cluster)) !== base) throw new StaleBaseError();
       // Blobs are shared and pruning deletes them, so only the database, under the lock, knows which are stored.
@@ -106,12 +129,14 @@ export function createPublisher<I, S>(deps: PublisherDeps<I, S>) {
       const m = st.metaOf(row);
       st.stage((staged = m), { input: p.input, files, state: p.rendering.state });
       const prunedNote = prunedNow.length > 0 ? { contentPruned: prunedNow } : {};
-      w.audit({ operation: p.operation, targetKind: `${kind}-config`, target: path, nodeId: cluster, nodePath: path, after: { version: m.number, sha256: sha, reason: p.reason, rollbackOf: p.rollbackOf, ...stat, ...prunedNote } });
+      restored = p.restore ? await p.restore(w, p.input) : undefined;
+      const restoreNote = restored ? { settingsRestored: restored.restored, settingsNotRestored: restored.notRestored } : {};
+      w.audit({ operation: p.operation, targetKind: `${kind}-config`, target: path, nodeId: cluster, nodePath: path, after: { version: m.number, sha256: sha, reason: p.reason, rollbackOf: p.rollbackOf, ...stat, ...prunedNote, ...restoreNote } });
       w.emit(topic, m);
       return m;
     }).finally(() => staged && st.unstage(staged));
     renderer.accepted?.(p.rendering.state);
-    return { published: true, version: meta, diff, checkOutput: p.checkOutput };
+    return { published: true, version: meta, diff, checkOutput: p.checkOutput, ...(restored ? { restored } : {}) };
   }
 
   async function check(files: readonly RenderedFile[]): Promise<{ ok: boolean; output: string }> {
@@ -123,14 +148,17 @@ export function createPublisher<I, S>(deps: PublisherDeps<I, S>) {
   }
 
   /** Render `input` (a draft or an old snapshot), check it, publish it if it differs from the current version. */
-  async function renderAndPublish(actor: Actor, cluster: number, makeInput: () => I, p: { reason: string; rollbackOf: number | null; operation: string }): Promise<ApplyResult> {
+  async function renderAndPublish(actor: Actor, cluster: number, makeInput: () => I, p: { reason: string; rollbackOf: number | null; operation: string; restore?: RestoreHook<I> | undefined }): Promise<ApplyResult> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const input = makeInput();
       const rendering = renderer.render(input);
       const current = st.entry(cluster)?.meta;
       const { sha, inputSha } = digest(rendering.files, input);
       if (current && current.sha256 === sha && current.inputSha256 === inputSha) {
-        return { published: false, version: current, diff: '', checkOutput: '' };
+        // Nothing to publish, but a rollback still sets the settings back (they may have moved on since).
+        const restore = p.restore;
+        const restored = restore ? await writer.run(actor, (w) => restore(w, input)) : undefined;
+        return { published: false, version: current, diff: '', checkOutput: '', ...(restored ? { restored } : {}) };
       }
       const result = await check(rendering.files);
       if (!result.ok) throw new ConfigInvalidError(renderer.program, result.output);
@@ -215,13 +243,43 @@ export function createPublisher<I, S>(deps: PublisherDeps<I, S>) {
     /** Render the draft, check it with the real program and publish it as a new version. */
     apply: (actor: Actor, cluster: number, draft: () => I, reason: string) => renderAndPublish(actor, cluster, draft, { reason, rollbackOf: null, operation: `${kind}.apply` }),
 
-    /** Publish version `number`'s settings again, rendered with the current instances. */
-    async rollback(actor: Actor, cluster: number, number: number, reason: string | undefined): Promise<ApplyResult> {
+    /**
+     * Publish version `number`'s settings again, rendered with the current instances; `restore`
+     * sets the settings rows back to that version's in the same transaction.
+     */
+    async rollback(actor: Actor, cluster: number, number: number, reason: string | undefined, restore?: RestoreHook<I>): Promise<ApplyResult> {
       const row = await mustGetVersion(cluster, number);
       if (st.entry(cluster)?.meta.number === number) throw new ValidationError(`v${number} is the current version`, [{ path: ['version'], message: 'is already published' }]);
       const input = row.prunedAt === null ? ((await repo.getInput(deps.db, row.inputSha256)) as I | undefined) : undefined;
       if (input === undefined) throw pruned(cluster, number, 'rollback');
-      return renderAndPublish(actor, cluster, () => input, { reason: reason ?? `rollback to v${number}`, rollbackOf: number, operation: `${kind}.rollback` });
+      return renderAndPublish(actor, cluster, () => input, { reason: reason ?? `rollback to v${number}`, rollbackOf: number, operation: `${kind}.rollback`, restore });
+    },
+
+    /**
+     * The diff of each step from the one before, starting at the published files: a plan broken
+     * into whose change makes which hunk. Each step is a whole input (the last one the draft).
+     */
+    async planSteps(cluster: number, steps: readonly I[]): Promise<{ diff: string; added: number; removed: number }[]> {
+      const meta = st.entry(cluster)?.meta;
+      let before: readonly RenderedFile[] = meta ? await st.filesOf(cluster, meta.number) : [];
+      const out = [];
+      for (const input of steps) {
+        const files = renderer.render(input).files;
+        const diff = diffFiles(before, files, `v${meta?.number ?? 0}`, 'plan');
+        out.push({ diff, ...diffStat(diff) });
+        before = files;
+      }
+      return out;
+    },
+
+    /** The settings snapshot of the current version; undefined when nothing was published (or it was pruned). */
+    publishedInput: async (cluster: number): Promise<I | undefined> => (await st.loaded(cluster))?.loaded?.input,
+
+    /** The diff from version `from` to version `to` (either order); ContentPrunedError when one was pruned. */
+    async diffVersions(cluster: number, from: number, to: number): Promise<VersionDiff> {
+      const [a, b] = [await mustGetVersion(cluster, from), await mustGetVersion(cluster, to)];
+      const diff = diffFiles(await st.filesOf(cluster, from, a), await st.filesOf(cluster, to, b), `v${from}`, `v${to}`);
+      return { from, to, diff, ...diffStat(diff) };
     },
 
     versions: (cluster: number, limit: number, before?: number) => repo.listVersions(deps.db, kind, cluster, limit, before).then((r) => r.map(st.metaOf)),

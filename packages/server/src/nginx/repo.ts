@@ -7,10 +7,11 @@ import { rows, type Queryable } from '../db/connection.ts';
 import { configBlobs, configVersions } from './tables.ts';
 
 /** The settings tables; the name is never taken from input. */
-export type SettingsTable = 'nginx_domains' | 'nginx_services' | 'nginx_clusters' | 'lvs_services' | 'lvs_clusters';
+export type SettingsTable = 'nginx_domains' | 'nginx_domain_access' | 'nginx_services' | 'nginx_clusters' | 'lvs_services' | 'lvs_clusters';
 
 const KEY_COLUMN: Record<SettingsTable, string> = {
   nginx_domains: 'domain',
+  nginx_domain_access: 'domain',
   nginx_services: 'node_id',
   nginx_clusters: 'node_id',
   lvs_services: 'node_id',
@@ -23,6 +24,8 @@ export interface SettingsRow<K extends string | number = string | number, S = un
   settings: S;
   version: number;
   updatedAt: string;
+  /** Who wrote the row last ('' for rows older than migration 0500). */
+  updatedBy: string;
 }
 
 function toRow(r: Record<string, unknown>): SettingsRow {
@@ -32,18 +35,19 @@ function toRow(r: Record<string, unknown>): SettingsRow {
     settings: r['settings'],
     version: Number(r['version']),
     updatedAt: at instanceof Date ? at.toISOString() : new Date(String(at)).toISOString(),
+    updatedBy: typeof r['updated_by'] === 'string' ? r['updated_by'] : '',
   };
 }
 
-/** Insert or replace one settings row, bumping its version. */
-export async function upsertSettings(q: Queryable, table: SettingsTable, key: string | number, settings: unknown): Promise<SettingsRow> {
+/** Insert or replace one settings row as `by`, bumping its version. */
+export async function upsertSettings(q: Queryable, table: SettingsTable, key: string | number, settings: unknown, by: string): Promise<SettingsRow> {
   const t = sql.identifier(table);
   const k = sql.identifier(KEY_COLUMN[table]);
   const [row] = await rows<Record<string, unknown>>(
     q,
-    sql`INSERT INTO ${t} (${k}, settings) VALUES (${key}, ${JSON.stringify(settings)}::jsonb)
-        ON CONFLICT (${k}) DO UPDATE SET settings = EXCLUDED.settings, version = ${t}.version + 1, updated_at = now()
-        RETURNING ${k} AS key, settings, version, updated_at`,
+    sql`INSERT INTO ${t} (${k}, settings, updated_by) VALUES (${key}, ${JSON.stringify(settings)}::jsonb, ${by})
+        ON CONFLICT (${k}) DO UPDATE SET settings = EXCLUDED.settings, version = ${t}.version + 1, updated_at = now(), updated_by = EXCLUDED.updated_by
+        RETURNING ${k} AS key, settings, version, updated_at, updated_by`,
   );
   return toRow(row as Record<string, unknown>);
 }
@@ -61,7 +65,7 @@ export async function deleteSettings(q: Queryable, table: SettingsTable, key: st
 export async function loadSettings(q: Queryable, table: SettingsTable): Promise<SettingsRow[]> {
   const res = await rows<Record<string, unknown>>(
     q,
-    sql`SELECT ${sql.identifier(KEY_COLUMN[table])} AS key, settings, version, updated_at FROM ${sql.identifier(table)}`,
+    sql`SELECT ${sql.identifier(KEY_COLUMN[table])} AS key, settings, version, updated_at, updated_by FROM ${sql.identifier(table)}`,
   );
   return res.map(toRow);
 }

@@ -29,6 +29,7 @@ export type NginxClusterSettings = z.output<typeof NginxClusterBody>;
 
 export const DomainParams = z.strictObject({ domain: domainNameSchema });
 export const VersionParams = z.strictObject({ path: NodePath, version: z.coerce.number().int().min(1) });
+export const DiffParams = VersionParams.extend({ other: z.coerce.number().int().min(1) });
 
 export const ApplyBody = z.strictObject({ reason: z.string().trim().min(1).max(2000) });
 export const RollbackBody = z.strictObject({ version: z.int().min(1), reason: z.string().trim().min(1).max(2000).optional() });
@@ -83,6 +84,18 @@ export const VersionDetailView = VersionView.extend({
   input: z.unknown(),
 });
 
+/** One settings row's share of a plan: its hunks, and who changed it last. */
+export const PlanOriginView = z.object({
+  kind: z.enum(['instances', 'cluster', 'domain', 'service']),
+  target: z.string(),
+  change: z.enum(['added', 'changed', 'removed']),
+  by: z.string(),
+  at: z.string(),
+  diff: z.string(),
+  added: z.number().int(),
+  removed: z.number().int(),
+});
+
 export const PlanView = z.object({
   cluster: z.string(),
   baseVersion: z.number().int(),
@@ -90,7 +103,17 @@ export const PlanView = z.object({
   diff: z.string(),
   added: z.number().int(),
   removed: z.number().int(),
+  /** Set when the current version is a rollback and the settings have moved away from it. */
+  note: z.string().optional(),
+  /** The diff split by the settings row each hunk comes from (nginx). */
+  origins: z.array(PlanOriginView).optional(),
 });
+
+/** `GET …/versions/{a}/diff/{b}`: the unified diff from version a to version b. */
+export const DiffView = z.object({ cluster: z.string(), from: z.number().int(), to: z.number().int(), diff: z.string(), added: z.number().int(), removed: z.number().int() });
+
+/** What a rollback did to the settings rows (see RestoreReport). */
+export const RestoreView = z.object({ restored: z.array(z.string()), notRestored: z.array(z.object({ target: z.string(), reason: z.string() })) });
 
 export const ApplyView = z.object({
   cluster: z.string(),
@@ -99,6 +122,8 @@ export const ApplyView = z.object({
   version: VersionView,
   diff: z.string(),
   checkOutput: z.string(),
+  /** Rollbacks only: the settings set back to the version's, and those that now diverge from it. */
+  restored: RestoreView.optional(),
 });
 
 export const VersionPage = z.object({ items: z.array(VersionView), nextCursor: z.string().optional() });

@@ -6,11 +6,13 @@ import type { ChangeFeed, Writer } from '../changes/index.ts';
 import type { Queryable } from '../db/connection.ts';
 import type { TreeService } from '../tree/index.ts';
 import type { BackendSource } from './backends.ts';
+import type { ProxyAcl } from './domain-access.ts';
 import { createNginxRenderer } from './cluster-render.ts';
 import { checkNginxConfig, type ConfigCheck } from './nginx-binary.ts';
 import type { RenderedFile } from './model.ts';
 import { createPublisher } from './publisher.ts';
 import { createNginxSettings } from './settings-service.ts';
+import { nginxDeleteGuard } from './delete-guard.ts';
 
 export interface NginxServiceDeps {
   writer: Writer;
@@ -18,6 +20,8 @@ export interface NginxServiceDeps {
   db: Queryable;
   tree: TreeService;
   backends: BackendSource;
+  /** Who may do what where (the auth service): domain ownership and rollback restores ask it. */
+  acl: ProxyAcl;
   /** The real-program check; `nginx -t` in an isolated prefix by default. */
   check?: (files: readonly RenderedFile[]) => Promise<ConfigCheck>;
   /** Quiet time collecting backend changes before re-publishing; default 200 ms. */
@@ -32,6 +36,8 @@ export type NginxService = ReturnType<typeof createNginxService>;
 /** Build the nginx capability and subscribe it to the change feed and the backends. */
 export function createNginxService(deps: NginxServiceDeps) {
   const settings = createNginxSettings(deps);
+  deps.tree.addDeleteGuard(nginxDeleteGuard(settings));
+  deps.tree.addDeleteGuard((nodes) => settings.access.deleteReasons(nodes));
   const publisher = createPublisher({
     kind: 'nginx',
     writer: deps.writer,

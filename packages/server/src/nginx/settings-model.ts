@@ -63,7 +63,7 @@ export function createSettingsModel(feed: ChangeFeed, topic: string, tables: rea
         all: () => map.values(),
         size: () => map.size,
         async put(w, key, settings) {
-          const row = (await repo.upsertSettings(w.tx, name, key, settings)) as SettingsRow<K, S>;
+          const row = (await repo.upsertSettings(w.tx, name, key, settings, w.actor.name)) as SettingsRow<K, S>;
           w.emit(topic, { table: name, key, row } satisfies SettingsChange);
           return row;
         },

@@ -16,6 +16,7 @@ import type { Actor, ChangeFeed, Writer } from '../changes/index.ts';
 import type { TreeNode, TreeService } from '../tree/index.ts';
 import type { NginxInput } from './cluster-render.ts';
 import { validateCluster } from './compose.ts';
+import { createDomainAccess, type ProxyAcl } from './domain-access.ts';
 import type { NginxClusterSettings } from './schema.ts';
 import { createSettingsModel } from './settings-model.ts';
 
@@ -24,14 +25,15 @@ export const NGINX_TOPIC = 'nginx';
 export type NginxSettings = ReturnType<typeof createNginxSettings>;
 
 /** The nginx settings model and its writes. */
-export function createNginxSettings(deps: { writer: Writer; feed: ChangeFeed; tree: TreeService }) {
+export function createNginxSettings(deps: { writer: Writer; feed: ChangeFeed; tree: TreeService; acl: ProxyAcl }) {
   const { writer, tree } = deps;
-  const model = createSettingsModel(deps.feed, NGINX_TOPIC, ['nginx_domains', 'nginx_services', 'nginx_clusters']);
+  const model = createSettingsModel(deps.feed, NGINX_TOPIC, ['nginx_domains', 'nginx_domain_access', 'nginx_services', 'nginx_clusters']);
   const domains = model.table<string, NginxDomainSettings>('nginx_domains');
   const services = model.table<number, NginxServiceSettings>('nginx_services');
   const clusters = model.table<number, NginxClusterSettings>('nginx_clusters');
 
   const live = (id: number) => tree.model.get(id);
+  const access = createDomainAccess({ model, node: live, acl: deps.acl });
 
   /** Cluster nodes that serve `domain`. */
   function clustersServing(domain: string): TreeNode[] {
@@ -72,8 +74,24 @@ export function createNginxSettings(deps: { writer: Writer; feed: ChangeFeed; tr
     clusters,
     clustersServing,
     upstreamOf,
+    access,
+    /** The live node with this id. */
+    nodeOf: live,
 
-    async putDomain(actor: Actor, settings: NginxDomainSettings) {
+    /** Changing a domain's ports or certificate: its owner, or `nginx.write` on every cluster serving it. */
+    mayEditDomain(actor: Actor, domain: string): boolean {
+      if (access.administers(actor, domain)) return true;
+      const serving = clustersServing(domain);
+      return serving.length > 0 && serving.every((n) => deps.acl.can(actor, 'nginx.write', n.id));
+    },
+
+    /** Let the subtree of `to` attach URIs of `domain` under `uriPrefix` (audited). */
+    delegate: (actor: Actor, domain: string, uriPrefix: string, to: TreeNode) => writer.run(actor, (w) => access.delegate(w, domain, uriPrefix, to)),
+    /** Remove a delegation (audited); attached URIs stay. */
+    undelegate: (actor: Actor, domain: string, id: number) => writer.run(actor, (w) => access.undelegate(w, domain, id)),
+
+    /** Create or change a domain; `ownerId` sets its owner (undefined: keep it; a new domain without one is unowned). */
+    async putDomain(actor: Actor, settings: NginxDomainSettings, ownerId?: number | null) {
       return writer.run(actor, async (w) => {
         for (const c of clustersServing(settings.domain)) {
           const row = clusters.get(c.id);
@@ -83,6 +101,7 @@ export function createNginxSettings(deps: { writer: Writer; feed: ChangeFeed; tr
         const before = domains.get(settings.domain);
         const row = await domains.put(w, settings.domain, settings);
         w.audit({ operation: before ? 'nginx.domain.update' : 'nginx.domain.create', targetKind: 'domain', target: settings.domain, before: before?.settings, after: settings });
+        if (ownerId !== undefined || !before) await access.setOwner(w, settings.domain, ownerId ?? null);
         return { row, created: !before };
       });
     },
@@ -96,6 +115,7 @@ export function createNginxSettings(deps: { writer: Writer; feed: ChangeFeed; tr
           ...[...services.all()].filter((s) => s.settings.domainUris.some((du) => du.domain === domain)).flatMap((s) => live(s.key)?.path ?? []).map((p) => `service ${p}`),
         ];
         if (users.length > 0) throw new ConflictError(`domain '${domain}' is still used by ${users.join(', ')}`, { usedBy: users });
+        await access.remove(w, domain);
         await domains.remove(w, domain);
         w.audit({ operation: 'nginx.domain.delete', targetKind: 'domain', target: domain, before: before.settings });
       });
@@ -104,6 +124,7 @@ export function createNginxSettings(deps: { writer: Writer; feed: ChangeFeed; tr
     async putService(actor: Actor, node: TreeNode, settings: NginxServiceSettings) {
       return writer.run(actor, async (w) => {
         mustDomains(settings.domainUris.map((du) => du.domain), (i) => ['domainUris', i, 'domain']);
+        access.checkAttach(actor, node, services.get(node.id)?.settings, settings);
         const mine = settings.upstream ?? defaultUpstreamName(node.path);
         const claims = new Set(settings.domainUris.map((du) => `${du.domain}${du.uri}`));
         for (const other of services.all()) {

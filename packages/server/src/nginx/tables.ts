@@ -1,4 +1,4 @@
-/** Drizzle definitions of the nginx and config-version tables; migrations/0300_proxy.sql and 0301 are the source of truth. */
+/** Drizzle definitions of the nginx and config-version tables; migrations/0300_proxy.sql, 0301 and 0500 are the source of truth. */
 import { boolean, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'string' });
@@ -9,9 +9,12 @@ export const settingsColumns = {
   version: integer('version').notNull().default(1),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
+  updatedBy: text('updated_by').notNull().default(''),
 };
 
 export const nginxDomains = pgTable('nginx_domains', { domain: text('domain').primaryKey(), ...settingsColumns });
+/** Owner and URI-prefix delegations of a domain (migrations/0500). */
+export const nginxDomainAccess = pgTable('nginx_domain_access', { domain: text('domain').primaryKey(), ...settingsColumns });
 export const nginxServices = pgTable('nginx_services', { nodeId: integer('node_id').primaryKey(), ...settingsColumns });
 export const nginxClusters = pgTable('nginx_clusters', { nodeId: integer('node_id').primaryKey(), ...settingsColumns });
 

@@ -19,7 +19,7 @@ export function fileViews(files: readonly RenderedFile[]): RenderedFile[] {
 
 /** The answer to apply and rollback. */
 export function applyView(cluster: string, r: ApplyResult): z.output<typeof ApplyView> {
-  return { cluster, published: r.published, version: versionView(r.version), diff: r.diff, checkOutput: r.checkOutput };
+  return { cluster, published: r.published, version: versionView(r.version), diff: r.diff, checkOutput: r.checkOutput, ...(r.restored ? { restored: r.restored } : {}) };
 }
 
 /** The published version and the last refused automatic re-render of a cluster. */

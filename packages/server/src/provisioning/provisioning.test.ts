@@ -2,7 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'drizzle-orm';
-import { startTestServer, testBackends, type TestServer } from '../testing/index.ts';
+import { mkNodes, startTestServer, testBackends, type TestServer } from '../testing/index.ts';
 
 for (const backend of testBackends()) {
   describe(`provisioning (${backend.name})`, () => {
@@ -47,10 +47,12 @@ for (const backend of testBackends()) {
       assert.deepEqual((await s.call('GET', '/api/v1/machines/new2.example.com')).body.nodes, ['bind.db']);
       const enc = await s.call('GET', '/api/v1/enc/new2.example.com?format=json');
       assert.equal(enc.body.source, 'tree');
+      // The bind happens in the create's own transaction, recorded under its creator.
+      assert.deepEqual(m.body.provisioned, [{ requestId: r.body.id, nodePath: 'bind.db', via: 'owner' }]);
       const audit = await s.call('GET', '/api/v1/audit?under=bind');
       const ops = audit.body.items.map((e: { operation: string; actor: string }) => `${e.actor} ${e.operation}`);
-      assert.ok(ops.includes('provisioning provisioning.bind'), ops.join(', '));
-      assert.ok(ops.includes('provisioning machine.bind'), ops.join(', '));
+      assert.ok(ops.includes('admin provisioning.bind'), ops.join(', '));
+      assert.ok(ops.includes('admin machine.create'), ops.join(', '));
     });
 
     test('a machine created in another node is also bound to the requested one', async () => {
@@ -70,6 +72,108 @@ for (const backend of testBackends()) {
       assert.equal(r.status, 201);
       assert.equal(r.body.state, 'bound');
       assert.deepEqual((await s.call('GET', '/api/v1/machines/old1.example.com')).body.nodes, ['exist']);
+    });
+
+    describe('who may claim an open request', () => {
+      let bob: string;
+      before(async () => {
+        await mkNodes(s, 'corp.pay.api');
+        await mkNodes(s, 'corp.find.query');
+        await s.call('POST', '/api/v1/users', { username: 'bob', password: 'bob-password-1' });
+        await s.call('POST', '/api/v1/grants', { user: 'bob', role: 'admin', nodePath: 'corp.find' });
+        await s.call('POST', '/api/v1/users', { username: 'payops', password: 'payops-password-1' });
+        await s.call('POST', '/api/v1/grants', { user: 'payops', role: 'ops', nodePath: 'corp.pay' });
+        bob = await s.login('bob', 'bob-password-1');
+      });
+      const machine = (hostname: string) => s.call('GET', `/api/v1/machines/${hostname}`);
+
+      test("bob's attack: a same-named machine he creates in his own node is not bound into pay's, and the request stays open", async () => {
+        const req = await request({ hostname: 'pay-api-11', nodePath: 'corp.pay.api', idc: 'dc2', zone: 'west' });
+        assert.equal(req.status, 201, JSON.stringify(req.body));
+        const m = await s.call('POST', '/api/v1/machines', { hostname: 'pay-api-11', ips: ['10.66.6.6'], nodes: ['corp.find.query'] }, { token: bob });
+        assert.equal(m.status, 201, JSON.stringify(m.body));
+        assert.deepEqual(m.body.nodes, ['corp.find.query']);
+        assert.equal(m.body.provisioned, undefined);
+        await s.services.provisioning.settled();
+        assert.deepEqual((await machine('pay-api-11')).body.nodes, ['corp.find.query']);
+        assert.equal((await machine('pay-api-11')).body.zone, '', "pay's placement is not copied either");
+        assert.equal((await s.call('GET', `/api/v1/provisioning/${req.body.id}`)).body.state, 'open');
+        const enc = await s.call('GET', '/api/v1/enc/pay-api-11?format=json');
+        assert.notEqual(enc.body.parameters?.canopy_node, 'corp.pay.api', "pay's classes do not reach bob's machine");
+        // Changing his machine later (even reporting facts) proves nothing either: the request names no serial or MAC.
+        await s.call('PATCH', '/api/v1/machines/pay-api-11', { facts: { macaddress: '02:00:00:00:00:11' } }, { token: bob });
+        await s.services.provisioning.settled();
+        assert.deepEqual((await machine('pay-api-11')).body.nodes, ['corp.find.query']);
+      });
+
+      test('a machine created by someone with machine.write on the requested node is bound, takes its IDC and zone, and says so', async () => {
+        const payops = await s.login('payops', 'payops-password-1');
+        const req = await request({ hostname: 'pay-api-12', nodePath: 'corp.pay.api', idc: 'dc2', zone: 'west' }, payops);
+        assert.equal(req.status, 201, JSON.stringify(req.body));
+        const m = await s.call('POST', '/api/v1/machines', { hostname: 'pay-api-12', ips: ['10.66.0.12'], nodes: ['corp.pay.api'], idc: 'dc9' }, { token: payops });
+        assert.equal(m.status, 201, JSON.stringify(m.body));
+        assert.deepEqual(m.body.provisioned, [{ requestId: req.body.id, nodePath: 'corp.pay.api', via: 'owner' }]);
+        assert.deepEqual([m.body.idc, m.body.zone], ['dc2', 'west']);
+        assert.equal((await s.call('GET', `/api/v1/provisioning/${req.body.id}`)).body.state, 'bound');
+      });
+
+      test('a machine whose serial and MAC match the request is bound, even when its creator has no rights on the node', async () => {
+        const req = await request({ hostname: 'pay-api-13', nodePath: 'corp.pay.api', serial: 'SN-1313', mac: '02-AA-BB-CC-DD-13', zone: 'west' });
+        assert.equal(req.status, 201, JSON.stringify(req.body));
+        assert.deepEqual([req.body.serial, req.body.mac], ['SN-1313', '02:aa:bb:cc:dd:13']);
+        // Wrong MAC: not the machine requested.
+        const wrong = await s.call('POST', '/api/v1/machines', { hostname: 'pay-api-13', serial: 'SN-1313', nodes: ['corp.find.query'], facts: { macaddress: '02:aa:bb:cc:dd:99' } }, { token: bob });
+        assert.equal(wrong.status, 201);
+        assert.deepEqual(wrong.body.nodes, ['corp.find.query']);
+        await s.call('POST', '/api/v1/machines/pay-api-13/retire', undefined, { token: bob });
+        assert.equal((await s.call('GET', `/api/v1/provisioning/${req.body.id}`)).body.state, 'open');
+        const req14 = await request({ hostname: 'pay-api-14', nodePath: 'corp.pay.api', serial: 'SN-1414', mac: '02:aa:bb:cc:dd:14', zone: 'west' });
+        const right = await s.call('POST', '/api/v1/machines', {
+          hostname: 'pay-api-14', serial: 'SN-1414', nodes: ['corp.find.query'], facts: { networking: { interfaces: { eth0: { mac: '02:aa:bb:cc:dd:14' } } } },
+        }, { token: bob });
+        assert.equal(right.status, 201);
+        // Bob may not see pay's node: he learns that the request took his machine, not where it went.
+        assert.deepEqual(right.body.provisioned, [{ requestId: req14.body.id, nodePath: null, via: 'serial+mac' }]);
+        assert.deepEqual((await machine('pay-api-14')).body.nodes, ['corp.find.query', 'corp.pay.api']);
+        assert.equal((await s.call('GET', `/api/v1/provisioning/${req14.body.id}`)).body.state, 'bound');
+        assert.equal((await machine('pay-api-14')).body.zone, 'west');
+        const audit = await s.call('GET', '/api/v1/audit?under=corp.pay&limit=200');
+        const bind = audit.body.items.find((e: { operation: string; target: string }) => e.operation === 'provisioning.bind' && e.target === 'pay-api-14');
+        assert.equal(bind?.after?.via, 'serial+mac');
+      });
+
+      test('facts reported later (the agent) bind the machine once they match', async () => {
+        const req = await request({ hostname: 'pay-api-15', nodePath: 'corp.pay.api', mac: '02:aa:bb:cc:dd:15' });
+        const m = await s.call('POST', '/api/v1/machines', { hostname: 'pay-api-15', nodes: ['corp.find.query'] }, { token: bob });
+        assert.deepEqual(m.body.nodes, ['corp.find.query']);
+        await s.call('PATCH', '/api/v1/machines/pay-api-15', { facts: { macaddress: '02:AA:BB:CC:DD:15' } }, { token: bob });
+        await s.services.provisioning.settled();
+        assert.deepEqual((await machine('pay-api-15')).body.nodes, ['corp.find.query', 'corp.pay.api']);
+        assert.equal((await s.call('GET', `/api/v1/provisioning/${req.body.id}`)).body.state, 'bound');
+      });
+
+      test('the enrollment seam binds a verified machine', async () => {
+        const req = await request({ hostname: 'pay-api-16', nodePath: 'corp.pay.api' });
+        await s.call('POST', '/api/v1/machines', { hostname: 'pay-api-16', nodes: ['corp.find.query'] }, { token: bob });
+        await s.services.provisioning.settled();
+        assert.equal((await s.call('GET', `/api/v1/provisioning/${req.body.id}`)).body.state, 'open');
+        assert.equal(await s.services.provisioning.bindVerified('pay-api-16'), true);
+        assert.deepEqual((await machine('pay-api-16')).body.nodes, ['corp.find.query', 'corp.pay.api']);
+        assert.equal(await s.services.provisioning.bindVerified('pay-api-16'), false, 'closed: nothing left to bind');
+      });
+
+      test('a request for an existing machine on a node the requester cannot change does not bind it', async () => {
+        await s.call('POST', '/api/v1/machines', { hostname: 'find-q-1', nodes: ['corp.find.query'] }, { token: bob });
+        const payops = await s.login('payops', 'payops-password-1');
+        const req = await request({ hostname: 'find-q-1', nodePath: 'corp.pay.api' }, payops);
+        assert.equal(req.status, 201);
+        assert.equal(req.body.state, 'open');
+        assert.deepEqual((await machine('find-q-1')).body.nodes, ['corp.find.query']);
+      });
+
+      test('refuses a malformed MAC', async () => {
+        assert.equal((await request({ hostname: 'pay-api-99', nodePath: 'corp.pay.api', mac: '02:aa:bb' })).status, 400);
+      });
     });
 
     test('one open request per host; a cancelled one makes room', async () => {

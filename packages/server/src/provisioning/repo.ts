@@ -7,7 +7,7 @@ export type RequestRow = typeof t.$inferSelect;
 
 export async function insert(
   q: Queryable,
-  v: { hostname: string; nodeId: number; idc: string; zone: string; os: string; requestedBy: string; note: string; createdBy: string; ttlHours: number },
+  v: { hostname: string; nodeId: number; idc: string; zone: string; os: string; serial: string; mac: string; requestedBy: string; note: string; createdBy: string; ttlHours: number },
 ): Promise<RequestRow> {
   const { ttlHours, ...fields } = v;
   const [row] = await q

@@ -5,6 +5,10 @@ import { PROVISIONING_STATES } from './tables.ts';
 
 const Placement = z.string().max(63).regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)?$/, 'a DNS label or empty');
 const ShortText = z.string().max(128).regex(/^[\x20-\x7e]*$/, 'printable ASCII only');
+const MacAddress = z
+  .string()
+  .regex(/^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$/, 'six hex octets, e.g. aa:bb:cc:dd:ee:ff')
+  .transform((m) => m.toLowerCase().replaceAll('-', ':'));
 
 /** Longest a request may stay open: 90 days. */
 export const MAX_TTL_HOURS = 24 * 90;
@@ -15,6 +19,8 @@ export const CreateProvisioningInput = z.strictObject({
   idc: Placement.default(''),
   zone: Placement.default(''),
   os: ShortText.default(''),
+  serial: ShortText.default('').describe('the serial number of the machine to install: a machine with it (or with `mac`) proves it is the one requested'),
+  mac: MacAddress.optional().describe('a MAC address of the machine to install (aa:bb:cc:dd:ee:ff); matched against its facts'),
   requestedBy: ShortText.optional().describe('who asked for the install; defaults to the caller'),
   note: safeText({ max: 2000, multiline: true }).default(''),
   ttlHours: z.number().int().min(1).max(MAX_TTL_HOURS).optional().describe('hours until the request expires; server default otherwise'),
@@ -29,6 +35,8 @@ export const ProvisioningView = z.object({
   idc: z.string(),
   zone: z.string(),
   os: z.string(),
+  serial: z.string(),
+  mac: z.string(),
   requestedBy: z.string(),
   note: z.string(),
   state: z.enum(PROVISIONING_STATES),

@@ -1,15 +1,20 @@
 /**
  * The install system. A request records which node a machine being installed belongs to, so the
- * ENC can classify the machine before it is in the tree. When the machine appears (created through
- * the machines API, or changed later, e.g. by its agent registering) it is bound to that node and
- * the request closes. Requests past their expiry count as expired at once (lazily) and are marked
- * so by a periodic sweep, which also retries binds an event may have missed.
+ * ENC can classify the machine before it is in the tree. When the machine appears it is bound to
+ * that node, takes the request's IDC and zone, and the request closes — but only a machine that
+ * proves it is the one requested (proof.ts): one created by someone with machine.write on the
+ * request's node (decided inside the create's transaction, so the create's answer shows it), one
+ * whose serial/MAC match the request (checked again whenever the machine changes, e.g. its agent
+ * reporting facts), or one whose agent enrollment verified it (`bindVerified`). Requests past their
+ * expiry count as expired at once (lazily) and are marked so by a periodic sweep, which also
+ * retries binds an event may have missed.
  */
-import { ConflictError, NotFoundError, ValidationError } from '@canopy/core';
-import type { Actor, ChangeFeed, Writer } from '../changes/index.ts';
+import { ConflictError, NotFoundError, ValidationError, type Operation } from '@canopy/core';
+import type { Actor, ChangeFeed, WriteContext, Writer } from '../changes/index.ts';
 import type { Queryable } from '../db/connection.ts';
 import { MACHINE_TOPIC, type MachineService } from '../machines/index.ts';
-import { iso, type TreeService } from '../tree/index.ts';
+import { iso, type TreeNode, type TreeService } from '../tree/index.ts';
+import { proofOf, type Candidate, type ClaimVia } from './proof.ts';
 import * as repo from './repo.ts';
 import type { CreateProvisioningInput, ProvisioningView } from './schema.ts';
 import type { ProvisioningState } from './tables.ts';
@@ -26,8 +31,13 @@ export interface OpenRequest {
   nodeId: number;
   idc: string;
   zone: string;
+  serial: string;
+  mac: string;
   expiresAt: number;
 }
+
+/** Decides whether the machine (as the bind's transaction reads it) may take the request, and why. */
+type Decide = (row: repo.RequestRow, machine: Candidate, nodes: TreeNode[]) => ClaimVia | undefined;
 
 export interface ProvisioningOptions {
   /** Hours a request stays open unless it names its own TTL. */
@@ -41,10 +51,10 @@ export type ProvisioningService = ReturnType<typeof createProvisioningService>;
 
 /** Build the install system and subscribe it to its own topic and to machine changes. */
 export function createProvisioningService(
-  deps: { writer: Writer; feed: ChangeFeed; db: Queryable; tree: TreeService; machines: MachineService },
+  deps: { writer: Writer; feed: ChangeFeed; db: Queryable; tree: TreeService; machines: MachineService; auth: { can(actor: Actor, op: Operation, nodeId: number): boolean } },
   opts: ProvisioningOptions,
 ) {
-  const { writer, feed, db, tree, machines } = deps;
+  const { writer, feed, db, tree, machines, auth } = deps;
   const onError = opts.onError ?? (() => {});
   const open = new Map<string, OpenRequest>();
   const pending = new Map<string, Promise<void>>();
@@ -56,11 +66,40 @@ export function createProvisioningService(
 
   feed.on(PROVISIONING_TOPIC, (c) => apply((c.payload as { upsert: repo.RequestRow[] }).upsert));
   // Handlers are synchronous and may run inside another write's transaction: queue the bind.
+  // Only a machine whose facts now match what the request names can take it this way.
   feed.on(MACHINE_TOPIC, (c) => {
-    for (const m of (c.payload as { upsert?: { hostname: string; status: string }[] }).upsert ?? []) {
-      if (m.status !== 'retired' && openFor(m.hostname)) schedule(m.hostname);
+    for (const m of (c.payload as { upsert?: (Candidate & { hostname: string; status: string })[] }).upsert ?? []) {
+      const r = m.status === 'retired' ? undefined : openFor(m.hostname);
+      if (r && proofOf(r, m)) schedule(m.hostname);
     }
   });
+  machines.setClaimHook(claimOnCreate);
+
+  const expired = (r: repo.RequestRow) => Date.parse(iso(r.expiresAt)) <= Date.now();
+
+  /** The creator vouches for the machine with machine.write on the request's node. */
+  function vouches(actor: Actor, node: TreeNode): boolean {
+    return actor.superuser || auth.can(actor, 'machine.write', node.id);
+  }
+
+  /** Close the request as bound, in the bind's transaction. */
+  async function closeBound(w: WriteContext, row: repo.RequestRow, node: TreeNode, machineId: number, via: ClaimVia): Promise<void> {
+    const closed = await repo.close(w.tx, row.id, 'bound', machineId);
+    w.audit({ operation: 'provisioning.bind', targetKind: 'provisioning', target: row.hostname, nodeId: node.id, nodePath: node.path, after: { id: row.id, machineId, via } });
+    w.emit(PROVISIONING_TOPIC, { upsert: [closed] });
+  }
+
+  // Runs inside every machine create's transaction (machines.setClaimHook).
+  async function claimOnCreate(w: WriteContext, m: Candidate & { hostname: string }) {
+    if (!openFor(m.hostname)) return undefined;
+    const row = await repo.lockOpen(w.tx, m.hostname);
+    const node = row && !expired(row) ? tree.model.get(row.nodeId) : undefined;
+    if (!row || !node) return undefined;
+    const via = vouches(w.actor, node) ? 'owner' : proofOf(row, m);
+    if (!via) return undefined;
+    const shownPath = w.actor.superuser || auth.can(w.actor, 'tree.read', node.id) ? node.path : null;
+    return { node, shownPath, requestId: row.id, via, idc: row.idc, zone: row.zone, bound: (sub: WriteContext, machineId: number) => closeBound(sub, row, node, machineId, via) };
+  }
 
   function apply(rows: repo.RequestRow[]): void {
     for (const r of rows) {
@@ -91,23 +130,30 @@ export function createProvisioningService(
     pending.set(hostname, p);
   }
 
-  // Idempotent, so every replica may run it for the same event: binding twice is a no-op and the
-  // close happens under a row lock, once.
-  async function bindPending(hostname: string): Promise<void> {
-    const req = openFor(hostname);
-    if (!req) return;
-    const machine = machines.model.byHostname(hostname);
-    const node = tree.model.get(req.nodeId);
-    // A retired machine cannot be bound; a deleted node cannot take it. The request waits or expires.
-    if (!machine || machine.status === 'retired' || !node) return;
-    if (!machine.nodeIds.includes(node.id)) await machines.bind(PROVISIONING_ACTOR, node.path, hostname);
-    await writer.run(PROVISIONING_ACTOR, async (w) => {
+  /**
+   * Bind an existing machine to its open request when `decide` allows, in one transaction: the
+   * binding, the copied placement and the close commit together. Idempotent, so every replica may
+   * run it for the same event: the close happens under the request's row lock, once.
+   */
+  async function bindExisting(hostname: string, decide: Decide): Promise<boolean> {
+    if (!openFor(hostname)) return false;
+    return writer.run(PROVISIONING_ACTOR, async (w) => {
       const row = await repo.lockOpen(w.tx, hostname);
-      if (!row || row.id !== req.id) return;
-      const closed = await repo.close(w.tx, row.id, 'bound', machine.id);
-      w.audit({ operation: 'provisioning.bind', targetKind: 'provisioning', target: hostname, nodeId: node.id, nodePath: node.path, after: { id: row.id, machineId: machine.id } });
-      w.emit(PROVISIONING_TOPIC, { upsert: [closed] });
+      const node = row && !expired(row) ? tree.model.get(row.nodeId) : undefined;
+      const machine = await machines.findIn(w.tx, hostname);
+      // A retired machine cannot be bound; a deleted node cannot take it. The request waits or expires.
+      if (!row || !node || !machine || machine.status === 'retired') return false;
+      const via = decide(row, machine, await machines.nodesIn(w.tx, machine.id));
+      if (!via || !(await machines.placeIn(w, hostname, node, row))) return false;
+      await closeBound(w, row, node, machine.id, via);
+      return true;
     });
+  }
+
+  const byFacts: Decide = (row, machine) => proofOf(row, machine);
+
+  async function bindPending(hostname: string): Promise<void> {
+    await bindExisting(hostname, byFacts);
   }
 
   /** Resolves once every queued bind has finished (tests, shutdown). */
@@ -116,11 +162,11 @@ export function createProvisioningService(
   }
 
   function view(r: repo.RequestRow): ProvisioningView {
-    const expired = r.state === 'open' && Date.parse(iso(r.expiresAt)) <= Date.now();
+    const lapsed = r.state === 'open' && expired(r);
     return {
       ...r,
       nodePath: tree.model.get(r.nodeId)?.path ?? null,
-      state: expired ? 'expired' : r.state,
+      state: lapsed ? 'expired' : r.state,
       createdAt: iso(r.createdAt),
       expiresAt: iso(r.expiresAt),
       closedAt: r.closedAt ? iso(r.closedAt) : null,
@@ -134,21 +180,24 @@ export function createProvisioningService(
   }
 
   async function sweep(): Promise<{ expired: number }> {
-    const expired = await writer.run(PROVISIONING_ACTOR, async (w) => {
+    const count = await writer.run(PROVISIONING_ACTOR, async (w) => {
       const rows = await repo.expireDue(w.tx);
       for (const r of rows) w.audit({ operation: 'provisioning.expire', targetKind: 'provisioning', target: r.hostname, nodeId: r.nodeId, after: { id: r.id } });
       if (rows.length > 0) w.emit(PROVISIONING_TOPIC, { upsert: rows });
       return rows.length;
     });
-    for (const h of await repo.openWithMachine(db)) schedule(h);
-    return { expired };
+    for (const h of await repo.openWithMachine(db)) if (openFor(h)?.serial || openFor(h)?.mac) schedule(h);
+    return { expired: count };
   }
 
   return {
     openFor,
     view,
 
-    /** Record an install request; binds at once when the machine already exists. */
+    /**
+     * Record an install request. A machine that already exists is bound at once when the requester
+     * may change it (machine.write on each node it is on; a superuser) or its facts match.
+     */
     async create(actor: Actor, input: CreateProvisioningInput): Promise<ProvisioningView> {
       const row = await writer.run(actor, async (w) => {
         const node = tree.node(input.nodePath);
@@ -163,6 +212,8 @@ export function createProvisioningService(
           idc: input.idc,
           zone: input.zone,
           os: input.os,
+          serial: input.serial,
+          mac: input.mac ?? '',
           requestedBy: input.requestedBy ?? actor.name,
           note: input.note,
           createdBy: actor.name,
@@ -172,8 +223,19 @@ export function createProvisioningService(
         w.emit(PROVISIONING_TOPIC, { upsert: [r] });
         return r;
       });
-      await bindPending(row.hostname).catch(onError);
+      const ownerOfMachine: Decide = (r, machine, nodes) =>
+        actor.superuser || (nodes.length > 0 && nodes.every((n) => auth.can(actor, 'machine.write', n.id))) ? 'owner' : proofOf(r, machine);
+      await bindExisting(row.hostname, ownerOfMachine).catch(onError);
       return view(await must(row.id));
+    },
+
+    /**
+     * The seam for agent enrollment: once it has verified the enrollment token issued for the
+     * host's open request, this binds the machine to the request's node. False when there is no
+     * open request or no machine to bind.
+     */
+    bindVerified(hostname: string, via: Extract<ClaimVia, 'enrollment-token'> = 'enrollment-token'): Promise<boolean> {
+      return bindExisting(hostname, () => via);
     },
 
     get: async (id: number) => view(await must(id)),
@@ -241,5 +303,5 @@ export function createProvisioningService(
 }
 
 function toOpen(r: repo.RequestRow): OpenRequest {
-  return { id: r.id, hostname: r.hostname, nodeId: r.nodeId, idc: r.idc, zone: r.zone, expiresAt: Date.parse(iso(r.expiresAt)) };
+  return { id: r.id, hostname: r.hostname, nodeId: r.nodeId, idc: r.idc, zone: r.zone, serial: r.serial, mac: r.mac, expiresAt: Date.parse(iso(r.expiresAt)) };
 }

@@ -1,4 +1,4 @@
-/** Drizzle definition of the install requests table; migrations/0201_provisioning.sql is the source of truth. */
+/** Drizzle definition of the install requests table; migrations/0201_provisioning.sql and 0540_provisioning_proof.sql are the source of truth. */
 import { pgTable, integer, text, timestamp } from 'drizzle-orm/pg-core';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'string' });
@@ -13,6 +13,8 @@ export const provisioningRequests = pgTable('provisioning_requests', {
   idc: text('idc').notNull().default(''),
   zone: text('zone').notNull().default(''),
   os: text('os').notNull().default(''),
+  serial: text('serial').notNull().default(''),
+  mac: text('mac').notNull().default(''),
   requestedBy: text('requested_by').notNull().default(''),
   note: text('note').notNull().default(''),
   state: text('state').$type<ProvisioningState>().notNull().default('open'),

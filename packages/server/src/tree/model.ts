@@ -29,8 +29,10 @@ export interface TreeModel {
   all(): Iterable<TreeNode>;
   /** Bumped on every structural change, so derived caches know when to drop. */
   generation(): number;
-  /** Replace the whole model from a snapshot. */
-  load(nodes: TreeNode[], counts: Map<number, number>): void;
+  /** The live node an old path (before a rename or move) names now; undefined for a live or unknown path. */
+  movedFrom(path: string): TreeNode | undefined;
+  /** Replace the whole model from a snapshot; `oldPaths` maps each old path to its node's id. */
+  load(nodes: TreeNode[], counts: Map<number, number>, oldPaths?: Map<string, number>): void;
   /** Insert or replace nodes (after images of a write). */
   upsert(nodes: TreeNode[]): void;
   remove(ids: number[]): void;
@@ -45,6 +47,10 @@ export function createTreeModel(): TreeModel {
   const byPath = new Map<string, TreeNode>();
   const kids = new Map<number, Set<number>>();
   const counts = new Map<number, number>();
+  // Old path → node id, so every route can say where a renamed or moved node went without a query.
+  const oldPaths = new Map<string, number>();
+  // Last paths of trashed nodes: a restore elsewhere turns them into old paths too.
+  const trashedAt = new Map<number, string>();
   let gen = 0;
 
   function detach(node: TreeNode): void {
@@ -105,20 +111,31 @@ export function createTreeModel(): TreeModel {
     size: () => byId.size,
     all: () => byId.values(),
     generation: () => gen,
-    load(nodes, machineCounts) {
+    movedFrom(path) {
+      if (byPath.has(path)) return undefined;
+      const id = oldPaths.get(path);
+      return id === undefined ? undefined : byId.get(id);
+    },
+    load(nodes, machineCounts, history = new Map()) {
       gen++;
       byId.clear();
       byPath.clear();
       kids.clear();
       counts.clear();
+      oldPaths.clear();
+      trashedAt.clear();
       for (const n of nodes) attach(n);
       for (const [k, v] of machineCounts) counts.set(k, v);
+      for (const [p, id] of history) oldPaths.set(p, id);
     },
     upsert(nodes) {
       gen++;
       for (const n of nodes) {
         const old = byId.get(n.id);
         if (old) detach(old);
+        const was = old?.path ?? trashedAt.get(n.id);
+        if (was !== undefined && was !== n.path) oldPaths.set(was, n.id);
+        trashedAt.delete(n.id);
       }
       for (const n of nodes) attach(n);
     },
@@ -128,6 +145,7 @@ export function createTreeModel(): TreeModel {
         const old = byId.get(id);
         if (!old) continue;
         detach(old);
+        trashedAt.set(id, old.path);
         byId.delete(id);
         counts.delete(id);
       }

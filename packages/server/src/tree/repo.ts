@@ -146,6 +146,15 @@ export async function undeleteAt(q: Queryable, node: TreeNode, path: string): Pr
   return row as TreeNode;
 }
 
+/** Every old path with the node it last belonged to, for the read model. */
+export async function loadOldPaths(q: Queryable): Promise<Map<string, number>> {
+  const res = await rows<{ old_path: string; node_id: number }>(
+    q,
+    sql`SELECT DISTINCT ON (old_path) old_path, node_id FROM node_path_history ORDER BY old_path, changed_at DESC`,
+  );
+  return new Map(res.map((r) => [r.old_path, r.node_id]));
+}
+
 /** Where an old path points now, following renames and moves. */
 export async function resolveOldPath(q: Queryable, oldPath: string): Promise<number | undefined> {
   const [row] = await q

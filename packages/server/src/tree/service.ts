@@ -1,6 +1,7 @@
 /** The service tree's domain operations. Reads come from the in-memory model; writes go through the writer. */
 import {
   ConflictError,
+  MovedError,
   NotFoundError,
   PreconditionFailedError,
   ValidationError,
@@ -11,7 +12,7 @@ import {
   type PatchNodeInput,
 } from '@canopy/core';
 import type { Actor, ChangeFeed, WriteContext, Writer } from '../changes/index.ts';
-import type { Queryable } from '../db/connection.ts';
+import type { Queryable, Tx } from '../db/connection.ts';
 import { createTreeModel, type TreeModel, type TreeNode } from './model.ts';
 import * as repo from './repo.ts';
 import { restoreNode } from './restore.ts';
@@ -33,9 +34,19 @@ export interface ListOptions {
   limit: number;
   /** Only nodes this predicate admits (authorization). */
   visible?: ((node: TreeNode) => boolean) | undefined;
+  /** Nodes whose description and labels the search may look at; others match by name and path only. */
+  opens?: ((node: TreeNode) => boolean) | undefined;
 }
 
 export type TreeService = ReturnType<typeof createTreeService>;
+
+/**
+ * A check another capability registers so that deleting a node cannot strand what it keeps there
+ * (aliases, nginx routes, LVS virtual services, clusters…): given the node and every node beneath
+ * it, inside the delete's transaction, it answers why they are still needed, one sentence each
+ * naming what to do first; none means go ahead. The tree stays ignorant of those capabilities.
+ */
+export type DeleteGuard = (nodes: readonly TreeNode[], tx: Tx) => string[] | Promise<string[]>;
 
 /** Build the tree service and subscribe its model to the change feed. */
 export function createTreeService(deps: { writer: Writer; feed: ChangeFeed; db: Queryable }) {
@@ -43,6 +54,7 @@ export function createTreeService(deps: { writer: Writer; feed: ChangeFeed; db: 
   const model: TreeModel = createTreeModel();
   // Distinct machines per subtree come from the machine index, which is built on top of the tree.
   let subtreeCounter: ((nodeId: number) => number) | undefined;
+  const deleteGuards: DeleteGuard[] = [];
 
   feed.on(TREE_TOPIC, (c) => applyChange(model, c.payload as TreeChange));
 
@@ -67,6 +79,8 @@ export function createTreeService(deps: { writer: Writer; feed: ChangeFeed; db: 
       machineCount: model.machineCount(n.id),
       subtreeMachineCount: subtreeCounter ? subtreeCounter(n.id) : model.subtreeMachineCount(n.id),
       childCount: model.children(n.id).length,
+      pathOnly: false,
+      allowed: [],
     };
   }
 
@@ -90,11 +104,23 @@ export function createTreeService(deps: { writer: Writer; feed: ChangeFeed; db: 
   return {
     model,
     view,
+    /** Run `guard` before every node delete: its reasons refuse the delete (see DeleteGuard). */
+    addDeleteGuard(guard: DeleteGuard): void {
+      deleteGuards.push(guard);
+    },
     /** Count a machine bound to several nodes of a subtree once (set by the machines capability). */
     setSubtreeCounter(fn: (nodeId: number) => number): void {
       subtreeCounter = fn;
     },
     get: (path: string) => view(mustGet(path)),
+    /**
+     * The error for a path naming no live node: "moved" with the new path when the path is an old one
+     * and `mayKnow` admits the node now there, else a plain not-found.
+     */
+    missing(path: string, mayKnow: (node: TreeNode) => boolean): MovedError | NotFoundError {
+      const moved = model.movedFrom(path);
+      return moved && mayKnow(moved) ? new MovedError('node', path, moved.path) : new NotFoundError('node', path);
+    },
     node: mustGet,
     etag: (path: string) => etagOf(mustGet(path)),
 
@@ -103,9 +129,10 @@ export function createTreeService(deps: { writer: Writer; feed: ChangeFeed; db: 
       const out: NodeView[] = [];
       const label = parseLabel(opts.label);
       const q = opts.q?.toLowerCase();
+      const opens = (n: TreeNode) => !opts.opens || opts.opens(n);
       const matches = (n: TreeNode) =>
-        (!q || n.name.includes(q) || n.path.includes(q) || n.description.toLowerCase().includes(q)) &&
-        (!label || (label.value === undefined ? label.key in n.labels : n.labels[label.key] === label.value)) &&
+        (!q || n.name.includes(q) || n.path.includes(q) || (opens(n) && n.description.toLowerCase().includes(q))) &&
+        (!label || (opens(n) && (label.value === undefined ? label.key in n.labels : n.labels[label.key] === label.value))) &&
         (!opts.visible || opts.visible(n));
       const searching = q !== undefined || label !== undefined;
       const start = opts.under ? [mustGet(opts.under)] : model.children(null);
@@ -181,10 +208,14 @@ export function createTreeService(deps: { writer: Writer; feed: ChangeFeed; db: 
         const node = await lock(w, path);
         checkVersion(node, ifMatch);
         const blockers = await repo.deleteBlockers(w.tx, node.id);
-        if (blockers.children > 0 || blockers.machines > 0) {
-          const why = [blockers.children > 0 && `${blockers.children} child node(s)`, blockers.machines > 0 && `${blockers.machines} machine(s)`].filter(Boolean).join(' and ');
-          throw new ConflictError(`node '${path}' still has ${why}`, blockers);
-        }
+        const has = [blockers.children > 0 && `${blockers.children} child node(s)`, blockers.machines > 0 && `${blockers.machines} machine(s)`].filter((x) => typeof x === 'string');
+        // Every other capability's reasons too, for the node and all beneath it, so one answer lists them all.
+        const subtree: TreeNode[] = [];
+        for (let level = [node]; level.length > 0; level = level.flatMap((n) => model.children(n.id))) subtree.push(...level);
+        const reasons: string[] = [];
+        for (const guard of deleteGuards) reasons.push(...(await guard(subtree, w.tx)));
+        if (has.length > 0) reasons.unshift(`'${path}' still has ${has.join(' and ')}`);
+        if (reasons.length > 0) throw new ConflictError(`node '${path}' cannot be deleted: ${reasons.join('; ')}`, { ...blockers, reasons });
         await repo.markDeleted(w.tx, node.id);
         w.audit({ operation: 'tree.delete', targetKind: 'node', target: path, nodeId: node.id, nodePath: path, before: node });
         w.emit(TREE_TOPIC, { remove: [node.id] } satisfies TreeChange);
@@ -222,7 +253,7 @@ export function createTreeService(deps: { writer: Writer; feed: ChangeFeed; db: 
 
     /** Fill the model from the database (start-up snapshot). */
     async load(q: Queryable): Promise<void> {
-      model.load(await repo.loadLiveNodes(q), await repo.loadMachineCounts(q));
+      model.load(await repo.loadLiveNodes(q), await repo.loadMachineCounts(q), await repo.loadOldPaths(q));
     },
   };
 }

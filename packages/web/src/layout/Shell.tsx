@@ -5,6 +5,7 @@ import { TreePanel } from '../tree/TreePanel.tsx';
 import { useServiceTree } from '../tree/useServiceTree.ts';
 import { NodePage } from '../nodes/NodePage.tsx';
 import { HomePage } from '../pages/HomePage.tsx';
+import { AdminPage } from '../admin/AdminPage.tsx';
 import { TopBar } from './TopBar.tsx';
 
 const HEADER_HEIGHT = 52;
@@ -23,7 +24,13 @@ export function Shell({ route }: { route: Route }) {
           <TreePanel tree={tree} selected={selected} />
         </Layout.Sider>
         <Layout.Content style={{ overflow: 'auto', padding: '16px 24px', background: '#f5f7f6' }}>
-          {route.page === 'node' ? <NodePage key={route.path} path={route.path} tab={route.tab} onTreeChanged={tree.refresh} /> : <HomePage />}
+          {route.page === 'node' ? (
+            <NodePage key={route.path} path={route.path} tab={route.tab} onTreeChanged={tree.refresh} />
+          ) : route.page === 'admin' ? (
+            <AdminPage section={route.section} onTreeChanged={tree.refresh} />
+          ) : (
+            <HomePage />
+          )}
         </Layout.Content>
       </Layout>
     </Layout>

@@ -1,8 +1,9 @@
-/** The top bar: product name, a link to the API description, the user and logout. */
-import { Avatar, Button, Space, Tag, Typography } from 'antd';
-import { ApiOutlined, ClusterOutlined, LogoutOutlined, UserOutlined } from '@ant-design/icons';
+/** The top bar: product name, the Admin menu, a link to the API description, the user and logout. */
+import { Avatar, Button, Dropdown, Space, Tag, Typography } from 'antd';
+import { ApiOutlined, ClusterOutlined, DownOutlined, LogoutOutlined, SettingOutlined, UserOutlined } from '@ant-design/icons';
+import { sectionsFor } from '../admin/sections.tsx';
 import { API } from '../api.ts';
-import { navigate } from '../router.ts';
+import { adminUrl, navigate } from '../router.ts';
 import { useSession } from '../session.ts';
 
 /** Header content of the console layout. */
@@ -22,6 +23,17 @@ export function TopBar() {
         Canopy
       </a>
       <Space size="middle">
+        <Dropdown
+          trigger={['click']}
+          menu={{
+            items: sectionsFor(user.superuser).map((sec) => ({ key: sec.key, label: sec.label, icon: sec.icon })),
+            onClick: ({ key }) => navigate(adminUrl(key)),
+          }}
+        >
+          <Button type="link" icon={<SettingOutlined />} style={{ color: '#d9e8de' }}>
+            Admin <DownOutlined />
+          </Button>
+        </Dropdown>
         <Button type="link" icon={<ApiOutlined />} href={`${API}/openapi.json`} target="_blank" style={{ color: '#d9e8de' }}>
           OpenAPI
         </Button>

@@ -1,12 +1,15 @@
 /** The page of one node: a header with its path and counts, and the registered tabs. */
-import { useCallback, useEffect, useState } from 'react';
-import { Alert, Breadcrumb, Card, Result, Skeleton, Space, Tabs, Tag, Typography } from 'antd';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { Alert, Breadcrumb, Card, Result, Skeleton, Space, Tabs, Tag, Tooltip, Typography } from 'antd';
 import { api, ApiError, messageOf, seg } from '../api.ts';
+import { AccessProvider, accessOf } from '../components/permissions.tsx';
 import { navigate, nodeUrl } from '../router.ts';
 import { NODE_TABS } from '../tabs/index.ts';
 import type { NodeChange } from '../tabs/types.ts';
 import { parentOf } from '../tree/useServiceTree.ts';
 import type { NodeView } from '../types.ts';
+import { forgetMove, movedFromOf, movedToOf, rememberMove } from './moved.ts';
+import { PathOnlyPage } from './PathOnlyPage.tsx';
 
 export interface NodePageProps {
   path: string;
@@ -27,12 +30,23 @@ function crumbs(path: string) {
 export function NodePage({ path, tab, onTreeChanged }: NodePageProps) {
   const [node, setNode] = useState<NodeView>();
   const [error, setError] = useState<ApiError | Error>();
+  const [movedFrom, setMovedFrom] = useState(() => movedFromOf(path));
+  // Read when following a move, without re-reading the node on every tab switch.
+  const tabRef = useRef(tab);
+  tabRef.current = tab;
 
   const load = useCallback(async () => {
     try {
       setNode(await api.get<NodeView>(`/nodes/${seg(path)}`));
       setError(undefined);
     } catch (err) {
+      // A bookmark to an old path: go where the node went, and say so there.
+      const to = movedToOf(err);
+      if (to !== undefined && to !== path) {
+        rememberMove(path, to);
+        navigate(nodeUrl(to, tabRef.current), true);
+        return;
+      }
       setError(err instanceof Error ? err : new Error(messageOf(err)));
     }
   }, [path]);
@@ -58,10 +72,23 @@ export function NodePage({ path, tab, onTreeChanged }: NodePageProps) {
   }
   if (error && !node) return <Alert type="error" showIcon title={error.message} />;
   if (!node) return <Skeleton active />;
+  if (node.pathOnly) return <PathOnlyPage path={node.path} />;
 
-  const active = NODE_TABS.some((t) => t.key === tab) ? (tab as string) : (NODE_TABS[0]?.key ?? '');
+  const access = accessOf(node);
+  const readable = NODE_TABS.filter((t) => t.needs === undefined || access.can(t.needs));
+  const active = readable.some((t) => t.key === tab) ? (tab as string) : (readable[0]?.key ?? '');
   return (
     <Space orientation="vertical" size={12} style={{ width: '100%' }}>
+      {movedFrom && (
+        <Alert
+          type="info"
+          showIcon
+          data-testid="moved-notice"
+          title={`${movedFrom} moved to ${node.path}`}
+          description="The bookmark named the node's old path; update it to this page."
+          closable={{ onClose: () => (forgetMove(path), setMovedFrom(undefined)) }}
+        />
+      )}
       <Card size="small" styles={{ body: { padding: '12px 20px' } }}>
         {node.parentPath !== null && <Breadcrumb items={crumbs(node.path)} />}
         <Space align="baseline" wrap style={{ marginTop: 4 }}>
@@ -77,17 +104,20 @@ export function NodePage({ path, tab, onTreeChanged }: NodePageProps) {
         {node.description && <Typography.Paragraph style={{ margin: '4px 0 0' }}>{node.description}</Typography.Paragraph>}
       </Card>
       <Card size="small" styles={{ body: { paddingTop: 0 } }}>
-        <Tabs
-          activeKey={active}
-          onChange={(key) => navigate(nodeUrl(node.path, key))}
-          destroyOnHidden
-          items={NODE_TABS.map((t) => ({
-            key: t.key,
-            label: t.label,
-            icon: t.icon,
-            children: <t.Component node={node} onChanged={onChanged} />,
-          }))}
-        />
+        <AccessProvider node={node}>
+          <Tabs
+            activeKey={active}
+            onChange={(key) => navigate(nodeUrl(node.path, key))}
+            destroyOnHidden
+            items={NODE_TABS.map((t) => ({
+              key: t.key,
+              label: readable.includes(t) || t.needs === undefined ? t.label : <Tooltip title={`Reading this tab ${access.needs(t.needs)}`}>{t.label}</Tooltip>,
+              icon: t.icon,
+              disabled: !readable.includes(t),
+              children: <t.Component node={node} onChanged={onChanged} />,
+            }))}
+          />
+        </AccessProvider>
       </Card>
     </Space>
   );

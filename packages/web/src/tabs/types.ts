@@ -21,5 +21,7 @@ export interface NodeTab {
   key: string;
   label: string;
   icon?: ReactNode;
+  /** The operation that reading the tab needs; without it the tab is shown disabled, saying so. */
+  needs?: string;
   Component: ComponentType<NodeTabProps>;
 }

@@ -3,17 +3,19 @@ import { useEffect, useMemo, useState, type Key } from 'react';
 import { Alert, Button, Empty, Input, Space, Tooltip, Tree } from 'antd';
 import type { TreeDataNode as DataNode } from 'antd';
 import { PlusOutlined, ApartmentOutlined } from '@ant-design/icons';
+import { accessOf } from '../components/permissions.tsx';
 import { navigate, nodeUrl } from '../router.ts';
 import { useSession } from '../session.ts';
 import { CreateNodeModal } from './CreateNodeModal.tsx';
 import { NodeTitle } from './NodeTitle.tsx';
 import { SearchResults } from './SearchResults.tsx';
-import { ancestorsOf, type ServiceTree } from './useServiceTree.ts';
+import { ancestorsOf, nodeAt, type ServiceTree } from './useServiceTree.ts';
 
 function toTreeData(children: ServiceTree['children'], parent: string): DataNode[] {
   return (children.get(parent) ?? []).map((n) => {
     const kids = children.has(n.path) ? toTreeData(children, n.path) : undefined;
-    return { key: n.path, title: <NodeTitle node={n} />, isLeaf: n.childCount === 0, ...(kids ? { children: kids } : {}) };
+    // A path-only step hides its counts (0): it always leads somewhere, so it is never a leaf.
+    return { key: n.path, title: <NodeTitle node={n} />, isLeaf: !n.pathOnly && n.childCount === 0, ...(kids ? { children: kids } : {}) };
   });
 }
 
@@ -39,6 +41,15 @@ export function TreePanel({ tree, selected }: TreePanelProps) {
   const treeData = useMemo(() => toTreeData(tree.children, ''), [tree.children]);
   const loadedKeys = useMemo(() => [...tree.children.keys()].filter(Boolean), [tree.children]);
   const searching = q.trim() !== '';
+  const here = selected ? nodeAt(tree, selected) : undefined;
+  // New child needs tree.write on the node on screen (until its row is loaded, the server decides).
+  const childBlocked = !selected ? 'Select a node first' : here && !accessOf(here).can('tree.write') ? `Creating a node under ${selected} needs tree.write there` : undefined;
+
+  // A path-only step has no page of its own worth opening: a click opens or closes it instead.
+  function pick(path: string): void {
+    if (!nodeAt(tree, path)?.pathOnly) return navigate(nodeUrl(path));
+    setExpanded((keys) => (keys.includes(path) ? keys.filter((k) => k !== path) : [...keys, path]));
+  }
 
   return (
     <div style={{ display: 'flex', flexDirection: 'column', height: '100%' }}>
@@ -52,8 +63,8 @@ export function TreePanel({ tree, selected }: TreePanelProps) {
               </Button>
             </Tooltip>
           )}
-          <Tooltip title={selected ? `Create a node under ${selected}` : 'Select a node first'}>
-            <Button size="small" icon={<PlusOutlined />} disabled={!selected} onClick={() => setCreateUnder(selected)}>
+          <Tooltip title={childBlocked ?? `Create a node under ${selected}`}>
+            <Button size="small" icon={<PlusOutlined />} disabled={childBlocked !== undefined} onClick={() => setCreateUnder(selected)}>
               New child
             </Button>
           </Tooltip>
@@ -75,7 +86,7 @@ export function TreePanel({ tree, selected }: TreePanelProps) {
             expandedKeys={expanded}
             onExpand={(keys) => setExpanded(keys)}
             selectedKeys={selected ? [selected] : []}
-            onSelect={(_keys, info) => navigate(nodeUrl(String(info.node.key)))}
+            onSelect={(_keys, info) => pick(String(info.node.key))}
           />
         )}
       </div>

@@ -64,6 +64,11 @@ export function useServiceTree(): ServiceTree {
   return { children, error, load, refresh };
 }
 
+/** The loaded view of the node at `path`, if its parent's children are loaded. */
+export function nodeAt(tree: Pick<ServiceTree, 'children'>, path: string): NodeView | undefined {
+  return tree.children.get(parentOf(path) ?? ROOTS)?.find((n) => n.path === path);
+}
+
 /** The paths of every ancestor of `path`, root first (`a.b.c` → `a`, `a.b`). */
 export function ancestorsOf(path: string): string[] {
   const parts = path.split('.');

@@ -11,7 +11,8 @@ import { AuditDiff } from './AuditDiff.tsx';
 
 const PAGE_SIZE = 25;
 
-function colorOf(operation: string): string {
+/** The tag colour of an audit operation: red for removals, green for additions, blue otherwise. */
+export function colorOf(operation: string): string {
   if (/\.(delete|unbind|revoke|retire)$/.test(operation)) return 'red';
   if (/\.(create|bind|import|restore)$/.test(operation)) return 'green';
   return 'blue';
@@ -63,4 +64,4 @@ function Audit({ node }: NodeTabProps) {
 }
 
 /** The Audit tab descriptor. */
-export const auditTab: NodeTab = { key: 'audit', label: 'Audit', icon: <HistoryOutlined />, Component: Audit };
+export const auditTab: NodeTab = { key: 'audit', needs: 'audit.read', label: 'Audit', icon: <HistoryOutlined />, Component: Audit };

@@ -108,4 +108,4 @@ function Config({ node }: NodeTabProps) {
 }
 
 /** The Config tab descriptor. */
-export const configTab: NodeTab = { key: 'config', label: 'Config', icon: <SettingOutlined />, Component: Config };
+export const configTab: NodeTab = { key: 'config', needs: 'enc.read', label: 'Config', icon: <SettingOutlined />, Component: Config };

@@ -6,6 +6,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { Alert, App, Button, Col, Form, Input, Popconfirm, Row, Space, Table, Typography } from 'antd';
 import { PlusOutlined } from '@ant-design/icons';
 import { api, messageOf } from '../../api.ts';
+import { Allowed, ReadOnlyNote, useAccess } from '../../components/permissions.tsx';
 import { FormModal } from '../../components/FormModal.tsx';
 import type { Page } from '../../types.ts';
 import type { InstallRequest } from './model.ts';
@@ -49,6 +50,7 @@ export interface InstallRequestsProps {
 export function InstallRequests({ path, requests }: InstallRequestsProps) {
   const { message } = App.useApp();
   const [open, setOpen] = useState(false);
+  const mayWrite = useAccess().can('machine.write');
 
   async function create(v: Values): Promise<void> {
     const out = await api.post<InstallRequest>('/provisioning', {
@@ -83,11 +85,12 @@ export function InstallRequests({ path, requests }: InstallRequestsProps) {
       title: '',
       key: 'actions',
       width: 90,
-      render: (_: unknown, r: InstallRequest) => (
-        <Popconfirm title={`Cancel the install request of ${r.hostname}?`} okText="Cancel request" cancelText="Keep" okButtonProps={{ danger: true }} onConfirm={() => cancel(r)}>
-          <Button size="small">Cancel</Button>
-        </Popconfirm>
-      ),
+      render: (_: unknown, r: InstallRequest) =>
+        mayWrite && (
+          <Popconfirm title={`Cancel the install request of ${r.hostname}?`} okText="Cancel request" cancelText="Keep" okButtonProps={{ danger: true }} onConfirm={() => cancel(r)}>
+            <Button size="small">Cancel</Button>
+          </Popconfirm>
+        ),
     },
   ];
 
@@ -95,10 +98,13 @@ export function InstallRequests({ path, requests }: InstallRequestsProps) {
     <Space orientation="vertical" size={8} style={{ width: '100%' }}>
       <Space style={{ width: '100%', justifyContent: 'space-between' }}>
         <Typography.Text type="secondary">A machine being installed gets the configuration of the node its request names, until it joins the tree.</Typography.Text>
-        <Button icon={<PlusOutlined />} onClick={() => setOpen(true)}>
-          Request install
-        </Button>
+        <Allowed op="machine.write">
+          <Button icon={<PlusOutlined />} onClick={() => setOpen(true)}>
+            Request install
+          </Button>
+        </Allowed>
       </Space>
+      <ReadOnlyNote op="machine.write" what="requesting or cancelling installs" />
       {requests.error && <Alert type="error" showIcon title={requests.error} />}
       <Table<InstallRequest>
         size="small"

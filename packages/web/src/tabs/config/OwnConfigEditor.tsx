@@ -8,6 +8,7 @@ import { Alert, App, Button, Form, Input, Popconfirm, Radio, Space, Typography }
 import { SaveOutlined, UndoOutlined } from '@ant-design/icons';
 import { ApiError, messageOf, requestWithEtag, seg } from '../../api.ts';
 import { fieldOf } from '../../components/issues.ts';
+import { ReadOnlyNote, useAccess } from '../../components/permissions.tsx';
 import { ClassesEditor } from './ClassesEditor.tsx';
 import { markFields } from './formErrors.ts';
 import { bodyOf, classDraftsOf, draftOf, fieldOfIssue, type CatalogClass, type ConfigDraft, type DraftError, type NodePuppet } from './model.ts';
@@ -48,6 +49,8 @@ export function OwnConfigEditor({ view, etag, catalog, onChanged, onRemoved }: O
   const path = view.nodePath;
   const url = `/nodes/${seg(path)}/puppet`;
   const eff = view.effective;
+  // Without enc.write the record is shown, not offered for editing.
+  const readOnly = !useAccess().can('enc.write');
 
   useEffect(() => {
     form.resetFields();
@@ -109,7 +112,8 @@ export function OwnConfigEditor({ view, etag, catalog, onChanged, onRemoved }: O
 
   const envFrom = eff.environmentFrom && eff.environmentFrom !== path ? `from ${eff.environmentFrom}` : eff.environmentFrom ? 'set here' : "Puppet's default";
   return (
-    <Form form={form} name="puppet-own" layout="vertical" initialValues={initial} onValuesChange={onValuesChange} disabled={busy}>
+    <Form form={form} name="puppet-own" layout="vertical" initialValues={initial} onValuesChange={onValuesChange} disabled={busy || readOnly}>
+      <ReadOnlyNote op="enc.write" what="changing the node's classes, parameters and environment" />
       {conflict && <ConflictAlert conflict={conflict} busy={busy} onTheirs={() => onChanged(conflict.latest, conflict.etag)} onMine={() => void save(conflict.etag ?? '')} />}
       {error && <Alert type="error" showIcon title={error} closable onClose={() => setError(undefined)} style={{ marginBottom: 12 }} />}
       <Form.Item name="classMode" label="Classes" style={{ marginBottom: 8 }}>
@@ -128,27 +132,29 @@ export function OwnConfigEditor({ view, etag, catalog, onChanged, onRemoved }: O
           </Typography.Text>
         )}
         {mode === 'none' && <Typography.Text type="secondary">Machines here get no classes, whatever the ancestors set.</Typography.Text>}
-        {mode === 'own' && <ClassesEditor name="classes" catalog={catalog} emptyHint="Pick the classes this node's machines run; they replace the ancestors' set." />}
+        {mode === 'own' && <ClassesEditor name="classes" catalog={catalog} disabled={readOnly} emptyHint="Pick the classes this node's machines run; they replace the ancestors' set." />}
       </div>
       <Form.Item label="Parameters" tooltip="Top-scope variables. They merge with the ancestors' parameters, the nearer node winning per name; canopy_* names are set by Canopy." style={{ marginBottom: 16 }}>
-        <ParamRows name={['parameters']} path={['parameters']} label="Parameter" suggestions={null} used={[]} addText="Add parameter" />
+        <ParamRows name={['parameters']} path={['parameters']} label="Parameter" suggestions={null} used={[]} addText="Add parameter" disabled={readOnly} />
       </Form.Item>
       <Form.Item name="environment" label="Environment" tooltip="Empty: inherited from the nearest ancestor that sets one.">
         <Input allowClear placeholder={`inherit (now ${eff.environment}, ${envFrom})`} style={{ maxWidth: 360 }} />
       </Form.Item>
-      <Space wrap>
-        <Button type="primary" icon={<SaveOutlined />} loading={busy} disabled={!dirty} onClick={() => void save(etag)}>
-          Save
-        </Button>
-        <Button icon={<UndoOutlined />} disabled={!dirty} onClick={() => form.resetFields()}>
-          Discard changes
-        </Button>
-        {view.own && (
-          <Popconfirm title="Remove this node's own record?" description="Classes, parameters and environment will all be inherited." okText="Remove" okButtonProps={{ danger: true }} onConfirm={() => remove()}>
-            <Button danger>Remove own record</Button>
-          </Popconfirm>
-        )}
-      </Space>
+      {!readOnly && (
+        <Space wrap>
+          <Button type="primary" icon={<SaveOutlined />} loading={busy} disabled={!dirty} onClick={() => void save(etag)}>
+            Save
+          </Button>
+          <Button icon={<UndoOutlined />} disabled={!dirty} onClick={() => form.resetFields()}>
+            Discard changes
+          </Button>
+          {view.own && (
+            <Popconfirm title="Remove this node's own record?" description="Classes, parameters and environment will all be inherited." okText="Remove" okButtonProps={{ danger: true }} onConfirm={() => remove()}>
+              <Button danger>Remove own record</Button>
+            </Popconfirm>
+          )}
+        </Space>
+      )}
     </Form>
   );
 }

@@ -3,6 +3,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { Alert, App, Button, Card, Popconfirm, Space, Table, Tag, Typography } from 'antd';
 import { BranchesOutlined, DeleteOutlined, SwapOutlined } from '@ant-design/icons';
 import { api, messageOf, seg } from '../../api.ts';
+import { Allowed } from '../../components/permissions.tsx';
 import { AliasModal } from './AliasModal.tsx';
 import type { AliasView } from './model.ts';
 
@@ -57,15 +58,18 @@ export function AliasesCard({ path }: { path: string }) {
       title: '',
       key: 'actions',
       width: 190,
+      // The alias lives on another node; discovery.write here is the console's cue, the server checks there.
       render: (_: unknown, a: AliasView) => (
-        <Space>
-          <Button size="small" icon={<SwapOutlined />} onClick={() => setEditing({ alias: a })}>
-            Switch…
-          </Button>
-          <Popconfirm title={`Delete alias ${a.path}?`} description="Clients using it stop resolving." okText="Delete" okButtonProps={{ danger: true }} onConfirm={() => remove(a)}>
-            <Button size="small" danger icon={<DeleteOutlined />} aria-label={`Delete alias ${a.path}`} />
-          </Popconfirm>
-        </Space>
+        <Allowed op="discovery.write">
+          <Space>
+            <Button size="small" icon={<SwapOutlined />} onClick={() => setEditing({ alias: a })}>
+              Switch…
+            </Button>
+            <Popconfirm title={`Delete alias ${a.path}?`} description="Clients using it stop resolving." okText="Delete" okButtonProps={{ danger: true }} onConfirm={() => remove(a)}>
+              <Button size="small" danger icon={<DeleteOutlined />} aria-label={`Delete alias ${a.path}`} />
+            </Popconfirm>
+          </Space>
+        </Allowed>
       ),
     },
   ];
@@ -80,9 +84,11 @@ export function AliasesCard({ path }: { path: string }) {
         </Space>
       }
       extra={
-        <Button size="small" type="primary" ghost icon={<SwapOutlined />} onClick={() => setEditing({ alias: undefined })}>
-          Point an alias here
-        </Button>
+        <Allowed op="discovery.write">
+          <Button size="small" type="primary" ghost icon={<SwapOutlined />} onClick={() => setEditing({ alias: undefined })}>
+            Point an alias here
+          </Button>
+        </Allowed>
       }
     >
       {error && <Alert type="error" showIcon title={error} style={{ marginBottom: 8 }} />}

@@ -6,6 +6,7 @@
 import { useState } from 'react';
 import { Alert, App, Badge, Button, Card, Empty, Skeleton, Space, Tooltip, Typography } from 'antd';
 import { ApiOutlined, PlusOutlined } from '@ant-design/icons';
+import { Allowed, ReadOnlyNote } from '../../components/permissions.tsx';
 import type { NodeTab, NodeTabProps } from '../types.ts';
 import { AliasesCard } from './AliasesCard.tsx';
 import { DependencyGraph } from './DependencyGraph.tsx';
@@ -43,9 +44,11 @@ function NotAService({ path, aliasTarget, onMake }: { path: string; aliasTarget:
         }
       >
         {!aliasTarget && (
-          <Button type="primary" icon={<PlusOutlined />} onClick={onMake}>
-            Make this node a service
-          </Button>
+          <Allowed op="discovery.write">
+            <Button type="primary" icon={<PlusOutlined />} onClick={onMake}>
+              Make this node a service
+            </Button>
+          </Allowed>
         )}
       </Empty>
     </Card>
@@ -65,6 +68,7 @@ function Discovery({ node }: NodeTabProps) {
   return (
     <Space orientation="vertical" size={16} style={{ width: '100%' }}>
       {state.error && <Alert type="error" showIcon title={state.error} closable />}
+      <ReadOnlyNote op="discovery.write" what="changing the service, its instances and aliases" />
       {service === null ? (
         <NotAService path={node.path} aliasTarget={state.alias?.target} onMake={() => setDialog('service')} />
       ) : (
@@ -81,9 +85,11 @@ function Discovery({ node }: NodeTabProps) {
               </Space>
             }
             extra={
-              <Button size="small" type="primary" icon={<PlusOutlined />} onClick={() => setDialog('register')}>
-                Register instance
-              </Button>
+              <Allowed op="discovery.write">
+                <Button size="small" type="primary" icon={<PlusOutlined />} onClick={() => setDialog('register')}>
+                  Register instance
+                </Button>
+              </Allowed>
             }
           >
             <InstancesTable path={node.path} instances={answer?.instances} onChanged={() => void state.reload()} />
@@ -117,4 +123,4 @@ function Discovery({ node }: NodeTabProps) {
 }
 
 /** The Discovery tab descriptor. */
-export const discoveryTab: NodeTab = { key: 'discovery', label: 'Discovery', icon: <ApiOutlined />, Component: Discovery };
+export const discoveryTab: NodeTab = { key: 'discovery', needs: 'discovery.read', label: 'Discovery', icon: <ApiOutlined />, Component: Discovery };

@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from 'react';
 import { App, Button, InputNumber, Popconfirm, Space, Table, Tag, Tooltip, Typography } from 'antd';
 import { DeleteOutlined, PauseCircleOutlined, PlayCircleOutlined, WarningOutlined } from '@ant-design/icons';
 import { api, messageOf, seg } from '../../api.ts';
+import { useAccess } from '../../components/permissions.tsx';
 import { HEALTH_COLOR, instanceKey, STATUS_COLOR, type InstanceStatus, type InstanceView } from './model.ts';
 
 export interface InstancesTableProps {
@@ -13,7 +14,7 @@ export interface InstancesTableProps {
 }
 
 /** A weight that saves on Enter or when the field loses focus, and only when it changed. */
-function WeightInput({ instance, save }: { instance: InstanceView; save: (weight: number) => Promise<void> }) {
+function WeightInput({ instance, save, readOnly }: { instance: InstanceView; save: (weight: number) => Promise<void>; readOnly: boolean }) {
   const [value, setValue] = useState<number | null>(instance.weight);
   const [busy, setBusy] = useState(false);
   // Enter saves, and so does leaving the field (which disabling it while saving does): save once.
@@ -46,7 +47,7 @@ function WeightInput({ instance, save }: { instance: InstanceView; save: (weight
       max={1000}
       precision={0}
       value={value}
-      disabled={busy}
+      disabled={busy || readOnly}
       aria-label={`Weight of ${instanceKey(instance)}`}
       onChange={setValue}
       onPressEnter={() => void commit()}
@@ -59,6 +60,7 @@ function WeightInput({ instance, save }: { instance: InstanceView; save: (weight
 /** Instances of the service at `path`, sorted as the server answers them (hostname, port). */
 export function InstancesTable({ path, instances, onChanged }: InstancesTableProps) {
   const { message } = App.useApp();
+  const mayWrite = useAccess().can('discovery.write');
   const url = (i: InstanceView) => `/services/${seg(path)}/instances/${seg(i.hostname)}/${i.port}`;
 
   async function put(i: InstanceView, body: { weight?: number; status?: InstanceStatus }, done: string): Promise<void> {
@@ -113,7 +115,7 @@ export function InstancesTable({ path, instances, onChanged }: InstancesTablePro
         </Space>
       ),
     },
-    { title: 'Weight', key: 'weight', width: 110, render: (_: unknown, i: InstanceView) => <WeightInput instance={i} save={(weight) => put(i, { weight }, `Weight of ${instanceKey(i)} is now ${weight}`)} /> },
+    { title: 'Weight', key: 'weight', width: 110, render: (_: unknown, i: InstanceView) => <WeightInput instance={i} readOnly={!mayWrite} save={(weight) => put(i, { weight }, `Weight of ${instanceKey(i)} is now ${weight}`)} /> },
     { title: 'Zone', dataIndex: 'zone', render: (z: string) => z || <Typography.Text type="secondary">—</Typography.Text> },
     {
       title: 'Status',
@@ -123,7 +125,7 @@ export function InstancesTable({ path, instances, onChanged }: InstancesTablePro
           <Tag color={STATUS_COLOR[i.status]} data-testid={`status-${instanceKey(i)}`}>
             {i.status}
           </Tag>
-          {i.status === 'up' ? (
+          {!mayWrite ? null : i.status === 'up' ? (
             <Tooltip title="Stop sending new traffic here; the instance stays registered">
               <Button size="small" icon={<PauseCircleOutlined />} onClick={() => void put(i, { status: 'draining' }, `Draining ${instanceKey(i)}`).catch(() => undefined)}>
                 Drain
@@ -142,11 +144,12 @@ export function InstancesTable({ path, instances, onChanged }: InstancesTablePro
       title: '',
       key: 'actions',
       width: 60,
-      render: (_: unknown, i: InstanceView) => (
-        <Popconfirm title={`Deregister ${instanceKey(i)}?`} description="Clients stop getting it at once." okText="Deregister" okButtonProps={{ danger: true }} onConfirm={() => deregister(i)}>
-          <Button size="small" type="text" danger icon={<DeleteOutlined />} aria-label={`Deregister ${instanceKey(i)}`} />
-        </Popconfirm>
-      ),
+      render: (_: unknown, i: InstanceView) =>
+        mayWrite && (
+          <Popconfirm title={`Deregister ${instanceKey(i)}?`} description="Clients stop getting it at once." okText="Deregister" okButtonProps={{ danger: true }} onConfirm={() => deregister(i)}>
+            <Button size="small" type="text" danger icon={<DeleteOutlined />} aria-label={`Deregister ${instanceKey(i)}`} />
+          </Popconfirm>
+        ),
     },
   ];
 

@@ -1,6 +1,7 @@
 /** The service's definition at a glance, with the button that edits it. */
 import { Button, Descriptions, Space, Tag, Tooltip, Typography, type DescriptionsProps } from 'antd';
 import { SettingOutlined } from '@ant-design/icons';
+import { Allowed } from '../../components/permissions.tsx';
 import { algorithmLabel, ALGORITHMS, type Answer, type ServiceView } from './model.ts';
 
 const none = <Typography.Text type="secondary">—</Typography.Text>;
@@ -70,9 +71,11 @@ export function ServiceSummary({ service, answer, onEdit }: { service: ServiceVi
       items={items(service, answer)}
       title={<span>Service <Typography.Text code>{service.path}</Typography.Text></span>}
       extra={
-        <Button icon={<SettingOutlined />} onClick={onEdit}>
-          Edit settings
-        </Button>
+        <Allowed op="discovery.write">
+          <Button icon={<SettingOutlined />} onClick={onEdit}>
+            Edit settings
+          </Button>
+        </Allowed>
       }
     />
   );

@@ -7,6 +7,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { Alert, Card, Skeleton, Space, Tag, Typography } from 'antd';
 import { NodeIndexOutlined } from '@ant-design/icons';
 import { api, ApiError, messageOf, seg } from '../../api.ts';
+import { ReadOnlyNote } from '../../components/permissions.tsx';
 import { BackendsTable, useInstances } from '../proxy-shared/BackendsTable.tsx';
 import type { NodeTab, NodeTabProps } from '../types.ts';
 import { ClusterSection } from './ClusterSection.tsx';
@@ -55,6 +56,7 @@ function Lvs({ node }: NodeTabProps) {
   return (
     <Space orientation="vertical" size={16} style={{ width: '100%' }}>
       {error && <Alert type="error" showIcon title={error} closable onClose={() => setError(undefined)} />}
+      <ReadOnlyNote op="lvs.write" what="changing virtual services, cluster settings and published configs" />
       {/* A director node is usually not a service itself: its cluster comes first. */}
       {cluster && !service && clusterSection}
       <VirtualServicesCard path={path} view={service} compact={cluster !== null} onSaved={(v) => setLoaded((l) => l && { ...l, service: v })} />
@@ -96,4 +98,4 @@ function Lvs({ node }: NodeTabProps) {
 }
 
 /** The LVS tab descriptor. */
-export const lvsTab: NodeTab = { key: 'lvs', label: 'LVS', icon: <NodeIndexOutlined />, Component: Lvs };
+export const lvsTab: NodeTab = { key: 'lvs', needs: 'lvs.read', label: 'LVS', icon: <NodeIndexOutlined />, Component: Lvs };

@@ -6,6 +6,7 @@ import { useState } from 'react';
 import { App, Button, Card, Empty, Popconfirm, Space, Table, Tag, Typography } from 'antd';
 import { DeleteOutlined, EditOutlined, NodeIndexOutlined, PlusOutlined } from '@ant-design/icons';
 import { api, messageOf, seg } from '../../api.ts';
+import { useAccess } from '../../components/permissions.tsx';
 import { checkLabel, NEW_VS, vipLabel, vsBodyOf, vsDraftOf, type LvsServiceView, type VirtualService, type VsDraft } from './model.ts';
 import { issuesOfEntry, VsModal } from './VsModal.tsx';
 
@@ -23,6 +24,7 @@ export function VirtualServicesCard({ path, view, compact = false, onSaved }: Vi
   const [dialog, setDialog] = useState<{ index: number | undefined; initial: VsDraft }>();
   const list = view?.virtualServices ?? [];
   const url = `/nodes/${seg(path)}/lvs`;
+  const mayWrite = useAccess().can('lvs.write');
 
   async function put(next: VsDraft[]): Promise<void> {
     const body = { virtualServices: next.map(vsBodyOf) };
@@ -74,14 +76,15 @@ export function VirtualServicesCard({ path, view, compact = false, onSaved }: Vi
       title: '',
       key: 'actions',
       width: 90,
-      render: (_: unknown, vs: VirtualService, index: number) => (
-        <Space size={0}>
-          <Button size="small" type="text" icon={<EditOutlined />} aria-label={`Edit ${vipLabel(vs)}`} onClick={() => setDialog({ index, initial: vsDraftOf(vs) })} />
-          <Popconfirm title={`Remove ${vipLabel(vs)}?`} description={list.length === 1 ? 'It is the last one: the node loses its LVS settings.' : 'The directors drop it at the next apply.'} okText="Remove" okButtonProps={{ danger: true }} onConfirm={() => remove(index)}>
-            <Button size="small" type="text" danger icon={<DeleteOutlined />} aria-label={`Remove ${vipLabel(vs)}`} />
-          </Popconfirm>
-        </Space>
-      ),
+      render: (_: unknown, vs: VirtualService, index: number) =>
+        mayWrite && (
+          <Space size={0}>
+            <Button size="small" type="text" icon={<EditOutlined />} aria-label={`Edit ${vipLabel(vs)}`} onClick={() => setDialog({ index, initial: vsDraftOf(vs) })} />
+            <Popconfirm title={`Remove ${vipLabel(vs)}?`} description={list.length === 1 ? 'It is the last one: the node loses its LVS settings.' : 'The directors drop it at the next apply.'} okText="Remove" okButtonProps={{ danger: true }} onConfirm={() => remove(index)}>
+              <Button size="small" type="text" danger icon={<DeleteOutlined />} aria-label={`Remove ${vipLabel(vs)}`} />
+            </Popconfirm>
+          </Space>
+        ),
     },
   ];
 
@@ -92,9 +95,11 @@ export function VirtualServicesCard({ path, view, compact = false, onSaved }: Vi
       <Card size="small">
         <Space style={{ width: '100%', justifyContent: 'space-between' }}>
           <Typography.Text type="secondary">This node's service has no LVS virtual service.</Typography.Text>
-          <Button size="small" icon={<PlusOutlined />} onClick={() => setDialog({ index: undefined, initial: NEW_VS })}>
-            Add a virtual service
-          </Button>
+          {mayWrite && (
+            <Button size="small" icon={<PlusOutlined />} onClick={() => setDialog({ index: undefined, initial: NEW_VS })}>
+              Add a virtual service
+            </Button>
+          )}
         </Space>
         {modal}
       </Card>
@@ -112,7 +117,7 @@ export function VirtualServicesCard({ path, view, compact = false, onSaved }: Vi
               balanced by {view.clusters.join(', ')}
             </Typography.Text>
           )}
-          {view && (
+          {view && mayWrite && (
             <Button size="small" type="primary" icon={<PlusOutlined />} onClick={() => setDialog({ index: undefined, initial: NEW_VS })}>
               Add virtual service
             </Button>
@@ -124,9 +129,11 @@ export function VirtualServicesCard({ path, view, compact = false, onSaved }: Vi
         <Table<VirtualService> size="small" rowKey={(vs) => vipLabel(vs)} dataSource={list} columns={columns} pagination={false} />
       ) : (
         <Empty image={<NodeIndexOutlined style={{ fontSize: 40, color: '#bfbfbf' }} />} description="This node's service has no LVS virtual service. Add one to put its machines behind a VIP.">
-          <Button type="primary" icon={<PlusOutlined />} onClick={() => setDialog({ index: undefined, initial: NEW_VS })}>
-            Add a virtual service
-          </Button>
+          {mayWrite && (
+            <Button type="primary" icon={<PlusOutlined />} onClick={() => setDialog({ index: undefined, initial: NEW_VS })}>
+              Add a virtual service
+            </Button>
+          )}
         </Empty>
       )}
       {modal}

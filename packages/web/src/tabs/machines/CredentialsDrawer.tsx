@@ -6,6 +6,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { Alert, App, Button, Drawer, Popconfirm, Space, Table, Typography } from 'antd';
 import { DeleteOutlined, KeyOutlined } from '@ant-design/icons';
 import { messageOf } from '../../api.ts';
+import { Allowed, ReadOnlyNote } from '../../components/permissions.tsx';
 import { credentialsApi, type Credential, type IssuedCredential } from './credentials.ts';
 import { IssueCredentialModal, IssuedSecretModal } from './IssueCredentialModal.tsx';
 
@@ -58,17 +59,19 @@ function Credentials({ hostname }: { hostname: string }) {
       key: 'actions',
       width: 100,
       render: (_: unknown, c: Credential) => (
-        <Popconfirm
-          title={`Revoke ${c.name}?`}
-          description="The agent using it is refused from its next request on."
-          okText="Revoke"
-          okButtonProps={{ danger: true }}
-          onConfirm={() => revoke(c)}
-        >
-          <Button size="small" danger icon={<DeleteOutlined />}>
-            Revoke
-          </Button>
-        </Popconfirm>
+        <Allowed op="machine.write">
+          <Popconfirm
+            title={`Revoke ${c.name}?`}
+            description="The agent using it is refused from its next request on."
+            okText="Revoke"
+            okButtonProps={{ danger: true }}
+            onConfirm={() => revoke(c)}
+          >
+            <Button size="small" danger icon={<DeleteOutlined />}>
+              Revoke
+            </Button>
+          </Popconfirm>
+        </Allowed>
       ),
     },
   ];
@@ -79,9 +82,12 @@ function Credentials({ hostname }: { hostname: string }) {
         The agent on this machine authenticates with one of these: it may register, heartbeat and deregister this machine&apos;s instances and read services,
         nothing else. A secret is shown once, when it is issued.
       </Typography.Paragraph>
-      <Button type="primary" icon={<KeyOutlined />} onClick={() => setIssuing(true)}>
-        Issue credential
-      </Button>
+      <ReadOnlyNote op="machine.write" what="issuing or revoking credentials" />
+      <Allowed op="machine.write">
+        <Button type="primary" icon={<KeyOutlined />} onClick={() => setIssuing(true)}>
+          Issue credential
+        </Button>
+      </Allowed>
       {error && <Alert type="error" showIcon title={error} closable={{ onClose: () => setError(undefined) }} />}
       <Table<Credential>
         size="small"

@@ -4,6 +4,7 @@ import { Alert, App, Button, Popconfirm, Space, Table, Tag, Tooltip } from 'antd
 import { CloudServerOutlined, DisconnectOutlined, ImportOutlined, KeyOutlined, LinkOutlined, PlusOutlined } from '@ant-design/icons';
 import { api, messageOf, seg } from '../../api.ts';
 import { PagerBar } from '../../components/PagerBar.tsx';
+import { Allowed, ReadOnlyNote, useAccess } from '../../components/permissions.tsx';
 import { useCursorPages } from '../../components/useCursorPages.ts';
 import type { MachineView, Page } from '../../types.ts';
 import type { NodeTab, NodeTabProps } from '../types.ts';
@@ -22,6 +23,7 @@ function Machines({ node, onChanged }: NodeTabProps) {
   const [filter, setFilter] = useState<MachineFilter>({});
   const [dialog, setDialog] = useState<Dialog>();
   const [credentialsOf, setCredentialsOf] = useState<string>();
+  const mayWrite = useAccess().can('machine.write');
   const pages = useCursorPages<MachineView>(JSON.stringify([node.path, filter]), (cursor) =>
     api.get<Page<MachineView>>('/machines', { under: node.path, limit: PAGE_SIZE, cursor, ...filter }),
   );
@@ -57,17 +59,17 @@ function Machines({ node, onChanged }: NodeTabProps) {
           <Button size="small" icon={<KeyOutlined />} onClick={() => setCredentialsOf(m.hostname)}>
             Credentials
           </Button>
-          {m.nodes.includes(node.path) ? (
+          {!m.nodes.includes(node.path) ? (
+            <Tooltip title="Bound to a node beneath this one; unbind it there">
+              <Tag>via child</Tag>
+            </Tooltip>
+          ) : mayWrite ? (
             <Popconfirm title={`Unbind ${m.hostname} from ${node.path}?`} okText="Unbind" onConfirm={() => unbind(m)}>
               <Button size="small" icon={<DisconnectOutlined />}>
                 Unbind
               </Button>
             </Popconfirm>
-          ) : (
-            <Tooltip title="Bound to a node beneath this one; unbind it there">
-              <Tag>via child</Tag>
-            </Tooltip>
-          )}
+          ) : null}
         </Space>
       ),
     },
@@ -77,18 +79,21 @@ function Machines({ node, onChanged }: NodeTabProps) {
     <Space orientation="vertical" size={12} style={{ width: '100%' }}>
       <Space wrap style={{ width: '100%', justifyContent: 'space-between' }}>
         <MachineFilters value={filter} onChange={setFilter} />
-        <Space wrap>
-          <Button type="primary" icon={<PlusOutlined />} onClick={() => setDialog('add')}>
-            Add machine
-          </Button>
-          <Button icon={<LinkOutlined />} onClick={() => setDialog('bind')}>
-            Bind existing
-          </Button>
-          <Button icon={<ImportOutlined />} onClick={() => setDialog('import')}>
-            Import
-          </Button>
-        </Space>
+        <Allowed op="machine.write">
+          <Space wrap>
+            <Button type="primary" icon={<PlusOutlined />} onClick={() => setDialog('add')}>
+              Add machine
+            </Button>
+            <Button icon={<LinkOutlined />} onClick={() => setDialog('bind')}>
+              Bind existing
+            </Button>
+            <Button icon={<ImportOutlined />} onClick={() => setDialog('import')}>
+              Import
+            </Button>
+          </Space>
+        </Allowed>
       </Space>
+      <ReadOnlyNote op="machine.write" what="adding, binding, importing or unbinding machines" />
       {pages.error && <Alert type="error" showIcon title={pages.error} />}
       <Table<MachineView> size="middle" rowKey="hostname" loading={pages.loading} dataSource={pages.page?.items ?? []} columns={columns} pagination={false} />
       <PagerBar pages={pages} pageSize={PAGE_SIZE} />
@@ -101,4 +106,4 @@ function Machines({ node, onChanged }: NodeTabProps) {
 }
 
 /** The Machines tab descriptor. */
-export const machinesTab: NodeTab = { key: 'machines', label: 'Machines', icon: <CloudServerOutlined />, Component: Machines };
+export const machinesTab: NodeTab = { key: 'machines', needs: 'machine.read', label: 'Machines', icon: <CloudServerOutlined />, Component: Machines };

@@ -23,6 +23,9 @@ function Fields({ form, editing }: { form: FormInstance<DomainDraft>; editing: b
       <Form.Item name="domain" label="Domain" rules={[{ required: true, message: 'a lower-case domain name' }]}>
         <Input placeholder="shop.example.com" disabled={editing} />
       </Form.Item>
+      <Form.Item name="owner" label="Owner node" tooltip="Attaching a URI of this domain to a service needs nginx.write on the owner, or a URI prefix it delegates. You need nginx.write on the owner.">
+        <Input placeholder="corp.pay" />
+      </Form.Item>
       <Typography.Text strong>Ports</Typography.Text>
       <Form.List name="ports">
         {(rows, { add, remove }) => (

@@ -6,8 +6,9 @@ import { useState } from 'react';
 import { App, Button, Card, Popconfirm, Space, Table, Tag, Typography } from 'antd';
 import { DeleteOutlined, EditOutlined, LockOutlined, PlusOutlined } from '@ant-design/icons';
 import { api, messageOf, seg } from '../../api.ts';
+import { Allowed } from '../../components/permissions.tsx';
 import { DomainModal } from './DomainModal.tsx';
-import { domainDraftOf, NEW_DOMAIN, type DomainView } from './model.ts';
+import { domainDraftOf, NEW_DOMAIN, ownerLabel, type DomainView } from './model.ts';
 
 const muted = (s: string) => <Typography.Text type="secondary">{s}</Typography.Text>;
 
@@ -65,18 +66,36 @@ export function DomainsCard({ domains, onChanged }: { domains: DomainView[] | un
           muted('—')
         ),
     },
+    {
+      title: 'Owner',
+      key: 'owner',
+      render: (_: unknown, d: DomainView) => (
+        <Space orientation="vertical" size={0} style={{ fontSize: 12 }} data-testid={`owner-${d.domain}`}>
+          {d.owner ? <Typography.Text code>{d.owner}</Typography.Text> : muted(ownerLabel(d))}
+          {d.delegations.map((x) => (
+            <span key={x.id} title={`delegated by ${x.by} at ${x.at}`}>
+              <code>{x.uriPrefix}</code> → <code>{x.node}</code>
+            </span>
+          ))}
+          {d.hiddenDelegations > 0 && muted(`${d.hiddenDelegations} hidden delegation(s)`)}
+        </Space>
+      ),
+    },
     { title: 'Served by', dataIndex: 'clusters', render: (cs: string[]) => (cs.length ? cs.map((c) => <Tag key={c}>{c}</Tag>) : muted('no cluster')) },
     {
       title: '',
       key: 'actions',
       width: 90,
+      // Domains are global; nginx.write here is the console's cue, the server checks the domain's owners.
       render: (_: unknown, d: DomainView) => (
-        <Space size={0}>
-          <Button size="small" type="text" icon={<EditOutlined />} aria-label={`Edit ${d.domain}`} onClick={() => setDialog({ editing: d })} />
-          <Popconfirm title={`Delete ${d.domain}?`} description="Refused while a service or a cluster still uses it." okText="Delete" okButtonProps={{ danger: true }} onConfirm={() => remove(d)}>
-            <Button size="small" type="text" danger icon={<DeleteOutlined />} aria-label={`Delete ${d.domain}`} />
-          </Popconfirm>
-        </Space>
+        <Allowed op="nginx.write">
+          <Space size={0}>
+            <Button size="small" type="text" icon={<EditOutlined />} aria-label={`Edit ${d.domain}`} onClick={() => setDialog({ editing: d })} />
+            <Popconfirm title={`Delete ${d.domain}?`} description="Refused while a service or a cluster still uses it." okText="Delete" okButtonProps={{ danger: true }} onConfirm={() => remove(d)}>
+              <Button size="small" type="text" danger icon={<DeleteOutlined />} aria-label={`Delete ${d.domain}`} />
+            </Popconfirm>
+          </Space>
+        </Allowed>
       ),
     },
   ];
@@ -86,9 +105,11 @@ export function DomainsCard({ domains, onChanged }: { domains: DomainView[] | un
       size="small"
       title="Domains"
       extra={
-        <Button size="small" icon={<PlusOutlined />} onClick={() => setDialog({ editing: undefined })}>
-          New domain
-        </Button>
+        <Allowed op="nginx.write">
+          <Button size="small" icon={<PlusOutlined />} onClick={() => setDialog({ editing: undefined })}>
+            New domain
+          </Button>
+        </Allowed>
       }
     >
       <Table<DomainView>

@@ -8,6 +8,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { Alert, Button, Card, Empty, Skeleton, Space, Tag, Typography } from 'antd';
 import { GlobalOutlined, PlusOutlined } from '@ant-design/icons';
 import { api, ApiError, messageOf, seg } from '../../api.ts';
+import { Allowed, ReadOnlyNote } from '../../components/permissions.tsx';
 import { BackendsTable, useInstances } from '../proxy-shared/BackendsTable.tsx';
 import type { NodeTab, NodeTabProps } from '../types.ts';
 import { ClusterSection } from './ClusterSection.tsx';
@@ -34,9 +35,11 @@ function NotServed({ cluster, onStart }: { cluster: boolean; onStart: () => void
       <Card size="small">
         <Space style={{ width: '100%', justifyContent: 'space-between' }}>
           <Typography.Text type="secondary">{text}</Typography.Text>
-          <Button size="small" icon={<PlusOutlined />} onClick={onStart}>
-            Serve this node through Nginx
-          </Button>
+          <Allowed op="nginx.write">
+            <Button size="small" icon={<PlusOutlined />} onClick={onStart}>
+              Serve this node through Nginx
+            </Button>
+          </Allowed>
         </Space>
       </Card>
     );
@@ -44,9 +47,11 @@ function NotServed({ cluster, onStart }: { cluster: boolean; onStart: () => void
   return (
     <Card size="small" title="Served through Nginx">
       <Empty image={<GlobalOutlined style={{ fontSize: 40, color: '#bfbfbf' }} />} description={text}>
-        <Button type="primary" icon={<PlusOutlined />} onClick={onStart}>
-          Serve this node through Nginx
-        </Button>
+        <Allowed op="nginx.write">
+          <Button type="primary" icon={<PlusOutlined />} onClick={onStart}>
+            Serve this node through Nginx
+          </Button>
+        </Allowed>
       </Empty>
     </Card>
   );
@@ -89,6 +94,7 @@ function Nginx({ node }: NodeTabProps) {
   return (
     <Space orientation="vertical" size={16} style={{ width: '100%' }}>
       {error && <Alert type="error" showIcon title={error} closable onClose={() => setError(undefined)} />}
+      <ReadOnlyNote op="nginx.write" what="changing how this node is served, its cluster, domains and published configs" />
       {/* A cluster node is usually not a service itself: its cluster comes first. */}
       {cluster && !service && clusterSection}
       {service || starting ? (
@@ -155,4 +161,4 @@ function Nginx({ node }: NodeTabProps) {
 }
 
 /** The Nginx tab descriptor. */
-export const nginxTab: NodeTab = { key: 'nginx', label: 'Nginx', icon: <GlobalOutlined />, Component: Nginx };
+export const nginxTab: NodeTab = { key: 'nginx', needs: 'nginx.read', label: 'Nginx', icon: <GlobalOutlined />, Component: Nginx };

@@ -7,6 +7,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { Alert, App, Button, Col, Collapse, Form, Input, InputNumber, Popconfirm, Row, Select, Space, Switch, Typography } from 'antd';
 import { DeleteOutlined, MinusCircleOutlined, PlusOutlined, SaveOutlined, UndoOutlined } from '@ant-design/icons';
 import { api, messageOf, seg } from '../../api.ts';
+import { useAccess } from '../../components/permissions.tsx';
 import { placeIssues } from '../proxy-shared/issues.ts';
 import { AttributesFields } from './AttributesFields.tsx';
 import { attributesSet, BALANCE_METHODS, serviceBodyOf, serviceDraftOf, type DomainView, type NginxServiceView, type ServiceDraft } from './model.ts';
@@ -29,6 +30,8 @@ export function ServiceForm({ path, view, domains, instancePort, onSaved, onDele
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
   const [dirty, setDirty] = useState(false);
+  // Without nginx.write the settings are shown, not offered for editing.
+  const readOnly = !useAccess().can('nginx.write');
   const method = Form.useWatch(['balance', 'method'], form) ?? initial.balance.method;
   const attributes = Form.useWatch('attributes', { form, preserve: true }) as Record<string, unknown> | undefined;
   // The default upstream name the server derives from the path (defaultUpstreamName in core).
@@ -73,7 +76,7 @@ export function ServiceForm({ path, view, domains, instancePort, onSaved, onDele
   const setCount = attributesSet(attributes);
 
   return (
-    <Form form={form} layout="vertical" initialValues={initial} onValuesChange={() => setDirty(true)} onFinish={() => void save()}>
+    <Form form={form} layout="vertical" initialValues={initial} onValuesChange={() => setDirty(true)} onFinish={() => void save()} disabled={readOnly}>
       {error && <Alert type="error" showIcon title={error} style={{ marginBottom: 16 }} closable onClose={() => setError(undefined)} />}
       <Typography.Text strong>Domains and URIs</Typography.Text>
       <Typography.Paragraph type="secondary" style={{ fontSize: 12, margin: '2px 0 8px' }}>
@@ -90,12 +93,14 @@ export function ServiceForm({ path, view, domains, instancePort, onSaved, onDele
                 <Form.Item name={[row.name, 'uri']} rules={[{ required: true, message: 'a URI such as /' }]} style={{ marginBottom: 8 }}>
                   <Input placeholder="/api" aria-label={`URI ${n + 1}`} style={{ width: 260 }} />
                 </Form.Item>
-                {rows.length > 1 && <MinusCircleOutlined aria-label={`Remove domain URI ${n + 1}`} onClick={() => drop(row.name)} />}
+                {rows.length > 1 && !readOnly && <MinusCircleOutlined aria-label={`Remove domain URI ${n + 1}`} onClick={() => drop(row.name)} />}
               </Space>
             ))}
-            <Button size="small" icon={<PlusOutlined />} onClick={() => add({ uri: '/' })}>
-              Add domain URI
-            </Button>
+            {!readOnly && (
+              <Button size="small" icon={<PlusOutlined />} onClick={() => add({ uri: '/' })}>
+                Add domain URI
+              </Button>
+            )}
           </div>
         )}
       </Form.List>
@@ -135,21 +140,23 @@ export function ServiceForm({ path, view, domains, instancePort, onSaved, onDele
         style={{ marginBottom: 16 }}
         items={[{ key: 'attrs', forceRender: true, label: `Attributes${setCount ? ` (${setCount} set)` : ' (none set: nginx defaults)'}`, children: <AttributesFields /> }]}
       />
-      <Space>
-        <Button type="primary" htmlType="submit" icon={<SaveOutlined />} loading={busy}>
-          {view ? 'Save' : 'Serve through Nginx'}
-        </Button>
-        <Button icon={<UndoOutlined />} disabled={!dirty} onClick={() => (form.resetFields(), setDirty(false), setError(undefined))}>
-          Reset
-        </Button>
-        {view && (
-          <Popconfirm title={`Stop serving ${path} through Nginx?`} description="Its locations and upstream leave every cluster's next version." okText="Delete" okButtonProps={{ danger: true }} onConfirm={() => remove()}>
-            <Button danger icon={<DeleteOutlined />}>
-              Delete Nginx settings
-            </Button>
-          </Popconfirm>
-        )}
-      </Space>
+      {!readOnly && (
+        <Space>
+          <Button type="primary" htmlType="submit" icon={<SaveOutlined />} loading={busy}>
+            {view ? 'Save' : 'Serve through Nginx'}
+          </Button>
+          <Button icon={<UndoOutlined />} disabled={!dirty} onClick={() => (form.resetFields(), setDirty(false), setError(undefined))}>
+            Reset
+          </Button>
+          {view && (
+            <Popconfirm title={`Stop serving ${path} through Nginx?`} description="Its locations and upstream leave every cluster's next version." okText="Delete" okButtonProps={{ danger: true }} onConfirm={() => remove()}>
+              <Button danger icon={<DeleteOutlined />}>
+                Delete Nginx settings
+              </Button>
+            </Popconfirm>
+          )}
+        </Space>
+      )}
     </Form>
   );
 }

@@ -36,11 +36,22 @@ describe('nginx form drafts', () => {
   });
 
   test('certificate paths are sent only while a port uses ssl, so switching ssl off saves', () => {
-    const view: DomainView = { domain: 'a.example.com', ports: [{ port: 443, ssl: true }], sslCertPath: '/c.pem', sslCertKeyPath: '/c.key', clusters: [], version: 1, updatedAt: '' };
+    const view: DomainView = { domain: 'a.example.com', ports: [{ port: 443, ssl: true }], sslCertPath: '/c.pem', sslCertKeyPath: '/c.key', owner: null, ownerHidden: false, delegations: [], hiddenDelegations: 0, clusters: [], version: 1, updatedAt: '', updatedBy: '' };
     const draft = domainDraftOf(view);
     assert.deepEqual(nginxDomainSchema.parse({ domain: 'a.example.com', ...domainBodyOf(draft) }).sslCertPath, '/c.pem');
     const plain = domainBodyOf({ ...draft, ports: [{ port: 80, ssl: false }], accessLogPath: ' ' });
     assert.deepEqual(plain, { ports: [{ port: 80, ssl: false }] });
     assert.ok(nginxDomainSchema.safeParse({ domain: 'a.example.com', ...plain }).success);
+  });
+});
+
+describe('domain owners', () => {
+  test('a new domain sends its owner; an edit keeps it; hidden owners are never named', async () => {
+    const { domainBodyOf, domainDraftOf, ownerLabel } = await import('./model.ts');
+    assert.deepEqual(domainBodyOf({ domain: 'a.example.com', ports: [{ port: 80 }], owner: ' corp.pay ' }), { ports: [{ port: 80, ssl: false }], owner: 'corp.pay' });
+    assert.equal('owner' in domainBodyOf({ domain: 'a.example.com', ports: [{ port: 80 }], owner: '' }), false);
+    const view = { domain: 'a.example.com', ports: [{ port: 80, ssl: false }], owner: 'corp.pay', ownerHidden: false, delegations: [], hiddenDelegations: 0, clusters: [], version: 1, updatedAt: '', updatedBy: 'pam' };
+    assert.deepEqual(domainDraftOf(view), { domain: 'a.example.com', ports: [{ port: 80, ssl: false }], owner: 'corp.pay' });
+    assert.equal(ownerLabel({ owner: null, ownerHidden: true }), 'a node you cannot see');
   });
 });

@@ -6,8 +6,31 @@
 import type { NginxDomainInput, NginxDomainSettings, NginxServiceInput, NginxServiceSettings } from '@canopy/core';
 import type { PublishStatus } from '../proxy-shared/model.ts';
 
-/** `GET /domains/{domain}`: the domain and the clusters serving it. */
-export type DomainView = NginxDomainSettings & { clusters: string[]; version: number; updatedAt: string };
+/** A URI prefix of a domain its owner lets the services under `node` attach. */
+export interface DelegationView {
+  id: number;
+  uriPrefix: string;
+  node: string;
+  by: string;
+  at: string;
+}
+
+/** `GET /domains/{domain}`: the domain, its owner and delegations (hidden nodes counted, not named), the clusters serving it. */
+export type DomainView = NginxDomainSettings & {
+  owner: string | null;
+  ownerHidden: boolean;
+  delegations: DelegationView[];
+  hiddenDelegations: number;
+  clusters: string[];
+  version: number;
+  updatedAt: string;
+  updatedBy: string;
+};
+
+/** How the owner of a domain reads: its path, or why there is none to show. */
+export function ownerLabel(d: Pick<DomainView, 'owner' | 'ownerHidden'>): string {
+  return d.owner ?? (d.ownerHidden ? 'a node you cannot see' : 'no owner (superusers only)');
+}
 
 /** `GET /nodes/{path}/nginx`. */
 export type NginxServiceView = NginxServiceSettings & { path: string; effectiveUpstream: string; version: number; updatedAt: string };
@@ -142,20 +165,23 @@ export interface DomainDraft {
   errorLogPath?: string;
   sslCertPath?: string;
   sslCertKeyPath?: string;
+  /** The owner node's path; a new domain needs one unless a superuser creates it. */
+  owner?: string;
 }
 
 export const NEW_DOMAIN: DomainDraft = { domain: '', ports: [{ port: 80, ssl: false }] };
 
 /** The domain form's starting point from a stored domain. */
 export function domainDraftOf(d: DomainView): DomainDraft {
-  const { clusters: _c, version: _v, updatedAt: _u, ...rest } = d;
-  return { ...rest, ports: d.ports.map((p) => ({ ...p })) };
+  const { clusters: _c, version: _v, updatedAt: _u, updatedBy: _b, owner, ownerHidden: _h, delegations: _d, hiddenDelegations: _n, ...rest } = d;
+  return { ...rest, ...(owner ? { owner } : {}), ports: d.ports.map((p) => ({ ...p })) };
 }
 
 /** The body of `PUT /domains/{domain}`: cert paths only when a port uses ssl, blank log paths dropped. */
-export function domainBodyOf(d: DomainDraft): Omit<NginxDomainInput, 'domain'> {
+export function domainBodyOf(d: DomainDraft): Omit<NginxDomainInput, 'domain'> & { owner?: string } {
   const ports = (d.ports ?? []).map((p) => ({ port: p.port ?? 0, ssl: Boolean(p.ssl) }));
   const ssl = ports.some((p) => p.ssl);
   const opt = (k: 'accessLogPath' | 'errorLogPath' | 'sslCertPath' | 'sslCertKeyPath') => (blank(d[k]) ? {} : { [k]: (d[k] ?? '').trim() });
-  return { ports, ...opt('accessLogPath'), ...opt('errorLogPath'), ...(ssl ? { ...opt('sslCertPath'), ...opt('sslCertKeyPath') } : {}) };
+  const owner = blank(d.owner) ? {} : { owner: (d.owner ?? '').trim() };
+  return { ports, ...opt('accessLogPath'), ...opt('errorLogPath'), ...(ssl ? { ...opt('sslCertPath'), ...opt('sslCertKeyPath') } : {}), ...owner };
 }

@@ -21,7 +21,7 @@ export function MoveModal({ node, open, onClose, onMoved }: { node: NodeView; op
         The node keeps its name, subtree, machines and grants; only its place in the tree changes.
       </Typography.Paragraph>
       <Form.Item name="parentPath" label="New parent" rules={[{ required: true, message: 'pick the new parent' }]}>
-        <NodePicker exclude={inSubtree} allowTopLevel={user.superuser && node.parentPath !== null} />
+        <NodePicker exclude={inSubtree} needs="tree.write" allowTopLevel={user.superuser && node.parentPath !== null} />
       </Form.Item>
     </FormModal>
   );

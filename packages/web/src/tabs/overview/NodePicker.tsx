@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'react';
 import { Select } from 'antd';
 import { api } from '../../api.ts';
+import { accessOf } from '../../components/permissions.tsx';
 import type { NodeView } from '../../types.ts';
 
 export const TOP_LEVEL = '\u0000top';
@@ -15,10 +16,12 @@ export interface NodePickerProps {
   exclude?: (path: string) => boolean;
   /** Offer "top level" as a choice (superusers moving a node to the roots). */
   allowTopLevel?: boolean;
+  /** Offer only nodes where the caller holds this operation (e.g. tree.write for a new parent). */
+  needs?: string;
 }
 
 /** Select a node by typing part of its path. */
-export function NodePicker({ id, value, onChange, exclude, allowTopLevel }: NodePickerProps) {
+export function NodePicker({ id, value, onChange, exclude, allowTopLevel, needs }: NodePickerProps) {
   const [q, setQ] = useState('');
   const [items, setItems] = useState<NodeView[]>([]);
   const [loading, setLoading] = useState(false);
@@ -38,7 +41,7 @@ export function NodePicker({ id, value, onChange, exclude, allowTopLevel }: Node
 
   const options = [
     ...(allowTopLevel ? [{ value: TOP_LEVEL, label: '(top level)' }] : []),
-    ...items.filter((n) => !exclude?.(n.path)).map((n) => ({ value: n.path, label: n.path })),
+    ...items.filter((n) => !exclude?.(n.path) && (needs === undefined || accessOf(n).can(needs))).map((n) => ({ value: n.path, label: n.path })),
   ];
   return (
     <Select

@@ -1,8 +1,10 @@
 /** Overview tab: what the node is, and the actions that change the node itself. */
-import { useState } from 'react';
-import { Alert, App, Button, Descriptions, Space, Tag, type DescriptionsProps } from 'antd';
+import { useEffect, useState } from 'react';
+import { Alert, App, Button, Descriptions, Space, Tag, Tooltip, type DescriptionsProps } from 'antd';
 import { DeleteOutlined, DragOutlined, EditOutlined, FormOutlined, InfoCircleOutlined } from '@ant-design/icons';
 import { api, messageOf, seg } from '../../api.ts';
+import { accessOf, Allowed, ReadOnlyNote } from '../../components/permissions.tsx';
+import { useSession } from '../../session.ts';
 import type { NodeView } from '../../types.ts';
 import type { NodeTab, NodeTabProps } from '../types.ts';
 import { EditNodeModal } from './EditNodeModal.tsx';
@@ -30,10 +32,36 @@ function facts(node: NodeView): DescriptionsProps['items'] {
   ];
 }
 
+/**
+ * Why a rename is refused, or undefined when it may go ahead: renaming re-paths the parent's
+ * namespace, so it needs tree.write on the parent as well (a root: a superuser).
+ */
+function useRenameBlock(node: NodeView): string | undefined {
+  const { user } = useSession();
+  const [parentBlock, setParentBlock] = useState<string>();
+  const parent = node.parentPath;
+  useEffect(() => {
+    let stale = false;
+    setParentBlock(undefined);
+    if (parent === null) return;
+    const refused = `Renaming needs tree.write on the parent ${parent} too`;
+    api.get<NodeView>(`/nodes/${seg(parent)}`).then(
+      (p) => !stale && setParentBlock(accessOf(p).can('tree.write') ? undefined : refused),
+      () => !stale && setParentBlock(refused),
+    );
+    return () => {
+      stale = true;
+    };
+  }, [parent]);
+  if (parent === null && !user.superuser) return 'Only a superuser renames a top-level node';
+  return parentBlock;
+}
+
 function Overview({ node, onChanged }: NodeTabProps) {
   const { modal, message } = App.useApp();
   const [dialog, setDialog] = useState<Dialog>();
   const [deleteError, setDeleteError] = useState<string>();
+  const renameBlock = useRenameBlock(node);
 
   function confirmDelete(): void {
     setDeleteError(undefined);
@@ -57,20 +85,25 @@ function Overview({ node, onChanged }: NodeTabProps) {
 
   return (
     <Space orientation="vertical" size={16} style={{ width: '100%' }}>
-      <Space wrap>
-        <Button icon={<EditOutlined />} onClick={() => setDialog('edit')}>
-          Edit description & labels
-        </Button>
-        <Button icon={<FormOutlined />} onClick={() => setDialog('rename')}>
-          Rename
-        </Button>
-        <Button icon={<DragOutlined />} onClick={() => setDialog('move')}>
-          Move
-        </Button>
-        <Button danger icon={<DeleteOutlined />} onClick={confirmDelete}>
-          Delete
-        </Button>
-      </Space>
+      <ReadOnlyNote op="tree.write" what="editing, renaming, moving or deleting this node" />
+      <Allowed op="tree.write">
+        <Space wrap>
+          <Button icon={<EditOutlined />} onClick={() => setDialog('edit')}>
+            Edit description & labels
+          </Button>
+          <Tooltip title={renameBlock}>
+            <Button icon={<FormOutlined />} disabled={renameBlock !== undefined} onClick={() => setDialog('rename')}>
+              Rename
+            </Button>
+          </Tooltip>
+          <Button icon={<DragOutlined />} onClick={() => setDialog('move')}>
+            Move
+          </Button>
+          <Button danger icon={<DeleteOutlined />} onClick={confirmDelete}>
+            Delete
+          </Button>
+        </Space>
+      </Allowed>
       {deleteError && <Alert type="error" showIcon title="Cannot delete this node" description={deleteError} closable={{ onClose: () => setDeleteError(undefined) }} />}
       <Descriptions bordered size="small" column={{ xs: 1, md: 2 }} items={facts(node)} />
       <EditNodeModal node={node} open={dialog === 'edit'} onClose={() => setDialog(undefined)} onSaved={() => onChanged({ kind: 'updated' })} />
@@ -81,4 +114,4 @@ function Overview({ node, onChanged }: NodeTabProps) {
 }
 
 /** The Overview tab descriptor. */
-export const overviewTab: NodeTab = { key: 'overview', label: 'Overview', icon: <InfoCircleOutlined />, Component: Overview };
+export const overviewTab: NodeTab = { key: 'overview', needs: 'tree.read', label: 'Overview', icon: <InfoCircleOutlined />, Component: Overview };

@@ -3,6 +3,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { Alert, App, Button, Popconfirm, Space, Table, Tag, Typography } from 'antd';
 import { PlusOutlined, SafetyOutlined, TeamOutlined, UserOutlined } from '@ant-design/icons';
 import { api, messageOf } from '../../api.ts';
+import { Allowed, ReadOnlyNote, useAccess } from '../../components/permissions.tsx';
 import type { Grant } from '../../types.ts';
 import type { NodeTab, NodeTabProps } from '../types.ts';
 import { GrantModal } from './GrantModal.tsx';
@@ -19,6 +20,7 @@ function Permissions({ node }: NodeTabProps) {
   const [grants, setGrants] = useState<Grant[]>();
   const [error, setError] = useState<string>();
   const [adding, setAdding] = useState(false);
+  const mayGrant = useAccess().can('grant.write');
 
   const load = useCallback(async () => {
     try {
@@ -80,13 +82,15 @@ function Permissions({ node }: NodeTabProps) {
       title: '',
       key: 'actions',
       width: 100,
-      render: (_: unknown, g: Grant) => (
-        <Popconfirm title={`Revoke ${g.role} on ${g.nodePath} from ${g.subject}?`} okText="Revoke" okButtonProps={{ danger: true }} onConfirm={() => revoke(g)}>
-          <Button size="small" danger>
-            Revoke
-          </Button>
-        </Popconfirm>
-      ),
+      // Without grant.write here a Revoke button could only answer 403: show none.
+      render: (_: unknown, g: Grant) =>
+        mayGrant && (
+          <Popconfirm title={`Revoke ${g.role} on ${g.nodePath} from ${g.subject}?`} okText="Revoke" okButtonProps={{ danger: true }} onConfirm={() => revoke(g)}>
+            <Button size="small" danger>
+              Revoke
+            </Button>
+          </Popconfirm>
+        ),
     },
   ];
 
@@ -94,10 +98,13 @@ function Permissions({ node }: NodeTabProps) {
     <Space orientation="vertical" size={12} style={{ width: '100%' }}>
       <Space style={{ width: '100%', justifyContent: 'space-between' }}>
         <Typography.Text type="secondary">Grants on this node, inherited from its ancestors, and on nodes beneath it.</Typography.Text>
-        <Button type="primary" icon={<PlusOutlined />} onClick={() => setAdding(true)}>
-          Add grant
-        </Button>
+        <Allowed op="grant.write">
+          <Button type="primary" icon={<PlusOutlined />} onClick={() => setAdding(true)}>
+            Add grant
+          </Button>
+        </Allowed>
       </Space>
+      <ReadOnlyNote op="grant.write" what="granting and revoking roles" />
       {error && <Alert type="error" showIcon title={error} />}
       <Table<Grant> size="middle" rowKey="id" loading={grants === undefined && !error} dataSource={grants ?? []} columns={columns} pagination={{ pageSize: 50, hideOnSinglePage: true }} />
       <GrantModal
@@ -114,4 +121,4 @@ function Permissions({ node }: NodeTabProps) {
 }
 
 /** The Permissions tab descriptor. */
-export const permissionsTab: NodeTab = { key: 'permissions', label: 'Permissions', icon: <SafetyOutlined />, Component: Permissions };
+export const permissionsTab: NodeTab = { key: 'permissions', needs: 'grant.read', label: 'Permissions', icon: <SafetyOutlined />, Component: Permissions };

@@ -7,10 +7,11 @@ import { useState } from 'react';
 import { Alert, App, Button, Card, Skeleton, Space, Tabs, Tag, Typography } from 'antd';
 import { CloudUploadOutlined, DiffOutlined } from '@ant-design/icons';
 import { api, messageOf, seg } from '../../api.ts';
+import { Allowed } from '../../components/permissions.tsx';
 import { ApplyModal } from './ApplyModal.tsx';
 import { ConfigFiles } from './ConfigFiles.tsx';
 import { DiffView } from './DiffView.tsx';
-import { CHECKER, when, type ApplyView, type PlanView, type ProxyKind, type PublishStatus } from './model.ts';
+import { CHECKER, originTitle, when, type ApplyView, type PlanView, type ProxyKind, type PublishStatus } from './model.ts';
 import { ProgramOutput } from './ProgramOutput.tsx';
 import { useClusterConfig } from './useClusterConfig.ts';
 import { VersionsTable } from './VersionsTable.tsx';
@@ -44,7 +45,17 @@ function PlanResult({ plan, onClose }: { plan: PlanView; onClose: () => void }) 
       }
       extra={<Button size="small" type="text" onClick={onClose}>Close</Button>}
     >
-      <DiffView diff={plan.diff} empty={plan.changed ? 'Only the settings snapshot changed; the files are the same.' : `Applying now would publish nothing: the config equals ${against}.`} />
+      {plan.note && <Alert type="warning" showIcon message={plan.note} style={{ marginBottom: 8 }} data-testid="plan-note" />}
+      {plan.origins && plan.origins.length > 0 ? (
+        plan.origins.map((o, i) => (
+          <div key={i} data-testid="plan-origin">
+            <Typography.Text strong>{originTitle(o)}</Typography.Text> {o.at && <Typography.Text type="secondary">{when(o.at)}</Typography.Text>}
+            <DiffView diff={o.diff} empty="" />
+          </div>
+        ))
+      ) : (
+        <DiffView diff={plan.diff} empty={plan.changed ? 'Only the settings snapshot changed; the files are the same.' : `Applying now would publish nothing: the config equals ${against}.`} />
+      )}
     </Card>
   );
 }
@@ -90,9 +101,11 @@ export function ClusterConfigPanel({ kind, path, lastError, onPublished }: Clust
           <Button icon={<DiffOutlined />} loading={planning} onClick={() => void runPlan()}>
             Plan
           </Button>
-          <Button type="primary" icon={<CloudUploadOutlined />} onClick={() => setApplying(true)}>
-            Apply…
-          </Button>
+          <Allowed op={`${kind}.write`}>
+            <Button type="primary" icon={<CloudUploadOutlined />} onClick={() => setApplying(true)}>
+              Apply…
+            </Button>
+          </Allowed>
         </Space>
       }
     >

@@ -5,6 +5,7 @@
 import type { ReactNode } from 'react';
 import { Button, Card, Empty, Space, Typography } from 'antd';
 import { ClusterOutlined, EditOutlined, PlusOutlined } from '@ant-design/icons';
+import { Allowed } from '../../components/permissions.tsx';
 import { ClusterConfigPanel } from './ClusterConfigPanel.tsx';
 import type { PublishStatus } from './model.ts';
 
@@ -36,18 +37,22 @@ export function ClusterShell({ kind, path, cluster, settings, invitation, modal,
       <Card size="small">
         <Space style={{ width: '100%', justifyContent: 'space-between' }}>
           <Typography.Text type="secondary">This node is not an {label}.</Typography.Text>
-          <Button size="small" icon={<PlusOutlined />} onClick={onEdit}>
-            {make}
-          </Button>
+          <Allowed op={`${kind}.write`}>
+            <Button size="small" icon={<PlusOutlined />} onClick={onEdit}>
+              {make}
+            </Button>
+          </Allowed>
         </Space>
         {modal}
       </Card>
     ) : (
       <Card size="small" title={label}>
         <Empty image={<ClusterOutlined style={{ fontSize: 40, color: '#bfbfbf' }} />} description={invitation}>
-          <Button type="primary" icon={<PlusOutlined />} onClick={onEdit}>
-            {make}
-          </Button>
+          <Allowed op={`${kind}.write`}>
+            <Button type="primary" icon={<PlusOutlined />} onClick={onEdit}>
+              {make}
+            </Button>
+          </Allowed>
         </Empty>
         {modal}
       </Card>
@@ -63,9 +68,11 @@ export function ClusterShell({ kind, path, cluster, settings, invitation, modal,
           </Space>
         }
         extra={
-          <Button size="small" icon={<EditOutlined />} onClick={onEdit}>
-            Edit cluster
-          </Button>
+          <Allowed op={`${kind}.write`}>
+            <Button size="small" icon={<EditOutlined />} onClick={onEdit}>
+              Edit cluster
+            </Button>
+          </Allowed>
         }
       >
         {settings}

@@ -8,8 +8,9 @@ import { useEffect, useState } from 'react';
 import { App, Button, Popconfirm, Skeleton, Space, Table, Tag, Tooltip, Typography } from 'antd';
 import { RollbackOutlined } from '@ant-design/icons';
 import { api, ConfigRejectedError, messageOf, request, seg } from '../../api.ts';
+import { useAccess } from '../../components/permissions.tsx';
 import { DiffView } from './DiffView.tsx';
-import { CHECKER, when, type ApplyView, type ProxyKind, type VersionDetail, type VersionView } from './model.ts';
+import { CHECKER, rollbackDivergence, when, type ApplyView, type ProxyKind, type VersionDetail, type VersionView } from './model.ts';
 import { ProgramOutput } from './ProgramOutput.tsx';
 
 export interface VersionsTableProps {
@@ -51,6 +52,10 @@ export function VersionsTable({ kind, path, versions, current, more, onMore, onR
     try {
       const r = await request<ApplyView>('POST', `${url}/rollback`, { body: { version: v.version } });
       void message.success(r.published ? `Rolled back: v${r.version.version} has the settings of v${v.version}` : `Nothing to publish: v${r.version.version} already renders the same`);
+      const diverged = rollbackDivergence(r);
+      if (diverged.length > 0) {
+        modal.warning({ title: `Some settings still differ from v${v.version}`, width: 640, content: <div>The next apply would publish their current settings:<ul>{diverged.map((d) => <li key={d}>{d}</li>)}</ul></div> });
+      }
       onRolledBack(r);
     } catch (err) {
       if (err instanceof ConfigRejectedError) {
@@ -59,6 +64,7 @@ export function VersionsTable({ kind, path, versions, current, more, onMore, onR
     }
   }
 
+  const mayWrite = useAccess().can(`${kind}.write`);
   const columns = [
     {
       title: 'Version',
@@ -85,7 +91,7 @@ export function VersionsTable({ kind, path, versions, current, more, onMore, onR
       key: 'actions',
       width: 120,
       render: (_: unknown, v: VersionView) =>
-        v.version === current || v.contentPruned ? null : (
+        v.version === current || v.contentPruned || !mayWrite ? null : (
           <Popconfirm
             title={`Roll back to v${v.version}?`}
             description={<span style={{ display: 'inline-block', maxWidth: 320 }}>Its settings are published again as a new version, rendered with the instances registered now.</span>}

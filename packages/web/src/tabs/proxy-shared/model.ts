@@ -51,6 +51,22 @@ export interface PlanView {
   diff: string;
   added: number;
   removed: number;
+  /** The current version is a rollback and the settings moved away from it. */
+  note?: string;
+  /** The diff split by whose change each part is (nginx). */
+  origins?: PlanOrigin[];
+}
+
+/** One settings row's share of a plan. */
+export interface PlanOrigin {
+  kind: 'instances' | 'cluster' | 'domain' | 'service';
+  target: string;
+  change: 'added' | 'changed' | 'removed';
+  by: string;
+  at: string;
+  diff: string;
+  added: number;
+  removed: number;
 }
 
 /** `POST …/apply` and `POST …/rollback`. */
@@ -60,6 +76,18 @@ export interface ApplyView {
   version: VersionView;
   diff: string;
   checkOutput: string;
+  /** A rollback's settings restore: rows set back, and rows that now diverge from the version. */
+  restored?: { restored: string[]; notRestored: { target: string; reason: string }[] };
+}
+
+/** What a rollback could not set back, one line each: the next apply would publish these rows' current settings. */
+export function rollbackDivergence(r: ApplyView): string[] {
+  return (r.restored?.notRestored ?? []).map((n) => `${n.target}: ${n.reason}`);
+}
+
+/** A plan origin's heading, e.g. `service corp.pay.web changed by bob`. */
+export function originTitle(o: PlanOrigin): string {
+  return `${o.kind === 'instances' ? 'backend instances' : `${o.kind} ${o.target}`} ${o.change}${o.by ? ` by ${o.by}` : ''}`;
 }
 
 /** Where a cluster's publication stands; part of both cluster views. */
@@ -83,7 +111,8 @@ export type BackendStanding =
 /**
  * How each instance stands behind a proxy sending to `port` (mirrors the server's `serversOn`):
  * unbound, address-less or other-port instances are absent; one per address, the first wins;
- * draining, down or critical instances stay listed with no traffic.
+ * draining, down or critical instances stay listed with no traffic, unless the protect threshold
+ * keeps a critical one serving.
  */
 export function backendStandings(instances: readonly InstanceView[], port: number): Map<number, BackendStanding> {
   const out = new Map<number, BackendStanding>();
@@ -95,9 +124,10 @@ export function backendStandings(instances: readonly InstanceView[], port: numbe
     else if (seen.has(i.ip)) out.set(i.id, { state: 'absent', why: `another instance already uses ${i.ip}` });
     else {
       seen.add(i.ip);
-      if (i.status === 'down' || i.health === 'critical') out.set(i.id, { state: 'off', why: i.status === 'down' ? 'down' : 'failing its health check' });
-      else if (i.status === 'draining') out.set(i.id, { state: 'off', why: 'draining' });
-      else out.set(i.id, { state: 'serving', weight: i.weight });
+      // `serving` is discovery's own selection (health, protect threshold), as the proxies use it.
+      if (i.serving) out.set(i.id, { state: 'serving', weight: i.weight });
+      else if (i.status === 'down' || i.health === 'critical') out.set(i.id, { state: 'off', why: i.status === 'down' ? 'down' : 'failing its health check' });
+      else out.set(i.id, { state: 'off', why: i.status === 'draining' ? 'draining' : 'not selected' });
     }
   }
   return out;
