@@ -172,7 +172,7 @@ export function createDispatcher(deps: { writer: Writer; feed: ChangeFeed; db: Q
     if (batch.length === 0) return;
     flushing = (async () => {
       const applied = await writer.run(SYSTEM_ACTOR, async (w) => {
-        const out = await repo.applyReports(w.tx, batch.flatMap((b) => b.reports.map((r) => ({ machineId: b.session.machineId, r }))));
+        const out = await repo.applyReports(w.tx, collapse(batch.flatMap((b) => b.reports.map((r) => ({ machineId: b.session.machineId, r })))));
         if (out.length > 0) w.emit(TASK_STATUS_TOPIC, { tasks: out });
         return out;
       });
@@ -285,4 +285,41 @@ export function createDispatcher(deps: { writer: Writer; feed: ChangeFeed; db: Q
       sessions.clear();
     },
   };
+}
+
+/**
+ * One report per task for one UPDATE … FROM (PostgreSQL applies an arbitrary one of several rows
+ * joining the same target): the furthest state wins, and live output chunks that continue each
+ * other are joined.
+ */
+export function collapse(reports: { machineId: number; r: TaskReport }[]): { machineId: number; r: TaskReport }[] {
+  const by = new Map<string, { machineId: number; r: TaskReport }>();
+  for (const cur of reports) {
+    const key = `${cur.machineId}/${cur.r.taskId}`;
+    const prev = by.get(key);
+    if (!prev) {
+      by.set(key, cur);
+      continue;
+    }
+    const a = prev.r;
+    const b = cur.r;
+    const next: TaskReport = b.state >= a.state ? { ...b } : { ...a };
+    if (!isTerminal(next.state)) {
+      for (const s of ['stdout', 'stderr'] as const) {
+        const at = `${s}At` as const;
+        const aText = a[s];
+        const aAt = a[at];
+        if (aText === undefined || aAt === undefined) continue;
+        if (b[s] !== undefined && b[at] === aAt + Buffer.byteLength(aText)) {
+          next[s] = aText + b[s];
+          next[at] = aAt;
+        } else if (b[s] === undefined) {
+          next[s] = aText;
+          next[at] = aAt;
+        }
+      }
+    }
+    by.set(key, { machineId: cur.machineId, r: next });
+  }
+  return [...by.values()];
 }
