@@ -30,6 +30,8 @@ export interface Fixture {
   /** A new domain, owned by `owner` when given (else unowned: superusers only route from it). */
   domain(owner?: string): Promise<string>;
   vip(): string;
+  /** A new job over a fresh node's one machine (no agent: it stays running); returns its id. */
+  job(scope: string): Promise<number>;
   nginxCluster(scope: string, apply: boolean): Promise<string>;
   lvsCluster(scope: string, apply: boolean): Promise<string>;
 }
@@ -70,6 +72,11 @@ export function createFixture(s: TestServer): Fixture {
       return r.body;
     },
     uid: (prefix) => `${prefix}${++n}`,
+    async job(scope) {
+      const node = await fx.node(scope);
+      await fx.machine(node);
+      return (await fx.admin('POST', '/api/v1/jobs', { target: { under: node }, command: 'true' })).id as number;
+    },
     async node(scope) {
       const name = fx.uid('n');
       await fx.admin('POST', '/api/v1/nodes', { parentPath: scope, name });
@@ -147,6 +154,20 @@ export const MATRIX: Record<string, Entry> = {
     const c = await fx.admin('POST', `/api/v1/machines/${host}/credentials`, { name: fx.uid('cred') });
     return { method: 'DELETE', url: `/api/v1/machines/${host}/credentials/${c.id}` };
   }),
+  'POST /api/v1/jobs': node('ops', async (fx, scope) => {
+    const n = await fx.node(scope);
+    await fx.machine(n);
+    return admin('POST', '/api/v1/jobs', { target: { under: n }, command: 'true' });
+  }),
+  'POST /api/v1/jobs/:id/pause': node('ops', async (fx, scope) => admin('POST', `/api/v1/jobs/${await fx.job(scope)}/pause`)),
+  'POST /api/v1/jobs/:id/resume': node('ops', async (fx, scope) => {
+    const id = await fx.job(scope);
+    await fx.admin('POST', `/api/v1/jobs/${id}/pause`);
+    return admin('POST', `/api/v1/jobs/${id}/resume`);
+  }),
+  'POST /api/v1/jobs/:id/stop': node('ops', async (fx, scope) => admin('POST', `/api/v1/jobs/${await fx.job(scope)}/stop`)),
+  // No host failed (no agent runs it): the holder gets a 409, which still proves it was let through.
+  'POST /api/v1/jobs/:id/retry': node('ops', async (fx, scope) => admin('POST', `/api/v1/jobs/${await fx.job(scope)}/retry`), 'authorized'),
   'POST /api/v1/machines/:hostname/retire': node('ops', async (fx, scope) => admin('POST', `/api/v1/machines/${await fx.machine(await fx.node(scope))}/retire`)),
   'PUT /api/v1/nodes/:path/machines/:hostname': node('ops', async (fx, scope) => admin('PUT', `/api/v1/nodes/${await fx.node(scope)}/machines/${await fx.machine(await fx.node(scope))}`)),
   'DELETE /api/v1/nodes/:path/machines/:hostname': node('ops', async (fx, scope) => {
