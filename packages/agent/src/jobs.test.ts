@@ -1,15 +1,31 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { canMakeTestHosts, createTestHosts, mkNodes, startTestServer, testBackends, type TestHosts, type TestServer } from '@canopy/server/testing';
 import { enrollHosts, startAgent, until, type RunningAgent } from './testing.ts';
 
 const noHosts = canMakeTestHosts();
+const CANOPY = join(import.meta.dirname, '../../../node_modules/.bin/canopy');
+
+/** Run the `canopy` command against `url` as the admin; never throws, returns exit code and output. */
+async function canopy(url: string, token: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await promisify(execFile)(CANOPY, args, { env: { ...process.env, CANOPY_URL: url, CANOPY_TOKEN: token, HOME: '/nonexistent' } });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
 
 for (const backend of testBackends()) {
   describe(`jobs on test hosts (${backend.name})`, { skip: noHosts && `test hosts unavailable: ${noHosts}` }, () => {
     let s: TestServer;
     let hosts: TestHosts;
+    let url: string;
     const agents: RunningAgent[] = [];
 
     const job = async (id: number) => (await s.call('GET', `/api/v1/jobs/${id}`)).body;
@@ -23,7 +39,7 @@ for (const backend of testBackends()) {
       hosts = createTestHosts(4, `jobs-${backend.name}`);
       s = await startTestServer(backend, { agents: { heartbeatMs: 500 } });
       await s.app.listen({ host: hosts.gateway, port: 0 });
-      const url = `http://${hosts.gateway}:${(s.app.server.address() as { port: number }).port}`;
+      url = `http://${hosts.gateway}:${(s.app.server.address() as { port: number }).port}`;
       const creds = await enrollHosts(s, hosts.hosts);
       await mkNodes(s, 'corp.jobs');
       for (const h of hosts.hosts) assert.equal((await s.call('PUT', `/api/v1/nodes/corp.jobs/machines/${h.hostname}`)).status < 300, true);
@@ -93,6 +109,25 @@ for (const backend of testBackends()) {
       const again = await s.call('POST', `/api/v1/jobs/${r.body.id}/stop`);
       assert.equal(again.status, 409);
       assert.match(again.body.detail, /nothing to stop/);
+    });
+
+    test('`canopy job run --follow` shows the grouped output and exits 0; a failing job exits 1', async () => {
+      const ok = await canopy(url, s.adminToken, ['job', 'run', '--under', 'corp.jobs', '--batch', '50%', '--follow', '--', 'echo', 'hi']);
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.match(ok.stdout, /== 4 hosts, same output \(succeeded, exit 0\)/);
+      assert.match(ok.stdout, /\nhi\n/);
+      assert.match(ok.stderr, /succeeded: batch 2\/2, 4 succeeded/);
+      const bad = await canopy(url, s.adminToken, ['job', 'run', '--hosts', hosts.hosts[0]!.hostname, '--follow', '--', 'exit 4']);
+      assert.equal(bad.code, 1);
+      assert.match(bad.stdout, /failed, exit 4/);
+      const ls = await canopy(url, s.adminToken, ['job', 'ls', '--under', 'corp.jobs', '--json']);
+      assert.equal(ls.code, 0);
+      assert.ok((JSON.parse(ls.stdout) as unknown[]).length >= 1);
+      const agentsLs = await canopy(url, s.adminToken, ['agent', 'ls', '--under', 'corp.jobs']);
+      assert.equal((agentsLs.stdout.match(/ connected /g) ?? []).length, 4, agentsLs.stdout);
+      const flag = await canopy(url, s.adminToken, ['job', 'run', '--under', 'corp.jobs', '--batch', 'lots', '--', 'true']);
+      assert.notEqual(flag.code, 0);
+      assert.match(flag.stderr, /count \(10\), a share/);
     });
 
     test('bad input is refused and creates nothing', async () => {

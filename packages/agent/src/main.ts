@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * `canopy-agent`: `run` (the daemon) and `enroll` (exchange an install request's enrollment token
  * for this machine's credential, then run).

@@ -46,6 +46,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'discovery', summary: 'keep a service instance registered; list, define and delete services and aliases', load: async () => (await import('./commands/discovery.ts')).registerDiscovery },
   { name: 'enc', summary: 'print the Puppet ENC answer for a host (usable as external_nodes)', load: async () => (await import('./commands/enc.ts')).registerEnc },
   { name: 'puppet', summary: 'list and refresh the Puppet classes; show and set the default classes', load: async () => (await import('./commands/enc.ts')).registerPuppet },
+  { name: 'job', summary: 'run commands on many machines in batches; follow, pause, stop and retry them', load: async () => (await import('./commands/jobs.ts')).registerJobs },
+  { name: 'agent', summary: 'the agent of each machine: connected, unreachable or never enrolled', load: async () => (await import('./commands/jobs.ts')).registerJobs },
   { name: 'trash', summary: 'list deleted nodes and restore them', load: async () => (await import('./commands/trash.ts')).registerTrash },
   {
     name: 'lb',

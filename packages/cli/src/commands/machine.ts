@@ -6,6 +6,7 @@ import type { Credential, ImportReport, MachineView } from '@canopy/sdk/client';
 import { withJson, type CliContext, type JsonOption } from '../context.ts';
 import { fields, labels, table, UsageError } from '../output.ts';
 import { collect, integer } from './options.ts';
+import { registerMachineJobs } from './jobs.ts';
 
 /** Kept here rather than imported from @canopy/core so this command loads without zod. */
 const STATUSES = ['installing', 'online', 'offline', 'maintenance', 'retired'] as const;
@@ -38,6 +39,7 @@ function formatOf(file: string): 'csv' | 'json' {
 /** Adds `canopy machine` and its subcommands. */
 export function registerMachine(program: Command, ctx: CliContext): void {
   const machine = program.command('machine').description('add, import, bind and list machines');
+  registerMachineJobs(machine, ctx);
 
   withJson(machine.command('add <hostname>').description('add a machine, optionally bound to nodes'))
     .option('--ip <ip>', 'an IP address (repeatable, or comma-separated)', collect, [])
