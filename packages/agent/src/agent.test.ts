@@ -52,8 +52,12 @@ describe('agent and dispatcher on test hosts', { skip: noHosts && `test hosts un
   });
   after(async () => {
     for (const a of agents) await a.stop();
-    await s?.close();
     hosts?.close();
+    // Known leak: something this file's faults leave (the forged or replaced sessions) keeps the
+    // server's close from resolving, so the file's process would never end. The agents and hosts
+    // are gone by now; give the close a few seconds, then let the process exit.
+    setTimeout(() => process.exit(process.exitCode ?? 0), 5000).unref();
+    await s?.close();
   });
 
   test('an exec task runs on its own host and reports its output and exit code', async () => {
@@ -130,7 +134,7 @@ describe('agent and dispatcher on test hosts', { skip: noHosts && `test hosts un
     forger.send(JSON.stringify({ t: 'report', seq: 1, reports: [{ taskId: id, state: TaskState.FAILED, message: 'forged', error: 'forged', at: new Date().toISOString() }] }));
     await acked;
     assert.equal((await task(id)).state, TaskState.RUNNING);
-    forger.close();
+    forger.terminate();
     // The real agent-1 reconnects (its session was replaced by the forger's).
     await until('agent-1 back', () => s.services.dispatcher.connectedHere(creds.get('agent-1')!.id));
   });

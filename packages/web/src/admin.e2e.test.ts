@@ -151,7 +151,7 @@ describe('admin pages in Chromium', { skip: chromiumMissing }, () => {
     await row('tree.restore').waitFor();
     await page.getByLabel('Operation', { exact: true }).fill('tree.restore');
     await page.getByRole('button', { name: 'Filter' }).click();
-    await row('tree.create').waitFor({ state: 'detached' });
+    await row('tree.create').first().waitFor({ state: 'detached' });
     assert.equal(await page.locator('.ant-table-row').count(), 1, 'only the restore');
     await row('tree.restore').getByText('adm.old').waitFor();
 

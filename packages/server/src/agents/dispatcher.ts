@@ -270,6 +270,11 @@ export function createDispatcher(deps: { writer: Writer; feed: ChangeFeed; db: Q
       return sessions.size;
     },
     statuses: (machineIds?: number[]) => repo.agentStatuses(db, machineIds),
+    /** Drop every session now (server shutdown); agents reconnect to another replica. */
+    closeSessions(): void {
+      for (const s of sessions.values()) s.socket.terminate();
+      sessions.clear();
+    },
     /** Write queued reports now (tests, shutdown). */
     flush,
     start(): void {

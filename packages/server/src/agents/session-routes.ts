@@ -9,7 +9,9 @@ import type { Dispatcher } from './dispatcher.ts';
 /** Routes of the agent session (machine credentials only). */
 export function sessionRoutes(dispatcher: Dispatcher): FastifyPluginAsync {
   return async (app) => {
-    await app.register(websocket, { options: { maxPayload: 64 * 1024 * 1024 } });
+    // Closing the server waits for every socket, upgraded ones too: end the sessions first, at once
+    // (an agent behind a cut link would otherwise hold the close for ws's 30 s close handshake).
+    await app.register(websocket, { options: { maxPayload: 64 * 1024 * 1024 }, preClose: async () => dispatcher.closeSessions() });
     app.get('/agent/session', {
       websocket: true,
       schema: { hide: true },
