@@ -71,6 +71,9 @@ function alive(pid: number): boolean {
 }
 
 function teardown(n: number, count: number): void {
+  // The root-side veth first: deleting it is synchronous, while a namespace's links go with it only
+  // when the kernel gets round to it, so a suite reusing the subnet at once could find them taken.
+  for (let i = 0; i < count; i++) quietly(() => ip('link', 'delete', `cnv${n}h${i}`));
   for (let i = 0; i < count; i++) quietly(() => ip('netns', 'delete', `canopy-${n}-${i}`));
   quietly(() => ip('link', 'delete', `cnb${n}`));
 }
