@@ -11,7 +11,8 @@ import { discoveryTab } from './discovery/DiscoveryTab.tsx';
 import { configTab } from './config/ConfigTab.tsx';
 import { nginxTab } from './nginx/NginxTab.tsx';
 import { lvsTab } from './lvs/LvsTab.tsx';
+import { jobsTab } from './jobs/JobsTab.tsx';
 
 export type { NodeChange, NodeTab, NodeTabProps } from './types.ts';
 
-export const NODE_TABS: readonly NodeTab[] = [overviewTab, machinesTab, discoveryTab, nginxTab, lvsTab, configTab, permissionsTab, auditTab];
+export const NODE_TABS: readonly NodeTab[] = [overviewTab, machinesTab, jobsTab, discoveryTab, nginxTab, lvsTab, configTab, permissionsTab, auditTab];

@@ -14,6 +14,7 @@ import { CredentialsDrawer } from './CredentialsDrawer.tsx';
 import { ImportModal } from './ImportModal.tsx';
 import { MachineFilters, type MachineFilter } from './MachineFilters.tsx';
 import { STATUS_COLOR } from './statuses.ts';
+import { AgentCell, useAgents } from '../jobs/agents.tsx';
 
 const PAGE_SIZE = 20;
 type Dialog = 'add' | 'bind' | 'import' | undefined;
@@ -27,6 +28,7 @@ function Machines({ node, onChanged }: NodeTabProps) {
   const pages = useCursorPages<MachineView>(JSON.stringify([node.path, filter]), (cursor) =>
     api.get<Page<MachineView>>('/machines', { under: node.path, limit: PAGE_SIZE, cursor, ...filter }),
   );
+  const agents = useAgents(node.path, pages.page);
 
   function changed(what: string): void {
     void message.success(what);
@@ -47,6 +49,7 @@ function Machines({ node, onChanged }: NodeTabProps) {
     { title: 'Hostname', dataIndex: 'hostname', render: (h: string) => <strong>{h}</strong> },
     { title: 'IPs', dataIndex: 'ips', render: (ips: string[]) => ips.join(', ') || '—' },
     { title: 'Status', dataIndex: 'status', render: (s: MachineView['status']) => <Tag color={STATUS_COLOR[s]}>{s}</Tag> },
+    { title: 'Agent', key: 'agent', render: (_: unknown, m: MachineView) => <AgentCell agent={agents.get(m.hostname)} /> },
     { title: 'Zone', dataIndex: 'zone', render: (z: string) => z || '—' },
     { title: 'Kind', dataIndex: 'kind' },
     { title: 'Nodes', dataIndex: 'nodes', render: (ns: string[]) => ns.map((n) => <Tag key={n} color={n === node.path ? 'green' : undefined}>{n}</Tag>) },
