@@ -125,18 +125,28 @@ describe('agent and dispatcher on test hosts', { skip: noHosts && `test hosts un
     await until('task running', async () => (await task(id)).state === TaskState.RUNNING).catch((err) => {
       throw new Error(`${(err as Error).message}\n${agents[0]!.log.slice(-30).join('\n')}`);
     });
+    // agent-1 is stopped while its credential is borrowed, or its reconnect would replace the
+    // forger's session before the report is read.
+    const real = agents[1]!;
+    await real.kill9();
     const forger = new WebSocket(`ws://${hosts.gateway}:${new URL(url).port}/api/v1/agent/session`, { headers: { authorization: `Bearer ${creds.get('agent-1')!.token}` } });
-    await new Promise((r) => forger.once('open', r));
+    const messages: string[] = [];
+    const closed = new Promise<void>((r) => forger.once('close', () => r()));
+    forger.on('message', (d) => messages.push(String(d)));
+    await new Promise((r, j) => forger.once('open', r).once('error', j));
     const facts = { hostname: 'agent-1', ips: [], cpus: 1, memoryBytes: 1, disks: [], os: 'x', kernel: 'x', serial: null, macs: [], bootId: null, bootedAt: null };
     forger.send(JSON.stringify({ t: 'hello', protocol: AGENT_PROTOCOL, agentVersion: 'forger', facts, tasks: [] }));
-    const acked = new Promise((r) => forger.on('message', (d) => String(d).includes('"ack"') && r(undefined)));
-    await until('forger welcomed', () => s.services.dispatcher.connectedHere(creds.get('agent-1')!.id));
+    const heard = (what: string) => until(`the forger to hear ${what}`, () => messages.some((m) => m.includes(`"t":"${what}"`)), 10_000);
+    await heard('welcome');
     forger.send(JSON.stringify({ t: 'report', seq: 1, reports: [{ taskId: id, state: TaskState.FAILED, message: 'forged', error: 'forged', at: new Date().toISOString() }] }));
-    await acked;
+    await heard('ack');
     assert.equal((await task(id)).state, TaskState.RUNNING);
     forger.terminate();
-    // The real agent-1 reconnects (its session was replaced by the forger's).
+    await closed;
+    real.restart();
     await until('agent-1 back', () => s.services.dispatcher.connectedHere(creds.get('agent-1')!.id));
+    await ended(id);
+    assert.equal((await task(id)).state, TaskState.COMPLETE);
   });
 
   test('revoking the credential ends the session within a second', async () => {
