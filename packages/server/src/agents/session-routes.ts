@@ -12,6 +12,12 @@ export function sessionRoutes(dispatcher: Dispatcher): FastifyPluginAsync {
     // Closing the server waits for every socket, upgraded ones too: end the sessions first, at once
     // (an agent behind a cut link would otherwise hold the close for ws's 30 s close handshake).
     await app.register(websocket, { options: { maxPayload: 64 * 1024 * 1024 }, preClose: async () => dispatcher.closeSessions() });
+    // An upgrade refused by an earlier hook (a bad token fails authentication before the plugin's
+    // own hooks run) is answered on a socket no HTTP parser owns any more: nothing would close it,
+    // and the server's close would wait for it forever.
+    app.addHook('onResponse', async (req) => {
+      if (req.headers.upgrade?.toLowerCase() === 'websocket') req.raw.socket?.destroy();
+    });
     app.get('/agent/session', {
       websocket: true,
       schema: { hide: true },
