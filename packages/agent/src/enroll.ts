@@ -47,7 +47,7 @@ export async function enroll(opts: EnrollOptions): Promise<Credential> {
     pin = { fingerprint: fingerprintOf(leaf), caPem: toPem(top) };
   }
   const facts: MachineFacts = readFacts(opts.hostname);
-  const res = await httpsPost(new URL('/api/v1/agent/enroll', url), { token: opts.token, facts }, opts.caPem ?? pin?.caPem);
+  const res = await httpsPost(new URL('/api/v1/agent/enroll', url), { token: opts.token, facts }, opts.caPem ?? pin?.caPem, pin?.fingerprint);
   const body = (await res.json().catch(() => ({}))) as { hostname?: string; token?: string; detail?: string; title?: string };
   if (!res.ok || !body.token || !body.hostname) throw new Error(body.detail ?? body.title ?? `the control center answered ${res.status}`);
   const credential: Credential = { url: url.origin, token: body.token, hostname: body.hostname, ...(pin ?? {}), ...(opts.caPem ? { caPem: opts.caPem } : {}) };
@@ -55,12 +55,17 @@ export async function enroll(opts: EnrollOptions): Promise<Credential> {
   return credential;
 }
 
-/** POST JSON, trusting `caPem` for HTTPS (fetch has no per-request CA, so this uses node:https). */
-async function httpsPost(url: URL, body: unknown, caPem: string | undefined): Promise<Response> {
+/**
+ * POST JSON, trusting `caPem` for HTTPS (fetch has no per-request CA, so this uses node:https).
+ * With `pinned`, the certificate must be the one just pinned (the name need not match, as in the
+ * session); with a CA alone, the usual name check applies.
+ */
+async function httpsPost(url: URL, body: unknown, caPem: string | undefined, pinned?: string): Promise<Response> {
   if (url.protocol === 'http:' || !caPem) return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const { request } = await import('node:https');
+  const samePin = (_host: string, cert: PeerCertificate) => (fingerprintOf(cert.raw) === pinned ? undefined : new Error(`the control center's certificate changed during enrollment (${fingerprintOf(cert.raw)}, pinned ${pinned})`));
   return await new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', ca: caPem, checkServerIdentity: () => undefined, headers: { 'content-type': 'application/json' } }, (res) => {
+    const req = request(url, { method: 'POST', ca: caPem, ...(pinned ? { checkServerIdentity: samePin } : {}), headers: { 'content-type': 'application/json' } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve(new Response(Buffer.concat(chunks), { status: res.statusCode ?? 500 })));

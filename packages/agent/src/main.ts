@@ -6,6 +6,9 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startDaemon } from './daemon.ts';
 import { enroll } from './enroll.ts';
+import { checkTransport } from './session.ts';
+import { parseRebootCommand } from './exec/reboot.ts';
+import { configTargets } from './exec/config.ts';
 import { openStorage } from './storage.ts';
 
 const USAGE = `usage:
@@ -15,7 +18,16 @@ const USAGE = `usage:
   --state-dir   where the credential and tasks live (default /var/lib/canopy-agent)
   --hostname    the name to claim instead of the OS hostname (test hosts)
   --ca          PEM file of the CA that signed the control center's certificate
-  --insecure-http  allow http:// to a host other than loopback`;
+  --insecure-http  allow http:// to a host other than loopback
+  --reboot-command  how to reboot: words or a JSON array (default: systemctl reboot under systemd, else /sbin/reboot)
+  --reboot-grace-seconds  after the reboot command, how long the old boot may last before the task fails (default 300)
+  --boot-id-file  read the boot id from this file instead of the kernel (test hosts)
+  --facts-check-seconds  how often facts are re-read (default 60; sent when changed, and hourly)
+  --nginx-conf FILE --nginx-include-dir DIR [--nginx-bin FILE] [--nginx-pid FILE]
+                the nginx whose include dir \`config\` tasks manage (nginx -t, nginx -s reload; with
+                --nginx-pid a reload counts once new workers run)
+  --keepalived-conf FILE --keepalived-pid FILE [--keepalived-bin FILE]
+                the keepalived file LVS \`config\` tasks write (checked, then SIGHUP to the pid)`;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -27,6 +39,17 @@ const { values, positionals } = parseArgs({
     ca: { type: 'string' },
     'insecure-http': { type: 'boolean', default: false },
     'no-run': { type: 'boolean', default: false },
+    'reboot-command': { type: 'string' },
+    'reboot-grace-seconds': { type: 'string' },
+    'boot-id-file': { type: 'string' },
+    'facts-check-seconds': { type: 'string' },
+    'nginx-conf': { type: 'string' },
+    'nginx-include-dir': { type: 'string' },
+    'nginx-bin': { type: 'string' },
+    'nginx-pid': { type: 'string' },
+    'keepalived-conf': { type: 'string' },
+    'keepalived-pid': { type: 'string' },
+    'keepalived-bin': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -62,6 +85,35 @@ const token = command === 'run' && values.token ? values.token : saved?.token;
 if (!url || !token) fail(`no credential in ${stateDir}: run \`canopy-agent enroll\` or pass --url and --token`);
 if (command === 'run' && values.token && values.url) storage.writeCredential({ url, token, hostname: values.hostname ?? saved?.hostname ?? '' });
 
+function seconds(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[0-9]{1,7}$/.test(value) || Number(value) < 1) fail(`--${flag} takes a whole number of seconds, at least 1`);
+  return Number(value);
+}
+let rebootArgv: string[] | undefined;
+try {
+  rebootArgv = values['reboot-command'] === undefined ? undefined : parseRebootCommand(values['reboot-command']);
+} catch (err) {
+  fail((err as Error).message);
+}
+let targets: ReturnType<typeof configTargets> = {};
+try {
+  targets = configTargets(values);
+} catch (err) {
+  fail((err as Error).message);
+}
+const settings = {
+  ...targets,
+  rebootCommand: rebootArgv,
+  rebootGraceSeconds: seconds('reboot-grace-seconds', values['reboot-grace-seconds']),
+  bootIdFile: values['boot-id-file'],
+};
+
+try {
+  checkTransport(url, values['insecure-http']);
+} catch (err) {
+  fail((err as Error).message);
+}
 const daemon = startDaemon({
   url,
   token,
@@ -70,6 +122,8 @@ const daemon = startDaemon({
   caPem: caPem ?? saved?.caPem,
   fingerprint: saved?.fingerprint,
   allowInsecure: values['insecure-http'],
+  settings,
+  factsCheckSeconds: seconds('facts-check-seconds', values['facts-check-seconds']),
 });
 for (const sig of ['SIGTERM', 'SIGINT'] as const) {
   process.once(sig, () => {

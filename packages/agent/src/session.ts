@@ -74,6 +74,14 @@ export function createSession(opts: SessionOptions) {
     return u.toString();
   }
 
+  // A certificate the chain check rejects while a pin is set is most often an impostor (or a
+  // replaced certificate): say so, rather than OpenSSL's bare "self-signed certificate".
+  function refusal(err: Error): string | undefined {
+    const code = (err as { code?: unknown }).code;
+    if (!opts.fingerprint || typeof code !== 'string' || !/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code)) return undefined;
+    return `refusing the control center's certificate: it is not the one pinned at enrollment (${err.message}); re-enroll if it was replaced on purpose`;
+  }
+
   function tlsOptions(): WebSocket.ClientOptions {
     const out: WebSocket.ClientOptions = {};
     if (opts.caPem) out.ca = opts.caPem;
@@ -134,7 +142,7 @@ export function createSession(opts: SessionOptions) {
       sock.terminate();
     });
     sock.on('error', (err) => {
-      failure ??= err.message;
+      failure ??= refusal(err) ?? err.message;
     });
     sock.on('close', () => {
       clearTimeout(beat);

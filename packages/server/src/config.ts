@@ -45,6 +45,23 @@ const schema = z.object({
   accessLog: z.stringbool().default(true),
   /** Newest nginx/LVS config versions per cluster that keep their files, snapshot and diff (older ones keep only metadata). */
   configKeepVersions: z.coerce.number().int().min(2).default(100),
+  /** PEM file of the server's certificate (with its chain); with tlsKey the server listens with HTTPS only. */
+  tlsCert: z.string().min(1).optional(),
+  /** PEM file of the certificate's private key; set both or neither. */
+  tlsKey: z.string().min(1).optional(),
+  /**
+   * The control center's URL as machines reach it (`https://canopy.example.com:7070`): written into
+   * the agent install script. Unset: taken from the request's Host, which must then be a valid host.
+   */
+  publicUrl: z
+    .url({ protocol: /^https?$/ })
+    .refine((u) => {
+      if (!URL.canParse(u)) return true; // z.url has said why
+      const p = new URL(u);
+      return p.pathname === '/' && !p.search && !p.hash && !p.username && !/[?#]/.test(u);
+    }, 'scheme, host and port only (no path, query or user)')
+    .transform((u) => new URL(u).origin)
+    .optional(),
 });
 
 export type Config = Readonly<z.infer<typeof schema>>;
@@ -71,8 +88,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     configKeepVersions: env['CANOPY_CONFIG_KEEP_VERSIONS'] || undefined,
     reusePort: env['CANOPY_REUSE_PORT'] || undefined,
     accessLog: env['CANOPY_ACCESS_LOG'] || undefined,
+    tlsCert: env['CANOPY_TLS_CERT'] || undefined,
+    tlsKey: env['CANOPY_TLS_KEY'] || undefined,
+    publicUrl: env['CANOPY_PUBLIC_URL'] || undefined,
   };
   const parsed = schema
+    .refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), { path: ['tlsKey'], message: 'CANOPY_TLS_CERT and CANOPY_TLS_KEY go together: set both (HTTPS) or neither (HTTP)' })
     .refine((c) => !c.reusePort || c.databaseUrl !== undefined, { path: ['reusePort'], message: "CANOPY_REUSE_PORT needs DATABASE_URL: replicas share PostgreSQL, and PGlite's data directory belongs to one process" })
     .safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
   if (!parsed.success) {

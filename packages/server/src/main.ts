@@ -1,4 +1,5 @@
 /** `npm start`: open the database, migrate, load, serve the API and console until a signal. */
+import { readFileSync } from 'node:fs';
 import type { ListenOptions } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyListenOptions } from 'fastify';
@@ -24,18 +25,21 @@ async function main(): Promise<void> {
     puppetClassesRefreshSeconds: config.puppetClassesRefreshSeconds,
     provisioningTtlHours: config.provisioningTtlHours,
     configKeepVersions: config.configKeepVersions,
+    agentInstall: { publicUrl: config.publicUrl },
   });
   await services.start();
   const { generatedPassword } = await services.auth.bootstrap(config.adminPassword);
   const webDir = config.webDir ?? join(import.meta.dirname, '../../web/dist');
   const accessLog = config.accessLog ? (line: string) => void process.stdout.write(`${line}\n`) : undefined;
-  const app = await buildApp(services, { bodyLimit: config.bodyLimit, logLevel: config.logLevel, webDir, accessLog });
+  // Read at start: a missing or unreadable file is a start-up error, not a failed handshake later.
+  const https = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert, 'utf8'), key: readFileSync(config.tlsKey, 'utf8') } : undefined;
+  const app = await buildApp(services, { bodyLimit: config.bodyLimit, logLevel: config.logLevel, webDir, accessLog, https });
   // Fastify hands its listen options to net.Server.listen as they are; its types predate `reusePort`.
   const listen: FastifyListenOptions & Pick<ListenOptions, 'reusePort'> = { port: config.port, host: config.host, reusePort: config.reusePort };
   await app.listen(listen);
 
   const where = config.databaseUrl ? 'PostgreSQL' : `PGlite in ${config.dataDir}`;
-  console.log(`Canopy listening on http://${config.host}:${config.port}${config.reusePort ? ` (port shared with other replicas, pid ${process.pid})` : ''} (database: ${where}${applied.length ? `, applied ${applied.join(', ')}` : ''})`);
+  console.log(`Canopy listening on ${https ? 'https' : 'http'}://${config.host}:${config.port}${config.reusePort ? ` (port shared with other replicas, pid ${process.pid})` : ''} (database: ${where}${applied.length ? `, applied ${applied.join(', ')}` : ''})`);
   if (services.dns) console.log(`DNS for ${config.dnsDomain} on ${config.dnsHost}:${services.dns.port()} (UDP and TCP)`);
   if (generatedPassword) {
     console.log(`First start: created user 'admin' with password ${generatedPassword}  (shown once; set CANOPY_ADMIN_PASSWORD to choose it)`);

@@ -6,13 +6,13 @@ import { createTreeService, treeRoutes, type TreeService } from './tree/index.ts
 import { authRoutes, createAuthService, type AuthService } from './auth/index.ts';
 import { createMachineService, machineRoutes, type MachineService } from './machines/index.ts';
 import { auditRoutes } from './audit/index.ts';
-import { createProvisioningService, provisioningRoutes, type ProvisioningService } from './provisioning/index.ts';
+import { createEnrollment, createProvisioningService, provisioningRoutes, type ProvisioningService } from './provisioning/index.ts';
 import { createEncService, encRoutes, type EncService } from './enc/index.ts';
-import { agentRoutes, agentStatusRoutes, createAgentService, createDispatcher, sessionRoutes, type AgentService, type Dispatcher, type DispatcherOptions } from './agents/index.ts';
+import { agentBlocks, agentRoutes, agentStatusRoutes, createAgentService, createDispatcher, enrollRoutes, installRoutes, sessionRoutes, type AgentService, type Dispatcher, type DispatcherOptions, type InstallOptions } from './agents/index.ts';
 import { createDiscoveryService, discoveryRoutes, type DiscoveryAccessOptions, type DiscoveryOptions, type DiscoveryService } from './discovery/index.ts';
-import { createNginxService, discoveryBackends, nginxRoutes, type NginxService } from './nginx/index.ts';
+import { createNginxService, createRollout, discoveryBackends, nginxRoutes, rolloutRoutes, type NginxService, type Rollout } from './nginx/index.ts';
 import { createLvsService, lvsRoutes, type LvsService } from './lvs/index.ts';
-import { createJobService, jobRoutes, type JobService } from './jobs/index.ts';
+import { createInitCommands, createJobService, initCommandRoutes, jobRoutes, type JobService } from './jobs/index.ts';
 import { createDnsServer, type DnsOptions, type DnsServer } from './dns/index.ts';
 
 export interface Services {
@@ -33,10 +33,14 @@ export interface Services {
   jobs: JobService;
   nginx: NginxService;
   lvs: LvsService;
+  /** Config push: each published nginx/LVS version to one machine of the cluster, then the rest. */
+  rollouts: { nginx: Rollout; lvs: Rollout };
   /** The DNS server, when `ServiceOptions.dns` asked for one. */
   dns: DnsServer | undefined;
   /** Route plugins mounted under /api/v1. */
   routes: FastifyPluginAsync[];
+  /** Route plugins mounted at the root (the agent's install script and files). */
+  rootRoutes: FastifyPluginAsync[];
   /** Load read models and follow the change feed. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -59,6 +63,8 @@ export interface ServiceOptions {
   configKeepVersions?: number | undefined;
   /** Agent sessions: heartbeat period, orphan grace. */
   agents?: DispatcherOptions | undefined;
+  /** The agent install's public URL (CANOPY_PUBLIC_URL) and runtime. */
+  agentInstall?: InstallOptions | undefined;
   /** Serve discovery over DNS (CANOPY_DNS_PORT); unset: no DNS server. */
   dns?: DnsOptions | undefined;
 }
@@ -80,8 +86,10 @@ export function createServices(database: Database, opts: ServiceOptions = {}): S
     { classesUrl: opts.puppetClassesUrl ?? null, refreshSeconds: opts.puppetClassesRefreshSeconds ?? 300, onError: opts.onError },
   );
   const agents = createAgentService({ writer, feed, db, machines });
+  const enrollment = createEnrollment({ writer, db, tree, machines, issueIn: agents.issueIn });
   const dispatcher = createDispatcher({ writer, feed, db, machines }, { onError: opts.onError, ...opts.agents });
-  const jobs = createJobService({ writer, feed, db, tree, machines, auth, dispatcher, onError: opts.onError });
+  const initCommands = createInitCommands({ writer, db, tree });
+  const jobs = createJobService({ writer, feed, db, tree, machines, auth, dispatcher, initCommands, onError: opts.onError });
   const discovery = createDiscoveryService({ writer, feed, db, tree, onError: opts.onError }, opts.discovery);
   const agentMachine = (actor: Actor) => {
     const m = actor.machineId === undefined ? undefined : machines.model.get(actor.machineId);
@@ -91,21 +99,27 @@ export function createServices(database: Database, opts: ServiceOptions = {}): S
   const proxy = { writer, feed, db, tree, backends, acl: auth, debounceMs: opts.proxyDebounceMs ?? 200, keepVersions: opts.configKeepVersions ?? 100, ...(opts.onError ? { onError: opts.onError } : {}) };
   const nginx = createNginxService(proxy);
   const lvs = createLvsService(proxy);
+  const rollout = (kind: 'nginx' | 'lvs') => createRollout({ kind, writer, feed, db, dispatcher, machines, pathOf: (id) => tree.model.get(id)?.path ?? `#${id}`, onError: opts.onError });
+  const rollouts = { nginx: rollout('nginx'), lvs: rollout('lvs') };
   const dns = opts.dns ? createDnsServer({ discovery, tree, machines, feed }, { onError: opts.onError, ...opts.dns }) : undefined;
   const routes = [
     treeRoutes(tree, auth),
     authRoutes(auth),
-    machineRoutes(machines, auth, writer),
+    machineRoutes(machines, auth, writer, (ids) => agentBlocks(dispatcher, ids)),
     auditRoutes(db, tree, auth),
     provisioningRoutes(provisioning, auth, tree),
     encRoutes(enc, auth),
     agentRoutes(agents, machines, auth),
     sessionRoutes(dispatcher),
+    enrollRoutes(enrollment),
     agentStatusRoutes(dispatcher, machines, auth),
     jobRoutes(jobs, auth),
+    initCommandRoutes(initCommands, auth),
     ...discoveryRoutes(discovery, auth, tree, { agentMachine, ...opts.discovery }),
     ...nginxRoutes(nginx, auth),
     ...lvsRoutes(lvs, auth, tree),
+    rolloutRoutes('nginx', rollouts.nginx, auth),
+    rolloutRoutes('lvs', rollouts.lvs, auth),
   ] as FastifyPluginAsync[];
   return {
     database,
@@ -122,8 +136,10 @@ export function createServices(database: Database, opts: ServiceOptions = {}): S
     jobs,
     nginx,
     lvs,
+    rollouts,
     dns,
     routes,
+    rootRoutes: [installRoutes(opts.agentInstall)],
     start: async () => {
       await feed.start(async () => {
         await tree.load(db);
@@ -140,6 +156,8 @@ export function createServices(database: Database, opts: ServiceOptions = {}): S
       discovery.start();
       dispatcher.start();
       await jobs.start();
+      await rollouts.nginx.start();
+      await rollouts.lvs.start();
       await dns?.start();
     },
     stop: async () => {

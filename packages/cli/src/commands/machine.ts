@@ -7,6 +7,7 @@ import { withJson, type CliContext, type JsonOption } from '../context.ts';
 import { fields, labels, table, UsageError } from '../output.ts';
 import { collect, integer } from './options.ts';
 import { registerMachineJobs } from './jobs.ts';
+import { registerMachineEnroll } from './enroll.ts';
 
 /** Kept here rather than imported from @canopy/core so this command loads without zod. */
 const STATUSES = ['installing', 'online', 'offline', 'maintenance', 'retired'] as const;
@@ -40,6 +41,7 @@ function formatOf(file: string): 'csv' | 'json' {
 export function registerMachine(program: Command, ctx: CliContext): void {
   const machine = program.command('machine').description('add, import, bind and list machines');
   registerMachineJobs(machine, ctx);
+  registerMachineEnroll(machine, ctx);
 
   withJson(machine.command('add <hostname>').description('add a machine, optionally bound to nodes'))
     .option('--ip <ip>', 'an IP address (repeatable, or comma-separated)', collect, [])
@@ -102,7 +104,7 @@ export function registerMachine(program: Command, ctx: CliContext): void {
         ['hostname', m.hostname], ['status', m.status], ['ips', m.ips.join(', ')], ['nodes', m.nodes.join(', ')], ['zone', m.zone], ['idc', m.idc],
         ['kind', m.kind], ['os', m.os], ['cpu cores', m.cpuCores], ['memory MB', m.memoryMb], ['disk GB', m.diskGb], ['serial', m.serial],
         ['labels', labels(m.labels)], ['updated', m.updatedAt],
-      ]),
+      ]) + agentBlock(m.agent),
     );
   });
 
@@ -140,6 +142,24 @@ function registerCredential(machine: Command, ctx: CliContext): void {
       await ctx.client().machines.credentials.revoke(hostname, id);
       ctx.out(`revoked credential #${id} of ${hostname}\n`);
     });
+}
+
+/** The machine's agent: state, last heartbeat, version and the facts it read ("never" when none connected). */
+export function agentBlock(a: MachineView['agent']): string {
+  if (!a) return '';
+  const f = (a.facts ?? {}) as Record<string, unknown>;
+  const gib = (n: unknown) => (typeof n === 'number' ? `${(n / 2 ** 30).toFixed(1)} GiB` : '');
+  const disks = Array.isArray(f['disks']) ? (f['disks'] as { mount: string; sizeBytes: number }[]).map((d) => `${d.mount} ${gib(d.sizeBytes)}`).join(', ') : '';
+  const rows: [string, unknown][] = [
+    ['agent', a.state === 'never' ? 'never enrolled' : a.state], ['agent version', a.version ?? ''], ['last heartbeat', a.lastHeartbeatAt ?? ''], ['connected at', a.connectedAt ?? ''],
+  ];
+  if (a.facts) {
+    rows.push(
+      ['facts: hostname', f['hostname']], ['facts: ips', Array.isArray(f['ips']) ? f['ips'].join(', ') : ''], ['facts: cpus', f['cpus']], ['facts: memory', gib(f['memoryBytes'])],
+      ['facts: disks', disks], ['facts: os', f['os']], ['facts: kernel', f['kernel']], ['facts: serial', f['serial'] ?? ''], ['facts: boot id', f['bootId'] ?? ''], ['facts: booted at', f['bootedAt'] ?? ''],
+    );
+  }
+  return fields(rows.map(([k, v]) => [k, v === undefined || v === null ? '' : String(v)]));
 }
 
 function credentialTable(items: Credential[]): string {

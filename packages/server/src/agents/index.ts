@@ -14,4 +14,6 @@ export { createAgentService, MACHINE_SECRET_PREFIX, type AgentService } from './
 export { agentRoutes } from './routes.ts';
 export { createDispatcher, TASK_TOPIC, TASK_STATUS_TOPIC, AGENT_STATUS_TOPIC, type Dispatcher, type DispatcherOptions, type NewTask } from './dispatcher.ts';
 export { sessionRoutes } from './session-routes.ts';
-export { agentStatusRoutes, AgentView } from './status-routes.ts';
+export { agentStatusRoutes, agentBlocks, AgentView } from './status-routes.ts';
+export { enrollRoutes } from './enroll-routes.ts';
+export { installRoutes, type InstallOptions } from './install-routes.ts';

@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { ConflictError, NotFoundError } from '@canopy/core';
-import type { Actor, ChangeFeed, Writer } from '../changes/index.ts';
+import type { Actor, ChangeFeed, WriteContext, Writer } from '../changes/index.ts';
 import type { Queryable } from '../db/connection.ts';
 import type { Principal } from '../auth/index.ts';
 import type { MachineService } from '../machines/index.ts';
@@ -39,6 +39,14 @@ export function createAgentService(deps: { writer: Writer; feed: ChangeFeed; db:
     return m;
   }
 
+  async function issueIn(w: WriteContext, m: { id: number; hostname: string }, name: string) {
+    const secret = `${MACHINE_SECRET_PREFIX}${randomBytes(32).toString('base64url')}`;
+    if (await repo.byName(w.tx, m.id, name)) throw new ConflictError(`machine '${m.hostname}' already has a credential named '${name}'`);
+    const r = await repo.insert(w.tx, { machineId: m.id, name, secretHash: hashOf(secret), prefix: secret.slice(0, 8), createdBy: w.actor.name });
+    w.audit({ operation: 'machine.credential.issue', targetKind: 'machine', target: m.hostname, after: r });
+    return { ...r, hostname: m.hostname, token: secret };
+  }
+
   return {
     /** The actor behind a machine credential, or undefined (unknown, revoked, or the machine retired). */
     async authenticate(secret: string): Promise<Principal | undefined> {
@@ -60,15 +68,11 @@ export function createAgentService(deps: { writer: Writer; feed: ChangeFeed; db:
     /** Issue a credential named `name` for `hostname`; the secret is returned once and stored hashed. */
     async issue(actor: Actor, hostname: string, name: string) {
       const m = machineOf(hostname);
-      const secret = `${MACHINE_SECRET_PREFIX}${randomBytes(32).toString('base64url')}`;
-      const row = await writer.run(actor, async (w) => {
-        if (await repo.byName(w.tx, m.id, name)) throw new ConflictError(`machine '${hostname}' already has a credential named '${name}'`);
-        const r = await repo.insert(w.tx, { machineId: m.id, name, secretHash: hashOf(secret), prefix: secret.slice(0, 8), createdBy: actor.name });
-        w.audit({ operation: 'machine.credential.issue', targetKind: 'machine', target: hostname, after: r });
-        return r;
-      });
-      return { ...row, hostname, token: secret };
+      return writer.run(actor, (w) => issueIn(w, { id: m.id, hostname }, name));
     },
+
+    /** Issue a credential inside the caller's transaction (enrollment creates the machine in the same one). */
+    issueIn,
 
     /** The credentials of `hostname`, without secrets. */
     async list(hostname: string) {

@@ -20,11 +20,15 @@ export interface AppOptions {
   webDir?: string | undefined;
   /** Receives one access-log line per request; no access log when absent. */
   accessLog?: ((line: string) => void) | undefined;
+  /** PEM certificate (with chain) and key: listen with HTTPS (CANOPY_TLS_CERT / CANOPY_TLS_KEY). */
+  https?: { cert: string; key: string } | undefined;
 }
 
 /** The Fastify app with every capability's routes under /api/v1. */
 export async function buildApp(services: Services, opts: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
+    // Typed apart from an HTTP instance by Fastify, though its routes and hooks are the same: hidden from the overloads.
+    ...(opts.https ? ({ https: opts.https } as object) : {}),
     bodyLimit: opts.bodyLimit ?? 10 * 1024 * 1024,
     logger: { level: opts.logLevel ?? 'warn' },
     // One line per request is noise at info; debug and trace keep it.
@@ -65,6 +69,8 @@ export async function buildApp(services: Services, opts: AppOptions = {}): Promi
     },
     { prefix: '/api/v1' },
   );
+  // Outside the API prefix: what `curl URL/agent/install.sh | sh` fetches.
+  for (const plugin of services.rootRoutes) await app.register(plugin);
 
   if (opts.webDir && existsSync(join(opts.webDir, 'index.html'))) {
     const webDir = resolve(opts.webDir);

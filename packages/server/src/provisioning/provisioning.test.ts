@@ -59,8 +59,11 @@ for (const backend of testBackends()) {
       await mk(null, 'other');
       await mk('other', 'a');
       await mk('other', 'b');
-      await request({ hostname: 'new3.example.com', nodePath: 'other.b' });
-      await s.call('POST', '/api/v1/machines', { hostname: 'new3.example.com', nodes: ['other.a'] });
+      const req = await request({ hostname: 'new3.example.com', nodePath: 'other.b', idc: 'dc3', zone: 'north' });
+      const m = await s.call('POST', '/api/v1/machines', { hostname: 'new3.example.com', nodes: ['other.a'] });
+      // The create response already shows where the request bound it, and the request's placement.
+      assert.deepEqual([m.body.nodes, m.body.idc, m.body.zone], [['other.a', 'other.b'], 'dc3', 'north']);
+      assert.deepEqual(m.body.provisioned, [{ requestId: req.body.id, nodePath: 'other.b', via: 'owner' }]);
       await s.services.provisioning.settled();
       assert.deepEqual((await s.call('GET', '/api/v1/machines/new3.example.com')).body.nodes, ['other.a', 'other.b']);
     });
@@ -113,7 +116,9 @@ for (const backend of testBackends()) {
         const m = await s.call('POST', '/api/v1/machines', { hostname: 'pay-api-12', ips: ['10.66.0.12'], nodes: ['corp.pay.api'], idc: 'dc9' }, { token: payops });
         assert.equal(m.status, 201, JSON.stringify(m.body));
         assert.deepEqual(m.body.provisioned, [{ requestId: req.body.id, nodePath: 'corp.pay.api', via: 'owner' }]);
-        assert.deepEqual([m.body.idc, m.body.zone], ['dc2', 'west']);
+        assert.deepEqual([m.body.nodes, m.body.idc, m.body.zone], [['corp.pay.api'], 'dc2', 'west']);
+        const stored = (await machine('pay-api-12')).body;
+        assert.deepEqual([stored.idc, stored.zone], ['dc2', 'west'], 'the placement was stored, not only shown');
         assert.equal((await s.call('GET', `/api/v1/provisioning/${req.body.id}`)).body.state, 'bound');
       });
 
@@ -134,6 +139,7 @@ for (const backend of testBackends()) {
         assert.equal(right.status, 201);
         // Bob may not see pay's node: he learns that the request took his machine, not where it went.
         assert.deepEqual(right.body.provisioned, [{ requestId: req14.body.id, nodePath: null, via: 'serial+mac' }]);
+        assert.deepEqual([right.body.nodes, right.body.hiddenNodeCount], [['corp.find.query'], 1], 'the bind he may not see is counted');
         assert.deepEqual((await machine('pay-api-14')).body.nodes, ['corp.find.query', 'corp.pay.api']);
         assert.equal((await s.call('GET', `/api/v1/provisioning/${req14.body.id}`)).body.state, 'bound');
         assert.equal((await machine('pay-api-14')).body.zone, 'west');

@@ -7,7 +7,7 @@ export type RequestRow = typeof t.$inferSelect;
 
 export async function insert(
   q: Queryable,
-  v: { hostname: string; nodeId: number; idc: string; zone: string; os: string; serial: string; mac: string; requestedBy: string; note: string; createdBy: string; ttlHours: number },
+  v: { hostname: string; nodeId: number; idc: string; zone: string; os: string; serial: string; mac: string; requestedBy: string; note: string; createdBy: string; ttlHours: number; tokenHash: string | null },
 ): Promise<RequestRow> {
   const { ttlHours, ...fields } = v;
   const [row] = await q
@@ -73,4 +73,32 @@ export function list(q: Queryable, f: { state?: ProvisioningState | undefined; n
   if (f.hostname) where.push(eq(t.hostname, f.hostname));
   if (beforeId !== undefined) where.push(lt(t.id, beforeId));
   return q.select().from(t).where(and(...where)).orderBy(desc(t.id)).limit(limit);
+}
+
+/** The request an enrollment token was issued with (no lock). */
+export async function byToken(q: Queryable, tokenHash: string): Promise<RequestRow | undefined> {
+  const [row] = await q.select().from(t).where(eq(t.tokenHash, tokenHash));
+  return row;
+}
+
+/** The request an enrollment token was issued with, locked for the rest of the transaction. */
+export async function lockByToken(q: Queryable, tokenHash: string): Promise<RequestRow | undefined> {
+  const [row] = await q.select().from(t).where(eq(t.tokenHash, tokenHash)).for('update');
+  return row;
+}
+
+/** Spend a request's token and record the machine it enrolled; the request closes as bound if it was open. */
+export async function markEnrolled(q: Queryable, id: number, machineId: number): Promise<RequestRow> {
+  const [row] = await q
+    .update(t)
+    .set({
+      enrolledAt: sql`now()`,
+      machineId,
+      state: sql`CASE WHEN ${t.state} = 'open' THEN 'bound' ELSE ${t.state} END`,
+      closedAt: sql`coalesce(${t.closedAt}, now())`,
+      version: sql`${t.version} + 1`,
+    })
+    .where(eq(t.id, id))
+    .returning();
+  return row as RequestRow;
 }

@@ -24,6 +24,7 @@ export const CreateProvisioningInput = z.strictObject({
   requestedBy: ShortText.optional().describe('who asked for the install; defaults to the caller'),
   note: safeText({ max: 2000, multiline: true }).default(''),
   ttlHours: z.number().int().min(1).max(MAX_TTL_HOURS).optional().describe('hours until the request expires; server default otherwise'),
+  enroll: z.boolean().default(false).describe('issue an enrollment token (answered once as `enrollmentToken`) the agent on the new machine exchanges for its credential'),
 });
 export type CreateProvisioningInput = z.infer<typeof CreateProvisioningInput>;
 
@@ -46,6 +47,9 @@ export const ProvisioningView = z.object({
   expiresAt: Timestamp,
   closedAt: Timestamp.nullable(),
   version: z.number().int(),
+  enroll: z.boolean().describe('whether the request carries an enrollment token'),
+  enrolledAt: Timestamp.nullable().describe('when its token was exchanged for a machine credential'),
+  enrollmentToken: z.string().optional().describe('the enrollment token (`cne_…`): in the create answer only, never again'),
 });
 export type ProvisioningView = z.infer<typeof ProvisioningView>;
 

@@ -9,6 +9,7 @@
  * expiry count as expired at once (lazily) and are marked so by a periodic sweep, which also
  * retries binds an event may have missed.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { ConflictError, NotFoundError, ValidationError, type Operation } from '@canopy/core';
 import type { Actor, ChangeFeed, WriteContext, Writer } from '../changes/index.ts';
 import type { Queryable } from '../db/connection.ts';
@@ -20,6 +21,12 @@ import type { CreateProvisioningInput, ProvisioningView } from './schema.ts';
 import type { ProvisioningState } from './tables.ts';
 
 export const PROVISIONING_TOPIC = 'provisioning';
+
+/** Every enrollment token starts with this, so a leaked one is recognisable (and never a `cnm_` credential). */
+export const ENROLLMENT_TOKEN_PREFIX = 'cne_';
+
+/** How an enrollment token is stored: its SHA-256, hex. */
+export const tokenHashOf = (token: string) => createHash('sha256').update(token).digest('hex');
 
 /** The actor binds and expiries are recorded under. */
 export const PROVISIONING_ACTOR: Actor = Object.freeze({ kind: 'system', id: null, name: 'provisioning', superuser: true });
@@ -163,8 +170,11 @@ export function createProvisioningService(
 
   function view(r: repo.RequestRow): ProvisioningView {
     const lapsed = r.state === 'open' && expired(r);
+    const { tokenHash, enrolledAt, ...rest } = r;
     return {
-      ...r,
+      ...rest,
+      enroll: tokenHash !== null,
+      enrolledAt: enrolledAt ? iso(enrolledAt) : null,
       nodePath: tree.model.get(r.nodeId)?.path ?? null,
       state: lapsed ? 'expired' : r.state,
       createdAt: iso(r.createdAt),
@@ -199,6 +209,7 @@ export function createProvisioningService(
      * may change it (machine.write on each node it is on; a superuser) or its facts match.
      */
     async create(actor: Actor, input: CreateProvisioningInput): Promise<ProvisioningView> {
+      const token = input.enroll ? `${ENROLLMENT_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}` : undefined;
       const row = await writer.run(actor, async (w) => {
         const node = tree.node(input.nodePath);
         const existing = await repo.lockOpen(w.tx, input.hostname);
@@ -218,6 +229,7 @@ export function createProvisioningService(
           note: input.note,
           createdBy: actor.name,
           ttlHours: input.ttlHours ?? opts.ttlHours,
+          tokenHash: token ? tokenHashOf(token) : null,
         });
         w.audit({ operation: 'provisioning.create', targetKind: 'provisioning', target: r.hostname, nodeId: node.id, nodePath: node.path, after: view(r) });
         w.emit(PROVISIONING_TOPIC, { upsert: [r] });
@@ -226,7 +238,7 @@ export function createProvisioningService(
       const ownerOfMachine: Decide = (r, machine, nodes) =>
         actor.superuser || (nodes.length > 0 && nodes.every((n) => auth.can(actor, 'machine.write', n.id))) ? 'owner' : proofOf(r, machine);
       await bindExisting(row.hostname, ownerOfMachine).catch(onError);
-      return view(await must(row.id));
+      return { ...view(await must(row.id)), ...(token ? { enrollmentToken: token } : {}) };
     },
 
     /**

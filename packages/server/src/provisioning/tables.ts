@@ -1,4 +1,4 @@
-/** Drizzle definition of the install requests table; migrations/0201_provisioning.sql and 0540_provisioning_proof.sql are the source of truth. */
+/** Drizzle definition of the install requests table; migrations/0201_provisioning.sql and 0540_provisioning_proof.sql and 0610_enrollment_tokens.sql are the source of truth. */
 import { pgTable, integer, text, timestamp } from 'drizzle-orm/pg-core';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'string' });
@@ -24,4 +24,8 @@ export const provisioningRequests = pgTable('provisioning_requests', {
   expiresAt: ts('expires_at').notNull(),
   closedAt: ts('closed_at'),
   version: integer('version').notNull().default(1),
+  /** SHA-256 of the enrollment token, when the request asked for one. */
+  tokenHash: text('token_hash'),
+  /** When the token was exchanged for a machine credential (it is single use). */
+  enrolledAt: ts('enrolled_at'),
 });

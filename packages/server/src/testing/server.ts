@@ -1,7 +1,7 @@
 /** A whole Canopy server over a test database, driven with `app.inject()`; shared per test file. */
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Database } from '../db/connection.ts';
-import { buildApp } from '../http/app.ts';
+import { buildApp, type AppOptions } from '../http/app.ts';
 import { createServices, type ServiceOptions, type Services } from '../services.ts';
 import type { TestBackend } from './db.ts';
 
@@ -26,13 +26,13 @@ export interface Reply {
   headers: LightMyRequestResponse['headers'];
 }
 
-/** Start services (with `opts`, if given) and the app over a fresh database from `backend`. */
-export async function startTestServer(backend: TestBackend, opts: ServiceOptions = {}): Promise<TestServer> {
+/** Start services (with `opts`, if given) and the app (with `appOpts`: HTTPS) over a fresh database from `backend`. */
+export async function startTestServer(backend: TestBackend, opts: ServiceOptions = {}, appOpts: Pick<AppOptions, 'https'> = {}): Promise<TestServer> {
   const database = await backend.open();
   const services = createServices(database, { onError: (err) => console.error(err), ...opts });
   await services.start();
   await services.auth.bootstrap(ADMIN_PASSWORD);
-  const app = await buildApp(services, { logLevel: 'silent' });
+  const app = await buildApp(services, { logLevel: 'silent', ...appOpts });
   await app.ready();
 
   async function call(method: string, url: string, body?: unknown, opts: { token?: string | null; headers?: Record<string, string> } = {}): Promise<Reply> {
