@@ -5,6 +5,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { ControlMessage, MachineFacts } from '@canopy/core';
+import type { AgentSettings } from './exec/index.ts';
 import { readFacts } from './facts.ts';
 import { createReporter } from './reporter.ts';
 import { createSession, type SessionState } from './session.ts';
@@ -21,6 +22,10 @@ export interface DaemonOptions {
   caPem?: string | undefined;
   fingerprint?: string | undefined;
   allowInsecure?: boolean | undefined;
+  /** Settings controllers read (boot id file, reboot command and grace). */
+  settings?: AgentSettings | undefined;
+  /** Seconds between facts checks (sent when they changed, and hourly regardless); default 60. */
+  factsCheckSeconds?: number | undefined;
   log?: (msg: string) => void;
 }
 
@@ -30,11 +35,12 @@ export type Daemon = ReturnType<typeof startDaemon>;
 export function startDaemon(opts: DaemonOptions) {
   const log = opts.log ?? ((m: string) => console.log(`${new Date().toISOString()} ${m}`));
   const storage = openStorage(opts.stateDir);
-  let facts: MachineFacts = readFacts(opts.hostname);
+  const factsOpts = { bootIdFile: opts.settings?.bootIdFile };
+  let facts: MachineFacts = readFacts(opts.hostname, factsOpts);
   let lifecycle: 'running' | 'stopping' | 'stopped' = 'running';
 
   const reporter = createReporter({ send: (m) => session.send(m) });
-  const worker = createWorker({ storage, reporter, hostname: facts.hostname, log });
+  const worker = createWorker({ storage, reporter, hostname: facts.hostname, settings: opts.settings, log });
   const session = createSession({
     url: opts.url,
     token: opts.token,
@@ -66,16 +72,17 @@ export function startDaemon(opts: DaemonOptions) {
     }
   }
 
-  // Facts: re-read every minute, sent when they changed, and hourly regardless.
+  // Facts: re-read every minute (by default), sent when they changed, and hourly regardless.
+  const checkMs = (opts.factsCheckSeconds ?? 60) * 1000;
   let sinceSent = 0;
   const factsTimer = setInterval(() => {
-    const now = readFacts(opts.hostname);
-    if (!isDeepStrictEqual(now, facts) || ++sinceSent >= 60) {
+    const now = readFacts(opts.hostname, factsOpts);
+    if (!isDeepStrictEqual(now, facts) || ++sinceSent * checkMs >= 3_600_000) {
       facts = now;
       sinceSent = 0;
       session.send({ t: 'facts', facts });
     }
-  }, 60_000);
+  }, checkMs);
   factsTimer.unref();
 
   worker.resume();

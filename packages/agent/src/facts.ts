@@ -40,8 +40,19 @@ function bootedAt(): string | null {
   return btime ? new Date(Number(btime) * 1000).toISOString() : null;
 }
 
+/** Where facts come from, besides the OS. */
+export interface FactsOptions {
+  /** A file holding the boot id instead of the kernel's (test hosts share one kernel). */
+  bootIdFile?: string | undefined;
+}
+
+/** The boot id: the kernel's, or the override file's; it changes on every boot, so a reboot is seen. */
+export function readBootId(opts: FactsOptions = {}): string | null {
+  return read(opts.bootIdFile ?? '/proc/sys/kernel/random/boot_id');
+}
+
 /** Read the facts now; `hostname` overrides the OS hostname (test hosts, renamed machines). */
-export function readFacts(hostname?: string): MachineFacts {
+export function readFacts(hostname?: string, opts: FactsOptions = {}): MachineFacts {
   const ifaces = Object.entries(networkInterfaces());
   const addrs = ifaces.flatMap(([, list]) => list ?? []).filter((a) => !a.internal);
   return {
@@ -54,7 +65,7 @@ export function readFacts(hostname?: string): MachineFacts {
     kernel: release(),
     serial: read('/sys/class/dmi/id/product_serial'),
     macs: [...new Set(addrs.map((a) => a.mac).filter((m) => m !== '00:00:00:00:00:00'))],
-    bootId: read('/proc/sys/kernel/random/boot_id'),
+    bootId: readBootId(opts),
     bootedAt: bootedAt(),
   };
 }

@@ -19,6 +19,8 @@ export interface StoredTask {
   killedBecause?: string | undefined;
   startedAt?: string | undefined;
   finishedAt?: string | undefined;
+  /** A controller's own record, kept across restarts (the reboot's boot id it is leaving…). */
+  data?: Record<string, unknown> | undefined;
 }
 
 export interface Credential {

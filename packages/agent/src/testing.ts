@@ -141,11 +141,11 @@ export interface ControlCenterProcess {
 
 /**
  * Run the control center as its own process (`npm start`'s entry) listening on `host`: PGlite in a
- * temp data dir, or PostgreSQL at `databaseUrl`. `env` adds settings (CANOPY_*); `adminPassword`
+ * temp data dir (or `dataDir`), or PostgreSQL at `databaseUrl`. `env` adds settings (CANOPY_*); `adminPassword`
  * must be the admin's when the database already has one.
  */
-export async function startControlCenter(opts: { host: string; databaseUrl?: string | undefined; adminPassword?: string; env?: Record<string, string> }): Promise<ControlCenterProcess> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'canopy-cc-'));
+export async function startControlCenter(opts: { host: string; databaseUrl?: string | undefined; dataDir?: string; adminPassword?: string; env?: Record<string, string> }): Promise<ControlCenterProcess> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'canopy-cc-'));
   // A port of our own choosing: the server prints the configured one, and a restart must reuse it.
   const port = await freePort(opts.host);
   const password = opts.adminPassword ?? CC_ADMIN_PASSWORD;
@@ -196,7 +196,7 @@ export async function startControlCenter(opts: { host: string; databaseUrl?: str
         cc.proc.kill('SIGTERM');
         await exited;
       }
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
   try {

@@ -6,7 +6,7 @@
  */
 import { afterStep, isTerminal, nextStep, TaskState, type TaskAssignment, type TaskOutcome, type TaskReport, type TaskStatus, type TaskStep } from '@canopy/core';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { controllerFor, TaskError, type Controller } from './exec/index.ts';
+import { controllerFor, TaskError, type AgentSettings, type Controller } from './exec/index.ts';
 import { outputTracker } from './output.ts';
 import type { Reporter } from './reporter.ts';
 import type { Storage, StoredTask } from './storage.ts';
@@ -25,6 +25,7 @@ export interface WorkerOptions {
   storage: Storage;
   reporter: Reporter;
   hostname: string;
+  settings?: AgentSettings | undefined;
   log?: (msg: string) => void;
 }
 
@@ -100,7 +101,8 @@ export function createWorker(opts: WorkerOptions) {
         continue;
       }
       backoff = 100;
-      r.stored.status = next;
+      const said = r.ctrl.message?.(next.state);
+      r.stored.status = said === undefined ? next : { ...next, message: said };
       storage.saveTask(r.stored);
       if (next.state === TaskState.RUNNING) r.live = trackerOf(r);
       if (isTerminal(next.state)) {
@@ -132,7 +134,7 @@ export function createWorker(opts: WorkerOptions) {
       live: undefined,
       done: Promise.resolve(),
     };
-    r.ctrl = controllerFor({ task: stored, dir, storage, hostname, save: () => storage.saveTask(stored) });
+    r.ctrl = controllerFor({ task: stored, dir, storage, hostname, settings: opts.settings, save: () => storage.saveTask(stored) });
     if (stored.status.state === TaskState.RUNNING) r.live = trackerOf(r);
     runners.set(stored.assignment.taskId, r);
     r.done = run(r).catch((err) => log(`task ${stored.assignment.taskId}: runner crashed: ${String(err)}`));

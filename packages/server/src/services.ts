@@ -161,6 +161,8 @@ export function createServices(database: Database, opts: ServiceOptions = {}): S
       await dns?.start();
     },
     stop: async () => {
+      await rollouts.nginx.stop();
+      await rollouts.lvs.stop();
       await dispatcher.stop();
       await dns?.stop();
       await lvs.stop();

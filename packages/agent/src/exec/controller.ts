@@ -22,6 +22,38 @@ export interface TaskContext {
   save(): void;
   /** The agent's hostname, as the control center knows it. */
   readonly hostname: string;
+  /** The agent's own settings some kinds need (absent: the defaults). */
+  readonly settings?: AgentSettings | undefined;
+}
+
+/** Agent flags that controllers read. */
+export interface AgentSettings {
+  /** Read the boot id from this file instead of the kernel (test hosts share one kernel). */
+  bootIdFile?: string | undefined;
+  /** The reboot command as argv; default `systemctl reboot` under systemd, else `/sbin/reboot`. */
+  rebootCommand?: string[] | undefined;
+  /** Seconds after the reboot command exited before a machine still on its old boot counts as not rebooted; default 300. */
+  rebootGraceSeconds?: number | undefined;
+  /** The local nginx `config` tasks write into (`--nginx-*`); unset: nginx configs are refused. */
+  nginx?: NginxTarget | undefined;
+  /** The local keepalived `config` tasks write (`--keepalived-*`); unset: LVS configs are refused. */
+  keepalived?: KeepalivedTarget | undefined;
+}
+
+/** The nginx this agent manages: its main config, the include dir it owns, the binary, the pid file. */
+export interface NginxTarget {
+  conf: string;
+  includeDir: string;
+  bin: string;
+  /** With it, a reload is confirmed by new worker processes of this master. */
+  pidFile?: string | undefined;
+}
+
+/** The keepalived this agent manages: the config file it owns, its pid file, the binary. */
+export interface KeepalivedTarget {
+  conf: string;
+  pidFile: string;
+  bin: string;
 }
 
 /** Drives one task through its kind's work; every method may be called again after a restart. */
@@ -35,6 +67,8 @@ export interface Controller {
   wait(signal: AbortSignal): Promise<number | undefined>;
   shutdown(): Promise<void>;
   remove(): Promise<void>;
+  /** The message to report with a new state, instead of the lifecycle's own (optional). */
+  message?(state: number): string | undefined;
   /** Output produced so far, for live reports (optional: kinds without output omit it). */
   output?(): OutputSource | undefined;
 }

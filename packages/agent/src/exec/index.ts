@@ -1,13 +1,17 @@
 /** One controller per task kind. A kind the agent does not know gets one that refuses it in prepare. */
-import { parseTaskSpec, type ExecSpec } from '@canopy/core';
+import { parseTaskSpec, type ConfigSpec, type ExecSpec, type RebootSpec } from '@canopy/core';
 import { TaskError, type Controller, type ControllerFactory, type TaskContext } from './controller.ts';
+import { configController } from './config.ts';
 import { processController } from './process.ts';
+import { rebootController } from './reboot.ts';
 
-export { TaskError, type Controller, type TaskContext, type OutputSource } from './controller.ts';
+export { TaskError, type AgentSettings, type Controller, type TaskContext, type OutputSource } from './controller.ts';
 
 const CONTROLLERS: Record<string, ControllerFactory> = {
   exec: (ctx) => processController(ctx, ctx.task.assignment.spec as ExecSpec),
   init: (ctx) => processController(ctx, ctx.task.assignment.spec as ExecSpec),
+  reboot: (ctx) => rebootController(ctx, ctx.task.assignment.spec as RebootSpec),
+  config: (ctx) => configController(ctx, ctx.task.assignment.spec as ConfigSpec),
 };
 
 function refusing(reason: string): Controller {

@@ -114,7 +114,9 @@ export function registerJobs(program: Command, ctx: CliContext): void {
     const d = await get(ctx, int('<id>', id)!);
     ctx.print(o.json, d, () =>
       summary(d) +
-      table(['host', 'batch', 'state', 'exit', 'ms', 'error'], d.hosts.map((h) => [h.hostname, h.batch + 1, h.state, h.exitCode ?? '', h.durationMs ?? '', h.error ?? ''])) +
+      (d.kind === 'reboot'
+        ? table(['host', 'batch', 'state', 'downtime', 'error'], d.hosts.map((h) => [h.hostname, h.batch + 1, h.state, h.downtimeSeconds === null ? '' : `${h.downtimeSeconds} s`, h.error ?? '']))
+        : table(['host', 'batch', 'state', 'exit', 'ms', 'error'], d.hosts.map((h) => [h.hostname, h.batch + 1, h.state, h.exitCode ?? '', h.durationMs ?? '', h.error ?? '']))) +
       groups(d),
     );
   });
@@ -138,10 +140,46 @@ export function registerJobs(program: Command, ctx: CliContext): void {
 
 /** Adds `init` and `reboot` to `canopy machine`: jobs of those kinds. */
 export function registerMachineJobs(machine: Command, ctx: CliContext): void {
-  withTarget(machine.command('init').description("initialise machines: `puppet agent --test` (Canopy is the ENC)")).action(async (o: TargetOptions & JsonOption) => {
+  withTarget(machine.command('init').description("initialise machines: each runs its node's init command (see `init-command`; default `puppet agent --test`, Canopy is the ENC)")).action(async (o: TargetOptions & JsonOption) => {
     await launch(ctx, { kind: 'init', ...targetBody(o) }, o);
   });
   withTarget(machine.command('reboot').description('reboot machines in batches')).action(async (o: TargetOptions & JsonOption) => {
     await launch(ctx, { kind: 'reboot', ...targetBody(o) }, o);
+  });
+  registerInitCommand(machine, ctx);
+}
+
+type InitView = { node: string; own: InitCommand | null; effective: InitCommand; from: string | null; updatedBy: string | null; updatedAt: string | null };
+type InitCommand = { argv?: string[]; script?: string; okExitCodes: number[] };
+
+function initText(v: InitView): string {
+  const what = (c: InitCommand) => (c.argv ? c.argv.join(' ') : `script (${c.script!.split('\n').length} lines)`);
+  const from = v.from === null ? 'the default' : v.from === v.node ? 'this node' : `inherited from ${v.from}`;
+  return `${v.node}: ${what(v.effective)} (exit ${v.effective.okExitCodes.join(',')} is success; ${from})\n${v.effective.script ? `${v.effective.script}${v.effective.script.endsWith('\n') ? '' : '\n'}` : ''}`;
+}
+
+/** `canopy machine init-command get|set|rm <path>`: what `init` runs on the machines below a node. */
+function registerInitCommand(machine: Command, ctx: CliContext): void {
+  const cmd = machine.command('init-command').description('the command `machine init` runs below a node (nearest ancestor wins; default puppet agent --test)');
+  const url = (path: string) => `/nodes/${encodeURIComponent(path)}/init-command`;
+  withJson(cmd.command('get <path>').description("the node's init command, and where it comes from")).action(async (path: string, o: JsonOption) => {
+    const v = await ctx.client().request<InitView>('GET', url(path));
+    ctx.print(o.json, v, () => initText(v));
+  });
+  withJson(cmd.command('set <path>').description('set it: the argv after --, or --script FILE'))
+    .option('--script <file>', 'run this file with /bin/sh instead of a command')
+    .option('--ok-exit-codes <codes>', 'exit statuses that count as success', '0')
+    .argument('[command...]', 'the command after --')
+    .action(async (path: string, argv: string[], o: JsonOption & { script?: string; okExitCodes: string }) => {
+      if (o.script && argv.length > 0) throw new UsageError('give a command after -- or --script FILE, not both');
+      if (!o.script && argv.length === 0) throw new UsageError('give the command after --, e.g. `canopy machine init-command set corp.pay -- /usr/local/sbin/init --fast`');
+      const codes = o.okExitCodes.split(',').map((c) => int('--ok-exit-codes', c.trim())!);
+      const body = { ...(o.script ? { script: readFileSync(o.script, 'utf8') } : { argv }), okExitCodes: codes };
+      const v = await ctx.client().request<InitView>('PUT', url(path), body);
+      ctx.print(o.json, v, () => initText(v));
+    });
+  cmd.command('rm <path>').description("remove the node's own command (it inherits again)").action(async (path: string) => {
+    await ctx.client().request('DELETE', url(path));
+    ctx.out(`removed the init command of ${path}\n`);
   });
 }

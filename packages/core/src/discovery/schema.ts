@@ -123,6 +123,8 @@ export const InstanceView = z.object({
   health: z.enum(HEALTH_STATES),
   /** False once the machine is unbound from the node, retired or left without an address: never answered. */
   bound: z.boolean(),
+  /** Set when the machine's agent is unreachable: the instance then answers as critical, whatever its own health. */
+  agentUnreachable: z.boolean().optional(),
   /**
    * Takes traffic now by the service's health rule and protect threshold (zones aside): what nginx
    * routes to and LVS weights; the others stay listed with no traffic.

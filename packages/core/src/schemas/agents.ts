@@ -18,3 +18,14 @@ export const IssuedCredentialView = CredentialView.extend({
   hostname: z.string(),
   token: z.string().describe('the secret (`cnm_…`), shown only in this answer'),
 });
+
+/** The agent of a machine as every machine view shows it ("never": no agent has connected yet). */
+export const MachineAgentView = z.object({
+  state: z.enum(['connected', 'unreachable', 'never']),
+  lastHeartbeatAt: z.string().nullable(),
+  connectedAt: z.string().nullable(),
+  version: z.string().nullable(),
+  /** What the agent last read off the machine (hostname, ips, cpus, memoryBytes, disks, os, kernel, bootId…). */
+  facts: z.record(z.string(), z.unknown()).nullable(),
+});
+export type MachineAgentView = z.infer<typeof MachineAgentView>;

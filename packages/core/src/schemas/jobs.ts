@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { Hostname, NodePath } from './common.ts';
 import { batchSizeProblem } from '../tasks/batches.ts';
-import { MAX_ARG_LENGTH, MAX_ARGS, MAX_SCRIPT_BYTES, OsUser } from '../tasks/kinds.ts';
+import { ExecSpec, MAX_ARG_LENGTH, MAX_ARGS, MAX_SCRIPT_BYTES, OsUser } from '../tasks/kinds.ts';
 
 /** `key=value,key2=value2`: machines whose labels hold every pair. */
 export const LabelSelector = z
@@ -107,3 +107,36 @@ export const JobDetailView = JobView.extend({
 export type JobDetailView = z.infer<typeof JobDetailView>;
 
 export const JobAction = z.enum(['pause', 'resume', 'stop', 'retry']);
+
+/**
+ * A node's environment initialisation (`init` jobs), inherited below it: an argv (run as is) or a
+ * script, with the exit codes that count as success. Checked with the exec task's own rules.
+ */
+export const InitCommandInput = z
+  .strictObject({
+    argv: z.array(z.string()).optional(),
+    script: z.string().optional(),
+    okExitCodes: z.array(z.number().int()).optional(),
+  })
+  .superRefine((c, ctx) => {
+    const r = ExecSpec.safeParse(c);
+    for (const issue of r.success ? [] : r.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+  });
+export type InitCommandInput = z.infer<typeof InitCommandInput>;
+
+/** The command itself, as stored: exactly one of argv and script. */
+export const InitCommand = z.object({ argv: z.array(z.string()).optional(), script: z.string().optional(), okExitCodes: z.array(z.number().int()) });
+export type InitCommand = z.infer<typeof InitCommand>;
+
+export const InitCommandView = z.object({
+  node: z.string(),
+  /** Set on this node (null: it inherits). */
+  own: InitCommand.nullable(),
+  /** What an init job runs on this node's machines: its own, the nearest ancestor's, or the default. */
+  effective: InitCommand,
+  /** Where the effective one is set: this node, an ancestor's path, or null for the default (`puppet agent --test`). */
+  from: z.string().nullable(),
+  updatedBy: z.string().nullable(),
+  updatedAt: z.string().nullable(),
+});
+export type InitCommandView = z.infer<typeof InitCommandView>;

@@ -1,6 +1,7 @@
 /** Machine request and response shapes. */
 import { z } from 'zod';
 import { Cursor, Hostname, Labels, NodePath, Timestamp } from './common.ts';
+import { MachineAgentView } from './agents.ts';
 
 export const MACHINE_STATUSES = ['installing', 'online', 'offline', 'maintenance', 'retired'] as const;
 export const MACHINE_KINDS = ['physical', 'vm'] as const;
@@ -82,6 +83,8 @@ export const MachineView = z.object({
   hiddenNodeCount: z.number().int().optional(),
   /** On a create's answer: the bindings that came from an open install request, and what justified each (a node hidden from the caller: null). */
   provisioned: z.array(z.object({ requestId: z.number().int(), nodePath: z.string().nullable(), via: z.string() })).optional(),
+  /** Its agent: connection state, last heartbeat, version and facts (reads set it; write answers may not). */
+  agent: MachineAgentView.optional(),
   version: z.number().int(),
   createdAt: Timestamp,
   updatedAt: Timestamp,

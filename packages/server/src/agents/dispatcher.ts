@@ -44,6 +44,8 @@ export interface DispatcherOptions {
   heartbeatMs?: number | undefined;
   /** Seconds an unreachable agent's unfinished tasks wait before they are ORPHANED; default 60. */
   orphanGraceSeconds?: number | undefined;
+  /** The same for a reboot task, whose agent is expected to be away while the machine boots; default 900. */
+  rebootGraceSeconds?: number | undefined;
   onError?: ((err: unknown) => void) | undefined;
 }
 
@@ -64,12 +66,16 @@ export function createDispatcher(deps: { writer: Writer; feed: ChangeFeed; db: Q
   const { writer, feed, db, machines } = deps;
   const heartbeatMs = opts.heartbeatMs ?? 5000;
   const orphanGrace = opts.orphanGraceSeconds ?? 60;
+  const rebootGrace = opts.rebootGraceSeconds ?? 900;
   const onError = opts.onError ?? (() => {});
   const replica = randomUUID();
   const sessions = new Map<number, Session>();
   let pending: { session: Session; seq: number; reports: TaskReport[] }[] = [];
   let flushing: Promise<void> | null = null;
   let flushTimer: NodeJS.Timeout | undefined;
+  let hellos: { s: Session; msg: Extract<AgentMessage, { t: 'hello' }> }[] = [];
+  let helloTimer: NodeJS.Timeout | undefined;
+  let greeting: Promise<void> | null = null;
   const timers: NodeJS.Timeout[] = [];
 
   const send = (s: Session, msg: ControlMessage) => {
@@ -128,18 +134,49 @@ export function createDispatcher(deps: { writer: Writer; feed: ChangeFeed; db: Q
     }
   }
 
-  async function hello(s: Session, msg: Extract<AgentMessage, { t: 'hello' }>): Promise<void> {
+  // Hellos are gathered and written together (like reports): 10,000 agents reconnecting after a
+  // restart are a few writes, not 10,000 turns of the write lock.
+  function hello(s: Session, msg: Extract<AgentMessage, { t: 'hello' }>): void {
     if (msg.protocol !== AGENT_PROTOCOL) return end(s, `protocol ${msg.protocol} is not spoken here (${AGENT_PROTOCOL} is)`);
-    await writer.run(SYSTEM_ACTOR, async (w) => {
-      await repo.agentConnected(w.tx, s.machineId, msg.agentVersion, msg.facts, replica);
-      w.emit(AGENT_STATUS_TOPIC, { machineIds: [s.machineId], state: 'connected' });
-    });
-    // From here on, changes reach this session; the full set read next covers anything before.
-    s.helloDone = true;
-    send(s, { t: 'welcome', sessionId: s.id, hostname: s.hostname, heartbeatMs });
-    const open = await repo.openTasks(db, s.machineId);
-    for (const t of open) s.assigned.set(t.id, t.desired);
-    send(s, { t: 'assign', full: true, tasks: open.map((t) => ({ taskId: t.id, kind: t.kind, spec: t.spec, desired: t.desired })), removed: [] });
+    hellos.push({ s, msg });
+    helloTimer ??= setTimeout(() => void greet(), 20);
+  }
+
+  async function greet(): Promise<void> {
+    helloTimer = undefined;
+    if (greeting) {
+      await greeting;
+      return greet();
+    }
+    // One per machine: the session still current (a replaced one is already closed).
+    const batch = [...new Map(hellos.filter((h) => sessions.get(h.s.machineId) === h.s).map((h) => [h.s.machineId, h])).values()];
+    hellos = [];
+    if (batch.length === 0) return;
+    greeting = (async () => {
+      await writer.run(SYSTEM_ACTOR, async (w) => {
+        await repo.agentsConnected(w.tx, batch.map(({ s, msg }) => ({ machineId: s.machineId, version: msg.agentVersion, facts: msg.facts })), replica);
+        w.emit(AGENT_STATUS_TOPIC, { machineIds: batch.map(({ s }) => s.machineId), state: 'connected' });
+      });
+      // From here on, changes reach these sessions; the full sets read next cover anything before.
+      for (const { s } of batch) {
+        s.helloDone = true;
+        send(s, { t: 'welcome', sessionId: s.id, hostname: s.hostname, heartbeatMs });
+      }
+      const open = await repo.openTasksOf(db, batch.map(({ s }) => s.machineId));
+      for (const { s } of batch) {
+        const mine = open.filter((t) => t.machineId === s.machineId);
+        for (const t of mine) s.assigned.set(t.id, t.desired);
+        send(s, { t: 'assign', full: true, tasks: mine.map((t) => ({ taskId: t.id, kind: t.kind, spec: t.spec, desired: t.desired })), removed: [] });
+      }
+    })()
+      .catch((err) => {
+        onError(err);
+        for (const { s } of batch) end(s, 'hello failed');
+      })
+      .finally(() => {
+        greeting = null;
+      });
+    await greeting;
   }
 
   function onMessage(s: Session, data: Buffer | string): void {
@@ -153,7 +190,7 @@ export function createDispatcher(deps: { writer: Writer; feed: ChangeFeed; db: Q
     }
     if (!parsed.success) return end(s, `a malformed message: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
     const msg = parsed.data;
-    if (msg.t === 'hello') return void hello(s, msg).catch((err) => (onError(err), end(s, 'hello failed')));
+    if (msg.t === 'hello') return hello(s, msg);
     if (!s.helloDone) return end(s, 'hello must come first');
     if (msg.t === 'report') {
       pending.push({ session: s, seq: msg.seq, reports: msg.reports });
@@ -219,10 +256,10 @@ export function createDispatcher(deps: { writer: Writer; feed: ChangeFeed; db: Q
         if (changed.length > 0) w.emit(AGENT_STATUS_TOPIC, { machineIds: changed, state: 'unreachable' });
       });
     }
-    const orphans = await repo.orphanCandidates(db, orphanGrace);
+    const orphans = await repo.orphanCandidates(db, orphanGrace, rebootGrace);
     if (orphans.length > 0) {
       await writer.run(SYSTEM_ACTOR, async (w) => {
-        const out = await repo.orphanTasks(w.tx, orphans);
+        const out = await repo.orphanTasks(w.tx, orphans, rebootGrace);
         if (out.length > 0) w.emit(TASK_STATUS_TOPIC, { tasks: out });
       });
     }
@@ -285,6 +322,8 @@ export function createDispatcher(deps: { writer: Writer; feed: ChangeFeed; db: Q
     async stop(): Promise<void> {
       for (const t of timers) clearInterval(t);
       clearTimeout(flushTimer);
+      clearTimeout(helloTimer);
+      hellos = [];
       await flush().catch(onError);
       for (const s of sessions.values()) s.socket.terminate();
       sessions.clear();

@@ -1,7 +1,7 @@
 /** GET /api/v1/agents?under=: the agent of each machine of a subtree, as the control center sees it. */
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { NodePath, NotFoundError } from '@canopy/core';
+import { NodePath, NotFoundError, type MachineAgentView } from '@canopy/core';
 import type { AuthService } from '../auth/index.ts';
 import type { MachineService } from '../machines/index.ts';
 import { actorOf } from '../http/auth.ts';
@@ -17,6 +17,24 @@ export const AgentView = z.object({
 });
 
 const iso = (t: string | Date | null) => (t === null ? null : new Date(t).toISOString());
+
+/** The agent block of each of `machineIds` for machine views; a machine no agent ever reached is "never". */
+export async function agentBlocks(dispatcher: Pick<Dispatcher, 'statuses'>, machineIds: number[]): Promise<Map<number, MachineAgentView>> {
+  const byId = new Map((machineIds.length === 0 ? [] : await dispatcher.statuses(machineIds)).map((s) => [s.machineId, s]));
+  return new Map(
+    machineIds.map((id): [number, MachineAgentView] => {
+      const s = byId.get(id);
+      if (!s) return [id, { state: 'never', lastHeartbeatAt: null, connectedAt: null, version: null, facts: null }];
+      return [id, {
+        state: s.state === 'connected' ? 'connected' : 'unreachable',
+        lastHeartbeatAt: iso(s.lastHeartbeatAt),
+        connectedAt: iso(s.connectedAt),
+        version: s.agentVersion || null,
+        facts: s.facts && typeof s.facts === 'object' ? (s.facts as Record<string, unknown>) : null,
+      }];
+    }),
+  );
+}
 
 /** Routes listing agents. */
 export function agentStatusRoutes(dispatcher: Dispatcher, machines: MachineService, auth: AuthService): FastifyPluginAsyncZod {

@@ -32,6 +32,13 @@ export async function openTasks(q: Queryable, machineId: number): Promise<TaskRo
     WHERE machine_id = ${machineId} AND state < ${TERMINAL} ORDER BY created_at, id`);
 }
 
+/** The unfinished tasks of many machines at once (sessions greeted together). */
+export async function openTasksOf(q: Queryable, machineIds: number[]): Promise<TaskRow[]> {
+  if (machineIds.length === 0) return [];
+  return rows<TaskRow>(q, sql`SELECT id, machine_id AS "machineId", kind, spec, desired, state FROM tasks
+    WHERE machine_id = ANY(${ints(machineIds)}::int[]) AND state < ${TERMINAL} ORDER BY created_at, id`);
+}
+
 /** Tasks by id (for pushing changes of desired state). */
 export async function tasksById(q: Queryable, ids: string[]): Promise<TaskRow[]> {
   if (ids.length === 0) return [];
@@ -108,12 +115,16 @@ export async function applyReports(q: Queryable, reports: { machineId: number; r
     RETURNING t.id, t.machine_id AS "machineId", t.state, t.owner_kind AS "ownerKind", t.owner_id AS "ownerId"`);
 }
 
-/** Mark the unfinished tasks of `machineIds` ORPHANED; returns them. */
-export async function orphanTasks(q: Queryable, machineIds: number[]): Promise<AppliedReport[]> {
+// A reboot task expects its agent to go away: it is orphaned only after `rebootSeconds`.
+const orphanable = (seconds: number, rebootSeconds: number) => sql`(t.kind <> 'reboot' OR s.changed_at < now() - ${Math.max(seconds, rebootSeconds)} * interval '1 second')`;
+
+/** Mark the unfinished tasks of `machineIds` ORPHANED (reboots only past `rebootSeconds`); returns them. */
+export async function orphanTasks(q: Queryable, machineIds: number[], rebootSeconds = 0): Promise<AppliedReport[]> {
   if (machineIds.length === 0) return [];
   return rows<AppliedReport>(q, sql`UPDATE tasks SET state = ${TaskState.ORPHANED}, message = 'orphaned: the agent stayed away',
       finished_at = now(), updated_at = now()
     WHERE machine_id = ANY(${ints(machineIds)}::int[]) AND state < ${TERMINAL}
+      AND EXISTS (SELECT 1 FROM tasks t JOIN agent_status s ON s.machine_id = t.machine_id WHERE t.id = tasks.id AND ${orphanable(0, rebootSeconds)})
     RETURNING id, machine_id AS "machineId", state, owner_kind AS "ownerKind", owner_id AS "ownerId"`);
 }
 
@@ -130,6 +141,17 @@ export interface AgentStatusRow {
 export async function agentConnected(q: Queryable, machineId: number, version: string, facts: unknown, replica: string): Promise<void> {
   await q.execute(sql`INSERT INTO agent_status (machine_id, state, agent_version, facts, replica, connected_at, last_heartbeat_at, changed_at)
     VALUES (${machineId}, 'connected', ${version}, ${JSON.stringify(facts)}::jsonb, ${replica}, now(), now(), now())
+    ON CONFLICT (machine_id) DO UPDATE SET state = 'connected', agent_version = EXCLUDED.agent_version, facts = EXCLUDED.facts,
+      replica = EXCLUDED.replica, connected_at = now(), last_heartbeat_at = now(), changed_at = now()`);
+}
+
+/** Record many agents connected to `replica` in one statement (one row per machine). */
+export async function agentsConnected(q: Queryable, agents: { machineId: number; version: string; facts: unknown }[], replica: string): Promise<void> {
+  if (agents.length === 0) return;
+  const data = agents.map((a) => ({ machine_id: a.machineId, agent_version: a.version, facts: a.facts }));
+  await q.execute(sql`INSERT INTO agent_status (machine_id, state, agent_version, facts, replica, connected_at, last_heartbeat_at, changed_at)
+    SELECT x.machine_id, 'connected', x.agent_version, x.facts, ${replica}, now(), now(), now()
+    FROM jsonb_to_recordset(${JSON.stringify(data)}::jsonb) AS x(machine_id integer, agent_version text, facts jsonb)
     ON CONFLICT (machine_id) DO UPDATE SET state = 'connected', agent_version = EXCLUDED.agent_version, facts = EXCLUDED.facts,
       replica = EXCLUDED.replica, connected_at = now(), last_heartbeat_at = now(), changed_at = now()`);
 }
@@ -160,11 +182,11 @@ export async function silentAgents(q: Queryable, seconds: number): Promise<numbe
   return out.map((r) => r.machineId);
 }
 
-/** Unreachable agents whose machines still have unfinished tasks past the grace. */
-export async function orphanCandidates(q: Queryable, seconds: number): Promise<number[]> {
+/** Unreachable agents whose machines still have unfinished tasks past the grace (reboots: past `rebootSeconds`). */
+export async function orphanCandidates(q: Queryable, seconds: number, rebootSeconds = 0): Promise<number[]> {
   const out = await rows<{ machineId: number }>(q, sql`SELECT s.machine_id AS "machineId" FROM agent_status s
     WHERE s.state <> 'connected' AND s.changed_at < now() - ${seconds} * interval '1 second'
-      AND EXISTS (SELECT 1 FROM tasks t WHERE t.machine_id = s.machine_id AND t.state < ${TERMINAL})`);
+      AND EXISTS (SELECT 1 FROM tasks t WHERE t.machine_id = s.machine_id AND t.state < ${TERMINAL} AND ${orphanable(seconds, rebootSeconds)})`);
   return out.map((r) => r.machineId);
 }
 

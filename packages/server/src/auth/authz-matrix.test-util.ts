@@ -168,6 +168,12 @@ export const MATRIX: Record<string, Entry> = {
   'POST /api/v1/jobs/:id/stop': node('ops', async (fx, scope) => admin('POST', `/api/v1/jobs/${await fx.job(scope)}/stop`)),
   // No host failed (no agent runs it): the holder gets a 409, which still proves it was let through.
   'POST /api/v1/jobs/:id/retry': node('ops', async (fx, scope) => admin('POST', `/api/v1/jobs/${await fx.job(scope)}/retry`), 'authorized'),
+  'PUT /api/v1/nodes/:path/init-command': node('ops', async (fx, scope) => admin('PUT', `/api/v1/nodes/${await fx.node(scope)}/init-command`, { argv: ['/bin/true'] })),
+  'DELETE /api/v1/nodes/:path/init-command': node('ops', async (fx, scope) => {
+    const path = await fx.node(scope);
+    await fx.admin('PUT', `/api/v1/nodes/${path}/init-command`, { argv: ['/bin/true'] });
+    return admin('DELETE', `/api/v1/nodes/${path}/init-command`);
+  }),
   'POST /api/v1/machines/:hostname/retire': node('ops', async (fx, scope) => admin('POST', `/api/v1/machines/${await fx.machine(await fx.node(scope))}/retire`)),
   'PUT /api/v1/nodes/:path/machines/:hostname': node('ops', async (fx, scope) => admin('PUT', `/api/v1/nodes/${await fx.node(scope)}/machines/${await fx.machine(await fx.node(scope))}`)),
   'DELETE /api/v1/nodes/:path/machines/:hostname': node('ops', async (fx, scope) => {

@@ -33,6 +33,8 @@ export function createRegistry(tree: TreeModel) {
   const views = new Map<number, InstanceView[]>();
   /** Instances that heartbeat (a TTL is set): the only ones the health sweep needs to visit. */
   const withTtl = new Set<number>();
+  /** Machines whose agent is unreachable: their instances answer as critical (agent-health.ts). */
+  const agentDown = new Set<number>();
   let base = 0;
   // Counts the states answers were computed from (every applied change ends in `bump`), so callers
   // may reuse an answer until it moves — the SSE route encodes one answer for 10,000 watchers.
@@ -89,8 +91,9 @@ export function createRegistry(tree: TreeModel) {
       weight: i.weight,
       zone: m?.zone ?? '',
       status: i.status,
-      health: i.health,
+      health: agentDown.has(i.machineId) ? 'critical' : i.health,
       bound,
+      ...(agentDown.has(i.machineId) ? { agentUnreachable: true } : {}),
       ttlSeconds: i.ttlSeconds,
       meta: i.meta,
       version: i.version,
@@ -225,11 +228,29 @@ export function createRegistry(tree: TreeModel) {
     return e;
   }
 
+  /** Machines' agents went away (`down`) or came back: their instances' services answer anew. */
+  function setAgentsDown(machineIds: readonly number[], down: boolean): Effect {
+    const e = emptyEffect();
+    for (const m of machineIds) {
+      if (agentDown.has(m) === down) continue;
+      if (down) agentDown.add(m);
+      else agentDown.delete(m);
+      for (const id of byMachine.get(m) ?? []) {
+        const i = instances.get(id);
+        if (i) e.nodeIds.add(i.nodeId);
+      }
+    }
+    return e;
+  }
+
   return {
     bump,
     apply,
     applyTree,
     applyMachine,
+    setAgentsDown,
+    /** Whether the machine's agent is unreachable (its instances answer as critical). */
+    agentDown: (machineId: number) => agentDown.has(machineId),
     resolve,
     instanceViews,
     service: (nodeId: number) => services.get(nodeId),
@@ -285,7 +306,7 @@ export function createRegistry(tree: TreeModel) {
 
     /** Replace everything from a start-up snapshot. */
     load(s: DiscoverySnapshot): void {
-      for (const m of [services, instances, byService, machines, byMachine, aliases, aliasRev, oldPaths, knownPath, deps, index, views, withTtl]) m.clear();
+      for (const m of [services, instances, byService, machines, byMachine, aliases, aliasRev, oldPaths, knownPath, deps, index, views, withTtl, agentDown]) m.clear();
       generation++;
       base = s.revision;
       for (const sv of s.services) services.set(sv.nodeId, sv);

@@ -174,3 +174,9 @@ export async function loadSnapshot(q: Queryable): Promise<DiscoverySnapshot> {
     revision: Number(top?.max ?? 0),
   };
 }
+
+/** Machines whose agent the control center holds as not connected (agent-health.ts). */
+export async function unreachableAgents(q: Queryable): Promise<number[]> {
+  const out = await rows<{ machineId: number }>(q, sql`SELECT machine_id AS "machineId" FROM agent_status WHERE state <> 'connected'`);
+  return out.map((r) => r.machineId);
+}

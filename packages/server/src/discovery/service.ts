@@ -7,6 +7,7 @@ import { SYSTEM_ACTOR, type ChangeFeed, type WriteContext, type Writer } from '.
 import type { Queryable } from '../db/connection.ts';
 import { MACHINE_TOPIC } from '../machines/index.ts';
 import { TREE_TOPIC, type TreeChange, type TreeService } from '../tree/index.ts';
+import { followAgentHealth } from './agent-health.ts';
 import { createEdgeRecorder } from './graph.ts';
 import { createHealthTracker } from './health.ts';
 import { createHub, type WatchListener } from './hub.ts';
@@ -57,12 +58,20 @@ export function createDiscoveryService(deps: { writer: Writer; feed: ChangeFeed;
       registry,
       clock,
       onError,
-      transition: (id, to, reason) =>
+      show: (id, to) => {
+        const i = registry.instance(id);
+        // The index stays: watchers hear of it from the change event once it is written.
+        if (i && i.health !== to) registry.bump(registry.apply({ kind: 'health', id, nodeId: i.nodeId, health: to, reason: '' }), registry.index(i.nodeId));
+      },
+      record: (take) =>
         writer.run(SYSTEM_ACTOR, async (w) => {
-          const i = registry.instance(id);
-          if (!i || i.health === to) return;
-          await repo.setHealth(w.tx, id, to);
-          emit(w, { kind: 'health', id, nodeId: i.nodeId, health: to, reason });
+          for (const m of take()) {
+            const i = registry.instance(m.id);
+            if (!i) continue;
+            await repo.setHealth(w.tx, m.id, m.health);
+            auditHealth(w, i.id, m.from, m.health, m.reason);
+            emit(w, { kind: 'health', id: m.id, nodeId: i.nodeId, health: m.health, reason: m.reason });
+          }
         }),
       persist: (seen, candidates, now) =>
         writer.run(SYSTEM_ACTOR, async (w) => {
@@ -74,6 +83,7 @@ export function createDiscoveryService(deps: { writer: Writer; feed: ChangeFeed;
             const i = registry.instance(c.id);
             if (i && i.health !== 'critical' && last + c.ttlMs <= now) {
               await repo.setHealth(w.tx, c.id, 'critical');
+              auditHealth(w, c.id, i.health, 'critical', 'ttl expired');
               emit(w, { kind: 'health', id: c.id, nodeId: i.nodeId, health: 'critical', reason: 'ttl expired' });
             } else alive.set(c.id, last);
           }
@@ -93,6 +103,15 @@ export function createDiscoveryService(deps: { writer: Writer; feed: ChangeFeed;
 
   function emit(w: WriteContext, change: DiscoveryChange): void {
     w.emit(DISCOVERY_TOPIC, change);
+  }
+
+  /** A health transition in the audit log, as `service/host:port`. */
+  function auditHealth(w: WriteContext, id: number, from: string, to: string, reason: string): void {
+    const i = registry.instance(id);
+    const path = i && tree.model.get(i.nodeId)?.path;
+    if (!i || !path) return;
+    const target = `${path}/${registry.instanceView(i).hostname}:${i.port}`;
+    w.audit({ operation: 'discovery.instance.health', targetKind: 'instance', target, nodeId: i.nodeId, nodePath: path, before: { health: from }, after: { health: to, reason } });
   }
 
   function publish(revision: number, e: Effect): void {
@@ -121,6 +140,7 @@ export function createDiscoveryService(deps: { writer: Writer; feed: ChangeFeed;
     if (change.kind === 'instance.remove') health.forget(change.id);
     if (change.kind === 'service.remove') for (const i of registry.instancesOf(change.nodeId)) health.forget(i.id);
     publish(c.revision, registry.apply(change));
+    if (change.kind === 'instance' || change.kind === 'health') health.reshow(change.kind === 'health' ? change.id : change.instance.id);
   });
   feed.on(TREE_TOPIC, (c) => publish(c.revision, registry.applyTree(c.payload as TreeChange)));
   feed.on(MACHINE_TOPIC, (c) => {
@@ -128,6 +148,9 @@ export function createDiscoveryService(deps: { writer: Writer; feed: ChangeFeed;
     for (const m of (c.payload as { upsert?: MachinePayload[] }).upsert ?? []) for (const id of registry.applyMachine(machineInfo(m)).nodeIds) e.nodeIds.add(id);
     publish(c.revision, e);
   });
+
+  // Instances on a machine whose agent is unreachable answer as failing until it is back (agent-health.ts).
+  const agentHealth = followAgentHealth(feed, (revision, ids, down) => publish(revision, registry.setAgentsDown(ids, down)));
 
   /** Machine change payloads carry node ids (newer) or node paths (older); accept both. */
   function machineInfo(m: MachinePayload): MachineInfo {
@@ -185,6 +208,7 @@ export function createDiscoveryService(deps: { writer: Writer; feed: ChangeFeed;
       const snap = await repo.loadSnapshot(q);
       registry.load(snap);
       hub.reset(snap.revision);
+      registry.bump(registry.setAgentsDown(await agentHealth.unreachable(q), true), snap.revision);
     },
     start(): void {
       health.start();

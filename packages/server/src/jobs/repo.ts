@@ -29,9 +29,13 @@ export interface JobHostRow {
   state: JobHostState;
   attempt: number;
   taskId: string | null;
+  /** What this host runs when it differs from the job's spec (an init command from its node). */
+  spec: Record<string, unknown> | null;
   taskState: number | null;
   exitCode: number | null;
   error: string | null;
+  /** The task's last message (a reboot's carries its downtime). */
+  message: string | null;
   stdout: string | null;
   stderr: string | null;
   startedAt: string | null;
@@ -56,12 +60,12 @@ export async function insertJob(
 }
 
 /** Insert a job's hosts, pending. */
-export async function insertHosts(q: Queryable, jobId: number, hosts: { machineId: number; hostname: string; batch: number }[]): Promise<void> {
+export async function insertHosts(q: Queryable, jobId: number, hosts: { machineId: number; hostname: string; batch: number; spec?: Record<string, unknown> | null }[]): Promise<void> {
   if (hosts.length === 0) return;
-  await q.execute(sql`INSERT INTO job_hosts (job_id, machine_id, hostname, batch, state)
-    SELECT ${jobId}, x.machine_id, x.hostname, x.batch, 'pending'
-    FROM jsonb_to_recordset(${JSON.stringify(hosts.map((h) => ({ machine_id: h.machineId, hostname: h.hostname, batch: h.batch })))}::jsonb)
-      AS x(machine_id integer, hostname text, batch integer)`);
+  await q.execute(sql`INSERT INTO job_hosts (job_id, machine_id, hostname, batch, state, spec)
+    SELECT ${jobId}, x.machine_id, x.hostname, x.batch, 'pending', x.spec
+    FROM jsonb_to_recordset(${JSON.stringify(hosts.map((h) => ({ machine_id: h.machineId, hostname: h.hostname, batch: h.batch, spec: h.spec ?? null })))}::jsonb)
+      AS x(machine_id integer, hostname text, batch integer, spec jsonb)`);
 }
 
 /** A job, locked for update when `lock`. */
@@ -81,8 +85,8 @@ export async function listJobs(q: Queryable, opts: { underPath?: string | undefi
 
 /** A job's hosts with their tasks' outcome (and output when asked). */
 export async function hosts(q: Queryable, jobId: number, withOutput = false): Promise<JobHostRow[]> {
-  return rows<JobHostRow>(q, sql`SELECT h.machine_id AS "machineId", h.hostname, h.batch, h.state, h.attempt, h.task_id AS "taskId",
-      t.state AS "taskState", t.exit_code AS "exitCode", t.error,
+  return rows<JobHostRow>(q, sql`SELECT h.machine_id AS "machineId", h.hostname, h.batch, h.state, h.attempt, h.task_id AS "taskId", h.spec,
+      t.state AS "taskState", t.exit_code AS "exitCode", t.error, t.message,
       ${withOutput ? sql`t.stdout, t.stderr` : sql`NULL AS stdout, NULL AS stderr`},
       t.started_at AS "startedAt", t.finished_at AS "finishedAt", t.created_at AS "createdAt"
     FROM job_hosts h LEFT JOIN tasks t ON t.id = h.task_id
@@ -95,6 +99,15 @@ export async function setHost(q: Queryable, jobId: number, machineId: number, st
       ${taskId !== undefined ? sql`, task_id = ${taskId}` : sql``}
       ${attempt !== undefined ? sql`, attempt = ${attempt}` : sql``}
     WHERE job_id = ${jobId} AND machine_id = ${machineId}`);
+}
+
+/** Set many hosts' states (and tasks, attempts) in one statement: a batch of 10,000 is one write, not 10,000. */
+export async function setHosts(q: Queryable, jobId: number, hosts: { machineId: number; state: JobHostState; taskId?: string; attempt?: number }[]): Promise<void> {
+  if (hosts.length === 0) return;
+  const data = hosts.map((h) => ({ machine_id: h.machineId, state: h.state, task_id: h.taskId ?? null, attempt: h.attempt ?? null }));
+  await q.execute(sql`UPDATE job_hosts h SET state = x.state, task_id = COALESCE(x.task_id, h.task_id), attempt = COALESCE(x.attempt, h.attempt)
+    FROM jsonb_to_recordset(${JSON.stringify(data)}::jsonb) AS x(machine_id integer, state text, task_id text, attempt integer)
+    WHERE h.job_id = ${jobId} AND h.machine_id = x.machine_id`);
 }
 
 /** Change a job's state and bookkeeping. */

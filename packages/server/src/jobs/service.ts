@@ -4,19 +4,20 @@
  * after every change to a job's tasks, on whichever replica hears of it, and decides from the
  * database alone (plan.ts) under the write lock, so nothing is dispatched twice.
  */
-import { ConflictError, ExecSpec, NotFoundError, ValidationError, isTerminal, planBatches, TaskState, type CreateJobInput, type JobDetailView, type JobView, type Operation } from '@canopy/core';
+import { isDeepStrictEqual } from 'node:util';
+import { ConflictError, ExecSpec, NotFoundError, RebootSpec, ValidationError, isTerminal, planBatches, TaskState, type CreateJobInput, type JobDetailView, type JobView, type Operation } from '@canopy/core';
 import { SYSTEM_ACTOR, type Actor, type ChangeFeed, type WriteContext, type Writer } from '../changes/index.ts';
 import type { Queryable } from '../db/connection.ts';
 import type { AuthService } from '../auth/index.ts';
 import type { MachineService } from '../machines/index.ts';
 import type { TreeService } from '../tree/index.ts';
 import { TASK_STATUS_TOPIC, type Dispatcher } from '../agents/index.ts';
+import { DEFAULT_INIT, type InitCommands } from './init-commands.ts';
 import { planJob } from './plan.ts';
 import * as repo from './repo.ts';
 
 export const JOB_TOPIC = 'job';
-/** Default environment initialisation: Puppet, with Canopy as its ENC. Exit 2 means "changes applied". */
-export const DEFAULT_INIT = { argv: ['puppet', 'agent', '--test'], okExitCodes: [0, 2] };
+export { DEFAULT_INIT };
 
 export type JobService = ReturnType<typeof createJobService>;
 
@@ -27,8 +28,8 @@ interface Target {
 }
 
 /** Build the job service and subscribe it to its tasks' progress. */
-export function createJobService(deps: { writer: Writer; feed: ChangeFeed; db: Queryable; tree: TreeService; machines: MachineService; auth: AuthService; dispatcher: Dispatcher; onError?: ((err: unknown) => void) | undefined }) {
-  const { writer, feed, db, tree, machines, auth, dispatcher } = deps;
+export function createJobService(deps: { writer: Writer; feed: ChangeFeed; db: Queryable; tree: TreeService; machines: MachineService; auth: AuthService; dispatcher: Dispatcher; initCommands?: InitCommands | undefined; onError?: ((err: unknown) => void) | undefined }) {
+  const { writer, feed, db, tree, machines, auth, dispatcher, initCommands } = deps;
   const onError = deps.onError ?? (() => {});
   const queued = new Set<number>();
   const listeners = new Map<number, Set<() => void>>();
@@ -99,10 +100,32 @@ export function createJobService(deps: { writer: Writer; feed: ChangeFeed; db: Q
 
   function specOf(input: CreateJobInput): Record<string, unknown> {
     const common = { user: input.user, timeoutSeconds: input.timeoutSeconds };
-    if (input.kind === 'reboot') return { reason: input.description };
+    if (input.kind === 'reboot') {
+      const r = RebootSpec.safeParse({ reason: input.description.slice(0, 200) });
+      if (!r.success) throw new ValidationError('the description cannot be a reboot reason', [{ path: ['description'], message: r.error.issues[0]?.message ?? 'invalid' }]);
+      return r.data;
+    }
     if (input.kind === 'init' && input.command === undefined && input.script === undefined) return ExecSpec.parse({ ...DEFAULT_INIT, ...common, user: 'root' });
     const body = input.script !== undefined ? { script: input.script } : { argv: typeof input.command === 'string' ? ['/bin/sh', '-c', input.command] : input.command };
     return ExecSpec.parse({ ...body, ...common });
+  }
+
+  /**
+   * An init job without a command of its own runs, on each machine, the command set on its node (or
+   * inherited, or the default): the spec per machine, read in the job's transaction. Undefined for
+   * other jobs.
+   */
+  async function initSpecs(w: WriteContext, input: CreateJobInput, target: Target): Promise<Map<number, Record<string, unknown>> | undefined> {
+    if (input.kind !== 'init' || input.command !== undefined || input.script !== undefined || !initCommands) return undefined;
+    const within = target.nodeId === null ? null : (tree.model.get(target.nodeId) ?? null);
+    const list = target.machines.map((m) => ({ id: m.id, nodeIds: machines.model.get(m.id)?.nodeIds ?? [] }));
+    const resolved = await initCommands.resolve(w.tx, list, within);
+    const out = new Map<number, Record<string, unknown>>();
+    for (const m of target.machines) {
+      const { command } = resolved.get(m.id) ?? { command: DEFAULT_INIT };
+      out.set(m.id, ExecSpec.parse({ ...command, user: 'root', timeoutSeconds: input.timeoutSeconds }));
+    }
+    return out;
   }
 
   /** Decide and do the job's next step in one write. */
@@ -115,14 +138,14 @@ export function createJobService(deps: { writer: Writer; feed: ChangeFeed; db: Q
         { state: job.state, batches: job.batches, currentBatch: job.currentBatch, tolerance: job.batch.tolerance, parallelism: job.batch.parallelism, canary: job.batch.canary, canaryPassed: job.canaryPassed },
         hosts,
       );
-      for (const h of plan.hosts) await repo.setHost(w.tx, id, h.machineId, h.state);
+      await repo.setHosts(w.tx, id, plan.hosts);
       if (plan.dispatch.length > 0) {
         const kind = job.kind === 'reboot' ? 'reboot' : 'exec';
-        const taskIds = await dispatcher.createTasks(w, plan.dispatch.map((machineId) => ({ machineId, kind, spec: job.spec, ownerKind: 'job', ownerId: id })));
-        for (const [i, machineId] of plan.dispatch.entries()) {
-          const h = hosts.find((x) => x.machineId === machineId)!;
-          await repo.setHost(w.tx, id, machineId, 'running', taskIds[i]!, h.attempt + 1);
-        }
+        // A host's own spec (an init command resolved from its node) wins over the job's.
+        const specOf = new Map(hosts.map((h) => [h.machineId, h.spec ?? job.spec]));
+        const taskIds = await dispatcher.createTasks(w, plan.dispatch.map((machineId) => ({ machineId, kind, spec: specOf.get(machineId) ?? job.spec, ownerKind: 'job', ownerId: id })));
+        const attempts = new Map(hosts.map((h) => [h.machineId, h.attempt]));
+        await repo.setHosts(w.tx, id, plan.dispatch.map((machineId, i) => ({ machineId, state: 'running' as const, taskId: taskIds[i]!, attempt: (attempts.get(machineId) ?? 0) + 1 })));
       }
       if (Object.keys(plan.job).length > 0) {
         await repo.updateJob(w.tx, id, plan.job);
@@ -178,16 +201,21 @@ export function createJobService(deps: { writer: Writer; feed: ChangeFeed; db: Q
     async create(actor: Actor, input: CreateJobInput): Promise<JobView> {
       const op = opFor(input.kind, input.user);
       const target = await resolveTarget(actor, input, op);
-      const spec = specOf(input);
+      let spec = specOf(input);
       const batches = planBatches(target.machines.length, input.batch.size, input.batch.canary);
       const job = await writer.run(actor, async (w: WriteContext) => {
+        const perHost = await initSpecs(w, input, target);
+        if (perHost) spec = perHost.get(target.machines[0]!.id)!;
         const j = await repo.insertJob(w.tx, {
           kind: input.kind, nodeId: target.nodeId, nodePath: target.nodePath, target: input.target, spec, batch: input.batch, batches, description: input.description, createdBy: actor.name,
         });
         let i = 0;
-        const rows = batches.flatMap((n, b) => target.machines.slice(i, (i += n)).map((m) => ({ machineId: m.id, hostname: m.hostname, batch: b })));
+        const rows = batches.flatMap((n, b) => target.machines.slice(i, (i += n)).map((m) => {
+          const own = perHost?.get(m.id);
+          return { machineId: m.id, hostname: m.hostname, batch: b, spec: own && !isDeepStrictEqual(own, spec) ? own : null };
+        }));
         await repo.insertHosts(w.tx, j.id, rows);
-        w.audit({ operation: `job.create`, targetKind: 'job', target: String(j.id), nodeId: target.nodeId, nodePath: target.nodePath, after: { kind: input.kind, spec, target: input.target, batch: input.batch, hosts: rows.length } });
+        w.audit({ operation: `job.create`, targetKind: 'job', target: String(j.id), nodeId: target.nodeId, nodePath: target.nodePath, after: { kind: input.kind, spec, target: input.target, batch: input.batch, hosts: rows.length, ...(perHost ? { hostsWithOwnSpec: rows.filter((r) => r.spec).length } : {}) } });
         return j;
       });
       await advance(job.id);
@@ -247,8 +275,15 @@ function hostView(h: repo.JobHostRow) {
     taskState: h.taskState === null ? null : stateLabel(h.taskState),
     exitCode: h.exitCode, error: h.error, startedAt: started, finishedAt: finished,
     durationMs: started && finished ? Date.parse(finished) - Date.parse(started) : null,
-    downtimeSeconds: null,
+    downtimeSeconds: downtimeOf(h),
   };
+}
+
+/** A finished reboot's downtime, as its agent measured it (the reboot controller puts it in the message). */
+function downtimeOf(h: repo.JobHostRow): number | null {
+  if (h.taskState !== TaskState.COMPLETE || !h.message) return null;
+  const m = /downtime (\d+(?:\.\d+)?) s/.exec(h.message);
+  return m ? Number(m[1]) : null;
 }
 
 function stateLabel(v: number): string {

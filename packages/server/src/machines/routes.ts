@@ -1,7 +1,7 @@
 /** HTTP routes for machines and their bindings. */
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { CreateMachineInput, Hostname, ImportReport, ListMachinesQuery, MachineView, NodePath, PatchMachineInput, ValidationError, pageOf } from '@canopy/core';
+import { CreateMachineInput, Hostname, ImportReport, ListMachinesQuery, MachineView, NodePath, PatchMachineInput, ValidationError, pageOf, type MachineAgentView } from '@canopy/core';
 import type { Actor, Writer } from '../changes/index.ts';
 import type { AuthService } from '../auth/index.ts';
 import { actorOf } from '../http/auth.ts';
@@ -15,8 +15,11 @@ const tags = ['machines'];
 const HostParams = z.strictObject({ hostname: Hostname });
 const BindParams = z.strictObject({ path: NodePath, hostname: Hostname });
 
+/** The agent block of machines by id (the dispatcher's status; given by the composition root, which knows it). */
+export type AgentsOf = (machineIds: number[]) => Promise<Map<number, MachineAgentView>>;
+
 /** Routes under /api/v1/machines and /api/v1/nodes/{path}/machines. */
-export function machineRoutes(machines: MachineService, auth: AuthService, writer: Writer): FastifyPluginAsyncZod {
+export function machineRoutes(machines: MachineService, auth: AuthService, writer: Writer, agentsOf?: AgentsOf): FastifyPluginAsyncZod {
   // Who may do what to a shared machine is spelled out in authz.ts; every write below applies it.
   const authz = createMachineAuthz(auth);
   // A machine shared with nodes the caller cannot open names only theirs and counts the rest.
@@ -27,6 +30,15 @@ export function machineRoutes(machines: MachineService, auth: AuthService, write
     });
     return { ...m, nodes, hiddenNodeCount: m.nodes.length - nodes.length };
   };
+  // Reads show each machine's agent; write answers stay as they were (the agent is not what changed).
+  async function withAgents(items: MachineView[]): Promise<MachineView[]> {
+    if (!agentsOf) return items;
+    const blocks = await agentsOf(items.map((m) => m.id));
+    return items.map((m) => {
+      const agent = blocks.get(m.id);
+      return agent ? { ...m, agent } : m;
+    });
+  }
 
   return async (app) => {
     app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
@@ -37,7 +49,7 @@ export function machineRoutes(machines: MachineService, auth: AuthService, write
       if (filter.under) auth.nodeFor(actor, 'machine.read', filter.under);
       else if (!actor.superuser) throw new ValidationError('name a subtree with ?under=', [{ path: ['querystring', 'under'], message: 'required unless you are a superuser' }]);
       const page = await machines.list(filter, limit, cursor);
-      return { ...page, items: page.items.map(seenBy(actor)) };
+      return { ...page, items: await withAgents(page.items.map(seenBy(actor))) };
     });
 
     app.post('/machines', { schema: { tags, body: CreateMachineInput, response: { 201: MachineView } } }, async (req, reply) => {
@@ -66,8 +78,8 @@ export function machineRoutes(machines: MachineService, auth: AuthService, write
     app.get('/machines/:hostname', { schema: { tags, params: HostParams, response: { 200: MachineView } } }, async (req, reply) => {
       const actor = actorOf(req);
       authz.read(actor, req.params.hostname, await machines.nodesOf(req.params.hostname));
-      const m = seenBy(actor)(await machines.get(req.params.hostname));
-      return withEtag(reply, machineEtag(m), m);
+      const [m] = await withAgents([seenBy(actor)(await machines.get(req.params.hostname))]);
+      return withEtag(reply, machineEtag(m!), m);
     });
 
     app.patch('/machines/:hostname', { schema: { tags, params: HostParams, body: PatchMachineInput, response: { 200: MachineView } } }, async (req, reply) => {

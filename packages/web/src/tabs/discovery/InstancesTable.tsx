@@ -105,6 +105,13 @@ export function InstancesTable({ path, instances, onChanged }: InstancesTablePro
           <Tag color={HEALTH_COLOR[h]} data-testid={`health-${instanceKey(i)}`}>
             {h}
           </Tag>
+          {i.agentUnreachable && (
+            <Tooltip title="The machine's agent is unreachable: the instance gets no traffic until it is back">
+              <Tag color="red" icon={<WarningOutlined />} data-testid={`agent-unreachable-${instanceKey(i)}`}>
+                agent unreachable
+              </Tag>
+            </Tooltip>
+          )}
           {!i.bound && (
             <Tooltip title="The machine is no longer bound to this node, retired or without an address: never answered">
               <Tag color="red" icon={<WarningOutlined />}>

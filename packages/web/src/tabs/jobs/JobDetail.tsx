@@ -66,6 +66,9 @@ function Body({ detail, refollow }: { detail: JobDetailView; refollow: () => voi
     { title: 'State', dataIndex: 'state', render: (s: JobHostView['state'], h: JobHostView) => <Tooltip title={h.taskState ?? 'no task yet'}><Tag color={HOST_STATE_COLOR[s]}>{s}</Tag></Tooltip> },
     { title: 'Exit code', dataIndex: 'exitCode', render: (c: number | null) => c ?? '—' },
     { title: 'Duration', dataIndex: 'durationMs', render: durationText },
+    ...(detail.kind === 'reboot'
+      ? [{ title: 'Downtime', dataIndex: 'downtimeSeconds', render: (d: number | null) => (d === null ? '—' : <span data-testid="host-downtime">{`${d} s`}</span>) }]
+      : []),
     { title: 'Attempt', dataIndex: 'attempt' },
     { title: 'Error', dataIndex: 'error', render: (e: string | null) => (e ? <Typography.Text type="danger">{e}</Typography.Text> : '—') },
   ];

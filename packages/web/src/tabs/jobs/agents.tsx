@@ -1,9 +1,10 @@
 /**
  * The agent of each machine as the control center sees it (GET /agents?under=), for the Machines
- * tab's Agent column: a coloured state, the last heartbeat and version, and the facts it reported.
+ * tab's Agent, Last heartbeat and Version columns, and the facts it reported.
  */
 import { useEffect, useState } from 'react';
-import { Descriptions, Popover, Space, Tag, Typography } from 'antd';
+import { Descriptions, Popover, Tag, Tooltip, Typography } from 'antd';
+import type { MachineAgentView } from '@canopy/core';
 import { api } from '../../api.ts';
 
 /** One machine's agent, as `GET /agents` answers it. */
@@ -49,7 +50,8 @@ export function useAgents(path: string, rows: unknown): Map<string, AgentStatus>
   return byHost;
 }
 
-function FactList({ facts }: { facts: unknown }) {
+/** The facts an agent reported, one row each. */
+export function FactList({ facts }: { facts: unknown }) {
   if (!facts || typeof facts !== 'object') return <Typography.Text type="secondary">No facts reported yet.</Typography.Text>;
   return (
     <Descriptions size="small" column={1} bordered style={{ maxWidth: 520 }} data-testid="agent-facts">
@@ -62,7 +64,22 @@ function FactList({ facts }: { facts: unknown }) {
   );
 }
 
-/** The Agent cell of a machine row: state tag (facts on hover), last heartbeat and version beneath. */
+/** The agent as `GET /agents` answers it, from a machine view's agent block (before the first poll). */
+export function agentOf(hostname: string, a: MachineAgentView | undefined): AgentStatus | undefined {
+  if (!a) return undefined;
+  return { hostname, state: a.state === 'never' ? 'never enrolled' : a.state, agentVersion: a.version, connectedAt: a.connectedAt, lastHeartbeatAt: a.lastHeartbeatAt, facts: a.facts };
+}
+
+/** "12 s ago", "5 min ago", "3 h ago": how long since `iso`, at `now`. */
+export function ago(iso: string, now = Date.now()): string {
+  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (s < 90) return `${s} s ago`;
+  if (s < 90 * 60) return `${Math.round(s / 60)} min ago`;
+  if (s < 48 * 3600) return `${Math.round(s / 3600)} h ago`;
+  return `${Math.round(s / 86400)} d ago`;
+}
+
+/** The Agent cell of a machine row: the state tag, with the facts on hover. */
 export function AgentCell({ agent }: { agent: AgentStatus | undefined }) {
   if (!agent) return <Typography.Text type="secondary">—</Typography.Text>;
   const tag = (
@@ -70,19 +87,15 @@ export function AgentCell({ agent }: { agent: AgentStatus | undefined }) {
       {agent.state}
     </Tag>
   );
+  return agent.state === 'never enrolled' ? tag : <Popover title={`Facts of ${agent.hostname}`} content={<FactList facts={agent.facts} />}>{tag}</Popover>;
+}
+
+/** The Last heartbeat cell: how long ago, the time itself on hover. */
+export function HeartbeatCell({ agent }: { agent: AgentStatus | undefined }) {
+  if (!agent?.lastHeartbeatAt) return <Typography.Text type="secondary">—</Typography.Text>;
   return (
-    <Space orientation="vertical" size={0}>
-      {agent.state === 'never enrolled' ? tag : <Popover title={`Facts of ${agent.hostname}`} content={<FactList facts={agent.facts} />}>{tag}</Popover>}
-      {agent.lastHeartbeatAt && (
-        <Typography.Text type="secondary" style={{ fontSize: 12 }}>
-          heartbeat {new Date(agent.lastHeartbeatAt).toLocaleTimeString()}
-        </Typography.Text>
-      )}
-      {agent.agentVersion && (
-        <Typography.Text type="secondary" style={{ fontSize: 12 }}>
-          v{agent.agentVersion}
-        </Typography.Text>
-      )}
-    </Space>
+    <Tooltip title={new Date(agent.lastHeartbeatAt).toLocaleString()}>
+      <span data-testid="agent-heartbeat">{ago(agent.lastHeartbeatAt)}</span>
+    </Tooltip>
   );
 }

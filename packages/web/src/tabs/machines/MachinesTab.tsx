@@ -14,7 +14,8 @@ import { CredentialsDrawer } from './CredentialsDrawer.tsx';
 import { ImportModal } from './ImportModal.tsx';
 import { MachineFilters, type MachineFilter } from './MachineFilters.tsx';
 import { STATUS_COLOR } from './statuses.ts';
-import { AgentCell, useAgents } from '../jobs/agents.tsx';
+import { AgentCell, agentOf, HeartbeatCell, useAgents } from '../jobs/agents.tsx';
+import { MachineDrawer } from './MachineDrawer.tsx';
 
 const PAGE_SIZE = 20;
 type Dialog = 'add' | 'bind' | 'import' | undefined;
@@ -24,11 +25,14 @@ function Machines({ node, onChanged }: NodeTabProps) {
   const [filter, setFilter] = useState<MachineFilter>({});
   const [dialog, setDialog] = useState<Dialog>();
   const [credentialsOf, setCredentialsOf] = useState<string>();
+  const [detailOf, setDetailOf] = useState<string>();
   const mayWrite = useAccess().can('machine.write');
   const pages = useCursorPages<MachineView>(JSON.stringify([node.path, filter]), (cursor) =>
     api.get<Page<MachineView>>('/machines', { under: node.path, limit: PAGE_SIZE, cursor, ...filter }),
   );
   const agents = useAgents(node.path, pages.page);
+  // The listing carries each agent; the poll keeps it moving between reloads.
+  const agentFor = (m: MachineView) => agents.get(m.hostname) ?? agentOf(m.hostname, m.agent);
 
   function changed(what: string): void {
     void message.success(what);
@@ -46,10 +50,20 @@ function Machines({ node, onChanged }: NodeTabProps) {
   }
 
   const columns = [
-    { title: 'Hostname', dataIndex: 'hostname', render: (h: string) => <strong>{h}</strong> },
+    {
+      title: 'Hostname',
+      dataIndex: 'hostname',
+      render: (h: string) => (
+        <Button type="link" size="small" style={{ padding: 0, fontWeight: 600 }} onClick={() => setDetailOf(h)}>
+          {h}
+        </Button>
+      ),
+    },
     { title: 'IPs', dataIndex: 'ips', render: (ips: string[]) => ips.join(', ') || '—' },
     { title: 'Status', dataIndex: 'status', render: (s: MachineView['status']) => <Tag color={STATUS_COLOR[s]}>{s}</Tag> },
-    { title: 'Agent', key: 'agent', render: (_: unknown, m: MachineView) => <AgentCell agent={agents.get(m.hostname)} /> },
+    { title: 'Agent', key: 'agent', render: (_: unknown, m: MachineView) => <AgentCell agent={agentFor(m)} /> },
+    { title: 'Last heartbeat', key: 'heartbeat', render: (_: unknown, m: MachineView) => <HeartbeatCell agent={agentFor(m)} /> },
+    { title: 'Version', key: 'version', render: (_: unknown, m: MachineView) => agentFor(m)?.agentVersion ?? '—' },
     { title: 'Zone', dataIndex: 'zone', render: (z: string) => z || '—' },
     { title: 'Kind', dataIndex: 'kind' },
     { title: 'Nodes', dataIndex: 'nodes', render: (ns: string[]) => ns.map((n) => <Tag key={n} color={n === node.path ? 'green' : undefined}>{n}</Tag>) },
@@ -104,6 +118,7 @@ function Machines({ node, onChanged }: NodeTabProps) {
       <BindMachineModal nodePath={node.path} open={dialog === 'bind'} onClose={() => setDialog(undefined)} onBound={(m) => changed(`Bound ${m.hostname} to ${node.path}`)} />
       <ImportModal nodePath={node.path} open={dialog === 'import'} onClose={() => setDialog(undefined)} onImported={() => changed('Import finished')} />
       <CredentialsDrawer hostname={credentialsOf} onClose={() => setCredentialsOf(undefined)} />
+      <MachineDrawer hostname={detailOf} onClose={() => setDetailOf(undefined)} />
     </Space>
   );
 }
