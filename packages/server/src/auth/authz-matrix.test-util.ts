@@ -225,6 +225,7 @@ export const MATRIX: Record<string, Entry> = {
   'POST /api/v1/tokens': { kind: 'self', why: 'creates a token for the caller only' },
   'POST /api/v1/auth/logout': { kind: 'self', why: "ends the caller's own session only" },
   'POST /api/v1/auth/login': { kind: 'public', why: 'how one gets credentials at all' },
+  'POST /api/v1/agent/enroll': { kind: 'public', why: 'the single-use enrollment token in the body is the authority (a new machine has no credential yet)' },
 
   // Puppet ENC.
   'PUT /api/v1/puppet/classes': superuser(async () => admin('PUT', '/api/v1/puppet/classes', ['base'])),
