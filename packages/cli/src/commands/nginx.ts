@@ -10,6 +10,7 @@ import { withJson, type CliContext, type JsonOption } from '../context.ts';
 import { table, UsageError } from '../output.ts';
 import { registerNginxSettings } from './nginx-settings.ts';
 import { integer } from './options.ts';
+import { registerStatus } from './rollout-status.ts';
 
 interface Version {
   version: number;
@@ -210,5 +211,6 @@ function registerProxy(kind: Kind, program: Command, ctx: CliContext): Command {
       ctx.print(opts.json, d, () => d.diff || `v${a} and v${b} of ${d.cluster} have the same files\n`);
     },
   );
+  registerStatus(group, ctx, clusterUrlOf);
   return group;
 }

@@ -33,3 +33,6 @@ export { publishStatus } from './views.ts';
 export { canonicalJson, diffFiles, sha256 } from './diff.ts';
 export type { SettingsRow } from './repo.ts';
 export { discoveryBackends } from './discovery-source.ts';
+// Config push to the clusters' machines (nginx and LVS alike).
+export { createRollout, type Rollout, type RolloutStatus } from './rollout.ts';
+export { rolloutRoutes, ClusterMachinesView } from './rollout-routes.ts';

@@ -1,7 +1,7 @@
 /**
  * A proxy cluster's published config, shared by the Nginx and LVS tabs: what is published, Plan
- * (the diff applying would make), Apply with a reason, the rendered files and the version history
- * with per-version diffs and rollback.
+ * (the diff applying would make), Apply with a reason, which version each machine runs, the rendered
+ * files and the version history with per-version diffs and rollback.
  */
 import { useState } from 'react';
 import { Alert, App, Button, Card, Skeleton, Space, Tabs, Tag, Typography } from 'antd';
@@ -11,6 +11,7 @@ import { Allowed } from '../../components/permissions.tsx';
 import { ApplyModal } from './ApplyModal.tsx';
 import { ConfigFiles } from './ConfigFiles.tsx';
 import { DiffView } from './DiffView.tsx';
+import { MachineVersions } from './MachineVersions.tsx';
 import { CHECKER, originTitle, when, type ApplyView, type PlanView, type ProxyKind, type PublishStatus } from './model.ts';
 import { ProgramOutput } from './ProgramOutput.tsx';
 import { useClusterConfig } from './useClusterConfig.ts';
@@ -155,6 +156,7 @@ export function ClusterConfigPanel({ kind, path, lastError, onPublished }: Clust
                 />
               ),
             },
+            { key: 'machines', label: 'Machine versions', children: <MachineVersions kind={kind} path={path} /> },
           ]}
         />
       </Space>
