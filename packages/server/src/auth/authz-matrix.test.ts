@@ -56,6 +56,8 @@ for (const backend of testBackends()) {
      * refuses every row); returns what went wrong, if anything.
      */
     async function refusal(who: string, call: Call, statuses: number[], report = false): Promise<string[]> {
+      // A prepare's publication starts a rollout decision after it returns: let it land first.
+      for (const r of Object.values(s.services.rollouts)) await r.idle();
       const before = await snapshot(s);
       const r = await s.call(call.method, call.url, call.body, { token: who === 'anonymous' ? null : (token[who] ?? null) });
       const diff = changed(before, await snapshot(s));

@@ -240,6 +240,13 @@ export function createRollout(deps: RolloutDeps) {
     async start(): Promise<void> {
       for (const id of await rr.publishedClusters(db, kind)) schedule(id);
     },
+    /** Resolves once no decision is queued or being written (tests that compare the database before and after a call). */
+    async idle(): Promise<void> {
+      while (queued.size > 0 || running.size > 0) {
+        await new Promise((r) => setImmediate(r));
+        await Promise.all(running);
+      }
+    },
     /** Decide nothing more; resolves once the decisions under way are written. */
     async stop(): Promise<void> {
       stopped = true;
