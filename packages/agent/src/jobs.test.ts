@@ -111,6 +111,31 @@ for (const backend of testBackends()) {
       assert.match(again.body.detail, /nothing to stop/);
     });
 
+    test('skip: a running host is stopped, a pending one never runs, and the job goes on without them', async () => {
+      const marker = `/tmp/canopy-skipped-${process.pid}-${backend.name}`;
+      const r = await s.call('POST', '/api/v1/jobs', { target: { under: 'corp.jobs' }, command: `sleep 30; touch ${marker}`, batch: { size: 1 } });
+      const first = r.body.id as number;
+      const runningHost = async () => (await job(first)).hosts.find((h: { state: string; taskState: string | null }) => h.state === 'running' && h.taskState === 'RUNNING')?.hostname as string | undefined;
+      await until('the first host running', async () => (await runningHost()) !== undefined);
+      const [one, ...rest] = (await job(first)).hosts.map((h: { hostname: string }) => h.hostname) as string[];
+      assert.equal(await runningHost(), one);
+      const unknown = await s.call('POST', `/api/v1/jobs/${first}/skip`, { hosts: [one, 'no-such-host'] });
+      assert.equal(unknown.status, 400);
+      assert.match(unknown.body.detail, /not hosts of job \d+: no-such-host/);
+      assert.equal((await job(first)).counts.skipped, 0, 'a refused skip changes nothing');
+      assert.equal((await s.call('POST', `/api/v1/jobs/${first}/skip`, { hosts: [one, rest[2]] })).status, 200);
+      await until('the second host running', async () => (await runningHost()) === rest[0]);
+      const again = await s.call('POST', `/api/v1/jobs/${first}/skip`, { hosts: [one] });
+      assert.equal(again.status, 409);
+      assert.match(again.body.detail, /already .* skipped/);
+      assert.equal((await s.call('POST', `/api/v1/jobs/${first}/skip`, { hosts: [rest[0], rest[1]] })).status, 200);
+      await settled(first, ['succeeded']);
+      const d = await job(first);
+      assert.equal(d.counts.skipped, 4);
+      assert.equal(existsSync(marker), false, 'the skipped commands were killed');
+      assert.equal((await s.call('POST', `/api/v1/jobs/${first}/skip`, { hosts: [one] })).status, 409);
+    });
+
     test('`canopy job run --follow` shows the grouped output and exits 0; a failing job exits 1', async () => {
       const ok = await canopy(url, s.adminToken, ['job', 'run', '--under', 'corp.jobs', '--batch', '50%', '--follow', '--', 'echo', 'hi']);
       assert.equal(ok.code, 0, ok.stderr);

@@ -1,5 +1,5 @@
 /**
- * `canopy job run|ls|show|pause|resume|stop|retry`, `canopy machine init|reboot` (jobs of those kinds)
+ * `canopy job run|ls|show|pause|resume|stop|retry|skip`, `canopy machine init|reboot` (jobs of those kinds)
  * and `canopy agent ls`. `job run … -- CMD ARGS` runs the argv as is; one argument after `--` is a
  * shell line (`-- 'uptime; df -h'`), run by /bin/sh -c.
  */
@@ -128,6 +128,12 @@ export function registerJobs(program: Command, ctx: CliContext): void {
       ctx.print(o.json, j, () => summary(j));
     });
   }
+
+  withJson(job.command('skip <id> <hosts...>').description('skip hosts: a pending one is not run, a running one is stopped, a failed one stops counting against the tolerance'))
+    .action(async (id: string, hosts: string[], o: JsonOption) => {
+      const j = await ctx.client().request<JobView>('POST', `/jobs/${int('<id>', id)}/skip`, { hosts });
+      ctx.print(o.json, j, () => summary(j));
+    });
 
   const agent = program.command('agent').description('the agents on the machines');
   withJson(agent.command('ls').description('agent state per machine of a subtree').option('--under <path>', 'the subtree (superusers: all machines without it)'))

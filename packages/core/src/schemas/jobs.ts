@@ -59,6 +59,10 @@ export const CreateJobInput = z
   });
 export type CreateJobInput = z.infer<typeof CreateJobInput>;
 
+/** `POST /jobs/{id}/skip`: hosts not to run (pending), to stop (running) or to stop counting (failed). */
+export const SkipHostsInput = z.strictObject({ hosts: z.array(Hostname).min(1).max(100_000) });
+export type SkipHostsInput = z.infer<typeof SkipHostsInput>;
+
 export const JOB_STATES = ['running', 'paused', 'stopping', 'stopped', 'succeeded', 'failed'] as const;
 export type JobState = (typeof JOB_STATES)[number];
 export const JOB_HOST_STATES = ['pending', 'running', 'succeeded', 'failed', 'stopped', 'skipped'] as const;

@@ -167,6 +167,11 @@ export const MATRIX: Record<string, Entry> = {
   }),
   'POST /api/v1/jobs/:id/stop': node('ops', async (fx, scope) => admin('POST', `/api/v1/jobs/${await fx.job(scope)}/stop`)),
   // No host failed (no agent runs it): the holder gets a 409, which still proves it was let through.
+  'POST /api/v1/jobs/:id/skip': node('ops', async (fx, scope) => {
+    const id = await fx.job(scope);
+    const d = await fx.admin('GET', `/api/v1/jobs/${id}`);
+    return admin('POST', `/api/v1/jobs/${id}/skip`, { hosts: [d.hosts[0].hostname] });
+  }),
   'POST /api/v1/jobs/:id/retry': node('ops', async (fx, scope) => admin('POST', `/api/v1/jobs/${await fx.job(scope)}/retry`), 'authorized'),
   'PUT /api/v1/nodes/:path/init-command': node('ops', async (fx, scope) => admin('PUT', `/api/v1/nodes/${await fx.node(scope)}/init-command`, { argv: ['/bin/true'] })),
   'DELETE /api/v1/nodes/:path/init-command': node('ops', async (fx, scope) => {

@@ -1,7 +1,7 @@
 /** HTTP routes of batch jobs, under /api/v1/jobs. */
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { CreateJobInput, JobDetailView, JobView, NodePath, NotFoundError } from '@canopy/core';
+import { CreateJobInput, JobDetailView, JobView, NodePath, NotFoundError, SkipHostsInput } from '@canopy/core';
 import type { Actor } from '../changes/index.ts';
 import type { AuthService } from '../auth/index.ts';
 import { actorOf } from '../http/auth.ts';
@@ -48,6 +48,11 @@ export function jobRoutes(jobs: JobService, auth: AuthService): FastifyPluginAsy
         return jobs[action](actor, req.params.id);
       });
     }
+    app.post('/jobs/:id/skip', { schema: { tags, params: IdParams, body: SkipHostsInput, response: { 200: JobView } } }, async (req) => {
+      const actor = actorOf(req);
+      await authorize(actor, req.params.id, true);
+      return jobs.skip(actor, req.params.id, req.body.hosts);
+    });
     // Live progress: the job's detail each time it or one of its tasks changes (at most every 200 ms).
     app.get('/jobs/:id/output', { schema: { tags, params: IdParams, hide: true } }, async (req, reply) => {
       await authorize(actorOf(req), req.params.id, false);

@@ -236,6 +236,30 @@ export function createJobService(deps: { writer: Writer; feed: ChangeFeed; db: Q
     resume: (actor: Actor, id: number) => control(actor, id, 'resume', () => {}),
     stop: (actor: Actor, id: number) => control(actor, id, 'stop', () => {}),
     retry: (actor: Actor, id: number) => control(actor, id, 'retry', () => {}),
+    /**
+     * Skip hosts of an unfinished job: a pending host is not run, a running one is stopped, a failed
+     * one no longer counts against the tolerance. Names outside the job, or hosts already done, are
+     * refused and nothing changes.
+     */
+    async skip(actor: Actor, id: number, hostnames: string[]): Promise<JobView> {
+      await writer.run(actor, async (w) => {
+        const job = await repo.job(w.tx, id, true);
+        if (!job) throw new NotFoundError('job', String(id));
+        if (['stopped', 'succeeded', 'failed', 'stopping'].includes(job.state)) throw new ConflictError(`job ${id} is ${job.state}: there is nothing left to skip`, { state: job.state });
+        const byName = new Map((await repo.hosts(w.tx, id)).map((h) => [h.hostname, h]));
+        const unknown = hostnames.filter((n) => !byName.has(n));
+        if (unknown.length > 0) throw new ValidationError(`not hosts of job ${id}: ${unknown.join(', ')}`, unknown.map((n) => ({ path: ['hosts', hostnames.indexOf(n)], message: `not a host of job ${id}` })));
+        const chosen = [...new Set(hostnames)].map((n) => byName.get(n)!);
+        const done = chosen.filter((h) => !['pending', 'running', 'failed'].includes(h.state));
+        if (done.length > 0) throw new ConflictError(`already ${done.map((h) => `${h.hostname} ${h.state}`).join(', ')}: only pending, running or failed hosts can be skipped`, { state: job.state });
+        await dispatcher.setDesired(w, chosen.filter((h) => h.state === 'running' && h.taskId).map((h) => h.taskId!), TaskState.SHUTDOWN);
+        await repo.setHosts(w.tx, id, chosen.map((h) => ({ machineId: h.machineId, state: 'skipped' as const })));
+        w.audit({ operation: 'job.skip', targetKind: 'job', target: String(id), nodeId: job.nodeId, nodePath: job.nodePath, after: { hosts: chosen.map((h) => ({ hostname: h.hostname, was: h.state })) } });
+        w.emit(JOB_TOPIC, { id });
+      });
+      schedule(id);
+      return view((await repo.job(db, id))!, await repo.hosts(db, id));
+    },
     /** Call `fn` whenever job `id` or one of its tasks changes; returns the unsubscribe. */
     follow(id: number, fn: () => void): () => void {
       const set = listeners.get(id) ?? new Set();

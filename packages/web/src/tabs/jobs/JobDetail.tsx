@@ -40,12 +40,32 @@ export function JobDetail({ id, onBack }: { id: number; onBack: () => void }) {
   );
 }
 
+const SKIPPABLE = new Set<JobHostView['state']>(['pending', 'running', 'failed']);
+const SKIP_WHY: Partial<Record<JobHostView['state'], string>> = {
+  pending: 'Do not run this host',
+  running: 'Stop this host (SIGTERM, then SIGKILL) and go on without it',
+  failed: 'Stop counting this host against the failure tolerance',
+};
+
 function Body({ detail, refollow }: { detail: JobDetailView; refollow: () => void }) {
   const { message } = App.useApp();
   const access = useAccess();
-  const [busy, setBusy] = useState<Action>();
+  const [busy, setBusy] = useState<Action | `skip:${string}`>();
   const mayControl = access.can('machine.exec') || access.can('machine.root');
   const finished = isFinished(detail.state);
+
+  async function skip(hostname: string): Promise<void> {
+    setBusy(`skip:${hostname}`);
+    try {
+      await api.post(`/jobs/${detail.id}/skip`, { hosts: [hostname] });
+      void message.success(`Job #${detail.id}: ${hostname} skipped`);
+      refollow();
+    } catch (err) {
+      void message.error(messageOf(err));
+    } finally {
+      setBusy(undefined);
+    }
+  }
 
   async function act(action: Action): Promise<void> {
     setBusy(action);
@@ -71,6 +91,20 @@ function Body({ detail, refollow }: { detail: JobDetailView; refollow: () => voi
       : []),
     { title: 'Attempt', dataIndex: 'attempt' },
     { title: 'Error', dataIndex: 'error', render: (e: string | null) => (e ? <Typography.Text type="danger">{e}</Typography.Text> : '—') },
+    ...(mayControl && !finished && detail.state !== 'stopping'
+      ? [{
+          title: '',
+          key: 'skip',
+          render: (_: unknown, h: JobHostView) =>
+            SKIPPABLE.has(h.state) && (
+              <Tooltip title={SKIP_WHY[h.state]}>
+                <Button size="small" loading={busy === `skip:${h.hostname}`} onClick={() => void skip(h.hostname)}>
+                  Skip
+                </Button>
+              </Tooltip>
+            ),
+        }]
+      : []),
   ];
 
   return (
