@@ -155,6 +155,26 @@ describe('agent and dispatcher on test hosts', { skip: noHosts && `test hosts un
     await until('session ended', () => !s.services.dispatcher.connectedHere(id), 1000);
   });
 
+  test('retiring the machine ends its session within a second', async () => {
+    const id = creds.get('agent-0')!.id;
+    await until('agent-0 connected', () => s.services.dispatcher.connectedHere(id));
+    const r = await s.call('POST', '/api/v1/machines/agent-0/retire');
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    await until('session ended', () => !s.services.dispatcher.connectedHere(id), 1000);
+    // Its agent comes back and is turned away (a retired machine's credential no longer authenticates).
+    const a = agents[0]!;
+    const seen = a.log.length;
+    const turnedAway = () => {
+      const after = a.log.slice(seen);
+      const retry = after.findIndex((l) => /session connecting/.test(l));
+      return retry >= 0 && after.slice(retry).some((l) => /machine retired|answered 401/.test(l));
+    };
+    await until('the agent to try again and be turned away', turnedAway, 30_000).catch((err) => {
+      throw new Error(`${(err as Error).message}\n${a.log.slice(-10).join('\n')}`);
+    });
+    assert.equal(s.services.dispatcher.connectedHere(id), false);
+  });
+
   test('a cut link makes the agent unreachable; restored, it is connected again and nothing ran twice', async () => {
     const h = hosts.hosts[1]!;
     const id = creds.get(h.hostname)!.id;
