@@ -3,7 +3,9 @@
  * import (the bulk write an operator runs on day one) against three probes that must not wait for it:
  *  - resolve: GET /services/{path}/instances over the HTTP stack (served from memory);
  *  - heartbeat: PUT …/heartbeat, alternating fail/pass so every one moves the instance's health
- *    (a write through the write lock, the case that waited behind the import's one transaction);
+ *    (a transition: shown in memory at once and written through the write lock in the background,
+ *    batched with the others that came meanwhile; awaiting that write put heartbeats behind every
+ *    import chunk, p99 626 ms);
  *  - DNS: an A query over UDP to Canopy's DNS server.
  * Each probe runs in a loop, one after another, first with no import (the peer), then while the
  * import runs; p50/p99 of each, and the import's rows/s with the probes running and without.

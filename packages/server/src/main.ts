@@ -37,14 +37,8 @@ async function main(): Promise<void> {
   // Fastify hands its listen options to net.Server.listen as they are; its types predate `reusePort`.
   const listen: FastifyListenOptions & Pick<ListenOptions, 'reusePort'> = { port: config.port, host: config.host, reusePort: config.reusePort };
   await app.listen(listen);
-
-  const where = config.databaseUrl ? 'PostgreSQL' : `PGlite in ${config.dataDir}`;
-  console.log(`Canopy listening on ${https ? 'https' : 'http'}://${config.host}:${config.port}${config.reusePort ? ` (port shared with other replicas, pid ${process.pid})` : ''} (database: ${where}${applied.length ? `, applied ${applied.join(', ')}` : ''})`);
-  if (services.dns) console.log(`DNS for ${config.dnsDomain} on ${config.dnsHost}:${services.dns.port()} (UDP and TCP)`);
-  if (generatedPassword) {
-    console.log(`First start: created user 'admin' with password ${generatedPassword}  (shown once; set CANOPY_ADMIN_PASSWORD to choose it)`);
-  }
-
+  // Handlers before the "listening" line: a supervisor (or test) that signals as soon as it reads the
+  // line would otherwise meet the default action and kill the server undrained.
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -59,6 +53,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  const where = config.databaseUrl ? 'PostgreSQL' : `PGlite in ${config.dataDir}`;
+  console.log(`Canopy listening on ${https ? 'https' : 'http'}://${config.host}:${config.port}${config.reusePort ? ` (port shared with other replicas, pid ${process.pid})` : ''} (database: ${where}${applied.length ? `, applied ${applied.join(', ')}` : ''})`);
+  if (services.dns) console.log(`DNS for ${config.dnsDomain} on ${config.dnsHost}:${services.dns.port()} (UDP and TCP)`);
+  if (generatedPassword) {
+    console.log(`First start: created user 'admin' with password ${generatedPassword}  (shown once; set CANOPY_ADMIN_PASSWORD to choose it)`);
+  }
 }
 
 main().catch((err: unknown) => {

@@ -33,7 +33,8 @@ for (const backend of testBackends()) {
     const heartbeat = (status: 'pass' | 'fail') => s.call('PUT', '/api/v1/services/live.web/instances/live-web-1/80/heartbeat', { status });
 
     test('a health-changing heartbeat, a resolve, /auth/me and DNS answer while a 600-row import runs', async () => {
-      // Critical first, so the heartbeat under test moves it to passing: a write, which needs the lock.
+      // Critical first, so the heartbeat under test moves it to passing: a transition, written under
+      // the write lock (in the background since heartbeats stopped waiting for it).
       assert.equal((await heartbeat('fail')).body.health, 'critical');
       let importDone = false;
       const firstRowLanded = new Promise<void>((resolve) => s.services.feed.on('machine', () => resolve()));
@@ -42,6 +43,10 @@ for (const backend of testBackends()) {
         return r;
       });
       await firstRowLanded;
+      // Progress while it runs: each committed chunk is in the audit log as `rows a-b of n`.
+      const progress = await s.call('GET', '/api/v1/audit?operation=machine.import&limit=10');
+      assert.equal(importDone, false, 'asked while the import runs');
+      assert.ok(progress.body.items.some((e: { target: string }) => e.target === `rows 1-${CHUNK_ROWS} of ${ROWS}`), JSON.stringify(progress.body.items));
 
       const order: string[] = [];
       const note = <T>(what: string, p: Promise<T>) => p.then((v) => (order.push(`${what}${importDone ? ' after the import' : ''}`), v));
@@ -68,11 +73,17 @@ for (const backend of testBackends()) {
 
     test('a big import lands chunk by chunk, one audit entry per chunk, with one report of every row', async () => {
       const n = CHUNK_ROWS * 2 + 7;
+      const before = (await s.call('GET', '/api/v1/nodes/live.bulk')).body.machineCount as number;
+      let countEvents = 0;
+      s.services.feed.on('tree', () => void countEvents++);
       const r = await importCsv(`${csvOf('live-b', n)}\nlive-b-0,10.99.0.1,live.bulk`);
       assert.equal(r.status, 200);
       assert.deepEqual([r.body.created, r.body.failed, r.body.rows.length], [n, 1, n + 1]);
       assert.deepEqual(r.body.rows.map((x: { row: number }) => x.row), Array.from({ length: n + 1 }, (_, i) => i + 1));
       assert.match(r.body.rows.at(-1).errors.join(' '), /earlier in this import/, 'a duplicate across chunks is still caught');
+      // The node's machine count is published once per chunk (its last value), not once per row.
+      assert.equal(countEvents, 3);
+      assert.equal((await s.call('GET', '/api/v1/nodes/live.bulk')).body.machineCount, before + n);
       const audit = await s.call('GET', '/api/v1/audit?operation=machine.import&limit=50');
       const chunks = audit.body.items.filter((e: { operation: string; target: string }) => e.operation === 'machine.import' && e.target.endsWith(`of ${n + 1}`));
       assert.deepEqual(chunks.map((e: { target: string }) => e.target).sort(), [`rows 1-${CHUNK_ROWS} of ${n + 1}`, `rows ${CHUNK_ROWS + 1}-${2 * CHUNK_ROWS} of ${n + 1}`, `rows ${2 * CHUNK_ROWS + 1}-${n + 1} of ${n + 1}`].sort());

@@ -73,9 +73,80 @@ for (const backend of testBackends()) {
       for (let i = 0; i < 5; i++) assert.equal((await beat('quiet.web', 'quiet-a.example')).body.health, 'passing');
       assert.equal(s.services.feed.revision(), before, 'no change event for heartbeats that change nothing');
       await beat('quiet.web', 'quiet-a.example', 'warn');
+      await s.services.discovery.health.flush();
       assert.equal(s.services.feed.revision(), before + 1, 'one event for passing → warning');
       await beat('quiet.web', 'quiet-a.example', 'warn');
+      await s.services.discovery.health.flush();
       assert.equal(s.services.feed.revision(), before + 1);
+    });
+
+    test('a heartbeat that moves health answers while a long write holds the write lock; the move is then written, audited and reaches another replica', async () => {
+      await mkService(s, 'held.web');
+      await mkInstance(s, 'held.web', 'held-a.example', '10.17.0.1', { ttlSeconds: 60 });
+      await mkInstance(s, 'held.web', 'held-b.example', '10.17.0.2', { ttlSeconds: 60 });
+      const other = createServices(s.database);
+      await other.start();
+      try {
+        const order: string[] = [];
+        let release!: () => void;
+        const held = new Promise<void>((r) => (release = r));
+        let entered!: () => void;
+        const inside = new Promise<void>((r) => (entered = r));
+        // A write that holds the lock (and PGlite's one connection) until the heartbeat has answered,
+        // as an import chunk does; released after 60 s at the latest so a regression fails, not hangs.
+        const long = s.services.writer.run({ kind: 'system', id: null, name: 'test', superuser: true }, async () => {
+          entered();
+          await Promise.race([held, new Promise((r) => setTimeout(r, 60_000).unref())]);
+          order.push('long write');
+        });
+        await inside;
+        const hb = await beat('held.web', 'held-a.example', 'fail');
+        order.push('heartbeat');
+        assert.equal(hb.status, 200, JSON.stringify(hb.body));
+        assert.equal(hb.body.health, 'critical');
+        assert.deepEqual(hosts(await healthy('held.web')), ['held-b.example'], 'this replica answers without it at once');
+        release();
+        await long;
+        assert.deepEqual(order, ['heartbeat', 'long write'], 'the heartbeat did not wait for the write');
+        await s.services.discovery.health.flush();
+        assert.equal(s.services.discovery.health.queued(), 0);
+        const audit = await s.call('GET', '/api/v1/audit?operation=discovery.instance.health&limit=10');
+        const entry = audit.body.items.find((e: { target: string }) => e.target === 'held.web/held-a.example:8080');
+        assert.ok(entry, JSON.stringify(audit.body));
+        assert.deepEqual([entry.before, entry.after], [{ health: 'passing' }, { health: 'critical', reason: 'heartbeat fail' }]);
+        await other.feed.catchUp();
+        assert.deepEqual(hosts(other.discovery.resolve('held.web')!), ['held-b.example'], 'the other replica learnt it from the change feed');
+      } finally {
+        await other.stop();
+      }
+    });
+
+    test('a failure and a pass before the write cancel out: no change event, nothing audited', async () => {
+      await mkService(s, 'blip.web');
+      const id = (await mkInstance(s, 'blip.web', 'blip-a.example', '10.18.0.1', { ttlSeconds: 60 })).id as number;
+      assert.equal(typeof id, 'number');
+      const changes: string[] = [];
+      s.services.feed.on('discovery', (c) => {
+        const p = c.payload as { kind: string; id?: number };
+        if (p.kind === 'health' && p.id === id) changes.push(JSON.stringify(p));
+      });
+      let release!: () => void;
+      let entered!: () => void;
+      const inside = new Promise<void>((r) => (entered = r));
+      const long = s.services.writer.run({ kind: 'system', id: null, name: 'test', superuser: true }, async () => {
+        entered();
+        await new Promise<void>((r) => (release = r));
+      });
+      await inside;
+      assert.equal((await beat('blip.web', 'blip-a.example', 'fail')).body.health, 'critical');
+      assert.equal((await beat('blip.web', 'blip-a.example', 'pass')).body.health, 'passing');
+      release();
+      await long;
+      await s.services.discovery.health.flush();
+      assert.deepEqual(changes, [], 'nothing to write: it is where it was');
+      const audit = await s.call('GET', '/api/v1/audit?operation=discovery.instance.health&limit=200');
+      assert.equal(audit.body.items.filter((e: { target: string }) => e.target.startsWith('blip.web/')).length, 0);
+      assert.equal(await healthOf('blip.web', 'blip-a.example'), 'passing');
     });
 
     test('flap damping: M failures before critical, N passes before passing', async () => {

@@ -192,10 +192,10 @@ export function createRegistryOps(deps: OpsDeps) {
     },
 
     /** One heartbeat: in memory unless it moves the instance's health. */
-    async heartbeat(path: string, hostname: string, port: number, input: HeartbeatInput) {
+    heartbeat(path: string, hostname: string, port: number, input: HeartbeatInput) {
       const i = registry.instanceOf(serviceNode(path).id, hostname, port);
       if (!i) throw new NotFoundError('instance', `${path}/${hostname}:${port}`);
-      const r = await health.heartbeat(i.id, input.status);
+      const r = health.heartbeat(i.id, input.status);
       const now = registry.instance(i.id) ?? i;
       return { health: r.health, status: now.status, ttlSeconds: now.ttlSeconds, passes: r.passes, failures: r.failures };
     },

@@ -7,7 +7,7 @@ import { CanopyError, CreateMachineInput, PatchMachineInput, ValidationError, ty
 import type { z } from 'zod';
 import type { Actor, AuditEntry, WriteContext, Writer } from '../changes/index.ts';
 import type { Tx } from '../db/connection.ts';
-import type { TreeNode } from '../tree/index.ts';
+import { TREE_TOPIC, type TreeChange, type TreeNode } from '../tree/index.ts';
 import { changedFields, type MachineService } from './service.ts';
 import * as repo from './repo.ts';
 import { problemsOf } from './csv.ts';
@@ -60,7 +60,12 @@ export async function importMachines(
     const end = Math.min(records.length, start + CHUNK_ROWS);
     let part: ImportReport;
     try {
-      part = await deps.writer.run(actor, (w) => importChunk(deps.machines, w, records, start, end, seen, mode, policy));
+      part = await deps.writer.run(actor, async (w) => {
+        const chunk = countsOnce(w);
+        const out = await importChunk(deps.machines, chunk.w, records, start, end, seen, mode, policy);
+        chunk.emit();
+        return out;
+      });
     } catch (err) {
       if (start === 0) throw err;
       console.error(`machine import: rows ${start + 1}-${records.length} not imported:`, err);
@@ -161,6 +166,26 @@ async function importOne(
   }
   if (bindTo !== undefined && (await machines.setNodesIn(w, input.hostname, bindTo))) changed = true;
   return changed ? 'updated' : 'skipped';
+}
+
+/**
+ * The chunk's writes with node machine counts published once, at the end: every row of a chunk
+ * re-sends the absolute count of the nodes it binds, so only the last count per node matters, and
+ * one change row per machine instead of two is written (about a tenth of a row's statements).
+ */
+function countsOnce(w: WriteContext): { w: WriteContext; emit(): void } {
+  const counts = new Map<number, number>();
+  const emit = (topic: string, payload: unknown) => {
+    const c = payload as TreeChange;
+    if (topic === TREE_TOPIC && c.counts && !c.upsert && !c.remove) for (const [nodeId, n] of c.counts) counts.set(nodeId, n);
+    else w.emit(topic, payload);
+  };
+  return {
+    w: { tx: w.tx, actor: w.actor, audit: (e) => w.audit(e), emit },
+    emit: () => {
+      if (counts.size > 0) w.emit(TREE_TOPIC, { counts: [...counts] } satisfies TreeChange);
+    },
+  };
 }
 
 /** Run `work` in a savepoint; its audit entries and events count only if it succeeds. */
