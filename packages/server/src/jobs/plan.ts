@@ -29,6 +29,13 @@ export interface Plan {
   job: { state?: JobState; pausedBecause?: string | null; currentBatch?: number; finished?: boolean };
 }
 
+/**
+ * Most tasks one step dispatches. A batch of 10,000 goes out in steps of this many, each its own
+ * short write: the first agents get their tasks while the rest are still being written, and no
+ * single write holds the lock for seconds.
+ */
+export const MAX_DISPATCH_PER_STEP = 1000;
+
 const FINISHED: ReadonlySet<JobHostState> = new Set(['succeeded', 'failed', 'stopped', 'skipped']);
 
 /** The host state a finished task gives. */
@@ -87,7 +94,7 @@ export function planJob(job: PlanJob, input: PlanHost[]): Plan {
 
   const slots = (job.parallelism ?? Number.POSITIVE_INFINITY) - running(current);
   const pending = hosts.filter((h) => h.batch === current && h.state === 'pending');
-  for (const h of pending.slice(0, Math.max(0, slots))) {
+  for (const h of pending.slice(0, Math.max(0, Math.min(slots, MAX_DISPATCH_PER_STEP)))) {
     plan.dispatch.push(h.machineId);
     h.state = 'running';
   }

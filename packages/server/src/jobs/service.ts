@@ -13,7 +13,7 @@ import type { MachineService } from '../machines/index.ts';
 import type { TreeService } from '../tree/index.ts';
 import { TASK_STATUS_TOPIC, type Dispatcher } from '../agents/index.ts';
 import { DEFAULT_INIT, type InitCommands } from './init-commands.ts';
-import { planJob } from './plan.ts';
+import { MAX_DISPATCH_PER_STEP, planJob } from './plan.ts';
 import * as repo from './repo.ts';
 
 export const JOB_TOPIC = 'job';
@@ -130,6 +130,7 @@ export function createJobService(deps: { writer: Writer; feed: ChangeFeed; db: Q
 
   /** Decide and do the job's next step in one write. */
   async function advance(id: number): Promise<void> {
+    let more = false;
     await writer.run(SYSTEM_ACTOR, async (w) => {
       const job = await repo.job(w.tx, id, true);
       if (!job || !['running', 'stopping'].includes(job.state)) return;
@@ -139,6 +140,7 @@ export function createJobService(deps: { writer: Writer; feed: ChangeFeed; db: Q
         hosts,
       );
       await repo.setHosts(w.tx, id, plan.hosts);
+      more = plan.dispatch.length >= MAX_DISPATCH_PER_STEP;
       if (plan.dispatch.length > 0) {
         const kind = job.kind === 'reboot' ? 'reboot' : 'exec';
         // A host's own spec (an init command resolved from its node) wins over the job's.
@@ -155,6 +157,8 @@ export function createJobService(deps: { writer: Writer; feed: ChangeFeed; db: Q
       }
       if (plan.hosts.length > 0 || plan.dispatch.length > 0 || Object.keys(plan.job).length > 0) w.emit(JOB_TOPIC, { id });
     });
+    // The step stopped at its cap: the rest of the batch goes out in the next one.
+    if (more) schedule(id);
   }
 
   async function detail(id: number): Promise<JobDetailView> {
