@@ -19,6 +19,26 @@ export async function until(what: string, check: () => boolean | Promise<boolean
   }
 }
 
+/**
+ * This machine as a test host: an agent on it runs in the root namespace and reaches a server on
+ * loopback (browser tests, whose console listens on 127.0.0.1). It has no link of its own to cut.
+ */
+export function localHost(hostname: string, index = 0): TestHost {
+  return {
+    index,
+    hostname,
+    address: '127.0.0.1',
+    netns: '',
+    spawn: (argv, opts = {}) => spawn(argv[0]!, argv.slice(1), opts),
+    run: () => {
+      throw new Error('a local test host runs agents only (spawn)');
+    },
+    setLink: () => {
+      throw new Error('a local test host has no link of its own');
+    },
+  };
+}
+
 export interface RunningAgent {
   host: TestHost;
   stateDir: string;

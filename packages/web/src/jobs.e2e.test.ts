@@ -6,31 +6,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { ADMIN_PASSWORD, type TestHost } from '../../server/src/testing/index.ts';
-import { startAgent, until, type RunningAgent } from '../../agent/src/testing.ts';
+import { ADMIN_PASSWORD } from '../../server/src/testing/index.ts';
+import { localHost, startAgent, until, type RunningAgent } from '../../agent/src/testing.ts';
 import { ROOT, chromiumMissing, startConsoleE2E, type ConsoleE2E } from './e2e-harness.test-util.ts';
 
 const OUT = join(ROOT, '.cache/web-e2e-jobs');
 const HOSTS = ['jobs-web-1', 'jobs-web-2', 'jobs-web-3'];
-
-/** This machine as a test host: the agent runs in the root namespace and reaches the console over loopback. */
-function localHost(hostname: string, index: number): TestHost {
-  return {
-    index,
-    hostname,
-    address: '127.0.0.1',
-    netns: '',
-    spawn: (argv, opts = {}) => spawn(argv[0]!, argv.slice(1), opts),
-    run: () => {
-      throw new Error('not used here');
-    },
-    setLink: () => {
-      throw new Error('a local host has no link of its own');
-    },
-  };
-}
 
 describe('batch jobs in Chromium', { skip: chromiumMissing }, () => {
   let h: ConsoleE2E;

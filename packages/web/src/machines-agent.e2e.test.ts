@@ -7,34 +7,16 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADMIN_PASSWORD, type TestHost } from '../../server/src/testing/index.ts';
-import { startAgent, until, type RunningAgent } from '../../agent/src/testing.ts';
+import { ADMIN_PASSWORD } from '../../server/src/testing/index.ts';
+import { localHost, startAgent, until, type RunningAgent } from '../../agent/src/testing.ts';
 import { ROOT, chromiumMissing, startConsoleE2E, type ConsoleE2E } from './e2e-harness.test-util.ts';
 
 const OUT = join(ROOT, '.cache/web-e2e-machines-agent');
 const HOST = 'agent-web-1';
-
-/** This machine as a test host: the agent runs in the root namespace and reaches the console over loopback. */
-function localHost(hostname: string): TestHost {
-  return {
-    index: 0,
-    hostname,
-    address: '127.0.0.1',
-    netns: '',
-    spawn: (argv, opts = {}) => spawn(argv[0]!, argv.slice(1), opts),
-    run: () => {
-      throw new Error('not used here');
-    },
-    setLink: () => {
-      throw new Error('a local host has no link of its own');
-    },
-  };
-}
 
 describe('machine agents in Chromium', { skip: chromiumMissing }, () => {
   let h: ConsoleE2E;
