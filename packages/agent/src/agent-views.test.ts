@@ -6,9 +6,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { canMakeTestHosts, createTestHosts, mkNodes, startTestServer, testBackends, type TestHosts, type TestServer } from '@canopy/server/testing';
+import { canMakeTestHosts, mkNodes, testBackends, type TestHosts, type TestServer } from '@canopy/server/testing';
 import { AGENT_VERSION } from './daemon.ts';
-import { enrollHosts, startAgent, until, type RunningAgent } from './testing.ts';
+import { startFleet, until, type Fleet, type RunningAgent } from './testing.ts';
 
 const noHosts = canMakeTestHosts();
 const CANOPY = join(import.meta.dirname, '../../../node_modules/.bin/canopy');
@@ -22,31 +22,31 @@ for (const backend of testBackends()) {
     let url: string;
     let dir: string;
     let creds: Map<string, { id: number; token: string }>;
-    const agents: RunningAgent[] = [];
+    let agents: RunningAgent[] = [];
+    let fleet: Fleet | undefined;
     const bootFile = (i: number) => join(dir, `boot-id-${i}`);
     const machine = async (h: string) => (await s.call('GET', `/api/v1/machines/${h}`)).body;
     const canopy = (args: string[]) => promisify(execFile)(CANOPY, args, { env: { ...process.env, CANOPY_URL: url, CANOPY_TOKEN: s.adminToken, HOME: '/nonexistent' } });
 
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), 'canopy-views-'));
-      hosts = createTestHosts(2, `views-${backend.name}`);
-      s = await startTestServer(backend, { agents: { heartbeatMs: 300 }, proxyDebounceMs: 50 });
-      await s.app.listen({ host: hosts.gateway, port: 0 });
-      url = `http://${hosts.gateway}:${(s.app.server.address() as { port: number }).port}`;
-      creds = await enrollHosts(s, hosts.hosts);
+      fleet = await startFleet({
+        backend,
+        count: 2,
+        name: `views-${backend.name}`,
+        server: { agents: { heartbeatMs: 300 }, proxyDebounceMs: 50 },
+        agent: (_h, i) => {
+          writeFileSync(bootFile(i), `${randomUUID()}\n`);
+          return { args: ['--boot-id-file', bootFile(i), '--facts-check-seconds', '1'] };
+        },
+      });
+      ({ s, hosts, url, creds, agents } = fleet);
       await mkNodes(s, 'corp.views.web');
-      for (const [i, h] of hosts.hosts.entries()) {
-        assert.ok((await s.call('PUT', `/api/v1/nodes/corp.views.web/machines/${h.hostname}`)).status < 300);
-        writeFileSync(bootFile(i), `${randomUUID()}\n`);
-        agents.push(startAgent(h, url, creds.get(h.hostname)!.token, undefined, { args: ['--boot-id-file', bootFile(i), '--facts-check-seconds', '1'] }));
-      }
+      for (const h of hosts.hosts) assert.ok((await s.call('PUT', `/api/v1/nodes/corp.views.web/machines/${h.hostname}`)).status < 300);
       assert.equal((await s.call('POST', '/api/v1/machines', { hostname: 'views-x-no-agent', ips: ['10.77.0.9'], nodes: ['corp.views.web'], status: 'online' })).status, 201);
-      await until('agents connected', () => hosts.hosts.every((h) => s.services.dispatcher.connectedHere(creds.get(h.hostname)!.id)), 120_000);
     });
     after(async () => {
-      for (const a of agents) await a.stop();
-      await s?.close();
-      hosts?.close();
+      await fleet?.close();
       rmSync(dir, { recursive: true, force: true });
     });
 

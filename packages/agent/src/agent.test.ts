@@ -4,8 +4,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
 import WebSocket from 'ws';
 import { AGENT_PROTOCOL, ExecSpec, TaskState } from '@canopy/core';
-import { canMakeTestHosts, createTestHosts, startTestServer, testBackends, type TestHosts, type TestServer } from '@canopy/server/testing';
-import { enrollHosts, startAgent, until, type RunningAgent } from './testing.ts';
+import { canMakeTestHosts, testBackends, type TestHosts, type TestServer } from '@canopy/server/testing';
+import { startFleet, until, type Fleet, type RunningAgent } from './testing.ts';
 
 const noHosts = canMakeTestHosts();
 const [backend] = testBackends();
@@ -25,7 +25,8 @@ describe('agent and dispatcher on test hosts', { skip: noHosts && `test hosts un
   let hosts: TestHosts;
   let url: string;
   let creds: Map<string, { id: number; token: string }>;
-  const agents: RunningAgent[] = [];
+  let agents: RunningAgent[] = [];
+  let fleet: Fleet | undefined;
 
   const task = async (id: string): Promise<Row> => {
     const r = await s.database.db.execute(sql`SELECT id, state, message, error, exit_code, stdout, stderr FROM tasks WHERE id = ${id}`);
@@ -41,20 +42,10 @@ describe('agent and dispatcher on test hosts', { skip: noHosts && `test hosts un
   const ended = (id: string) => until(`task ${id} to end`, async () => (await task(id)).state >= TaskState.COMPLETE);
 
   before(async () => {
-    hosts = createTestHosts(3, 'agent');
-    s = await startTestServer(backend!, { agents: { heartbeatMs: 300, orphanGraceSeconds: 60 } });
-    await s.app.listen({ host: hosts.gateway, port: 0 });
-    const addr = s.app.server.address() as { port: number };
-    url = `http://${hosts.gateway}:${addr.port}`;
-    creds = await enrollHosts(s, hosts.hosts);
-    for (const h of hosts.hosts) agents.push(startAgent(h, url, creds.get(h.hostname)!.token));
-    await until('every agent connected', () => hosts.hosts.every((h) => s.services.dispatcher.connectedHere(creds.get(h.hostname)!.id)), 120_000);
+    fleet = await startFleet({ backend: backend!, count: 3, name: 'agent', server: { agents: { heartbeatMs: 300, orphanGraceSeconds: 60 } } });
+    ({ s, hosts, url, creds, agents } = fleet);
   });
-  after(async () => {
-    for (const a of agents) await a.stop();
-    hosts?.close();
-    await s?.close();
-  });
+  after(() => fleet?.close());
 
   test('an exec task runs on its own host and reports its output and exit code', async () => {
     const h = hosts.hosts[1]!;

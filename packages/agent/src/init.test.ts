@@ -5,8 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { canMakeTestHosts, createTestHosts, mkNodes, startTestServer, testBackends, type TestHosts, type TestServer } from '@canopy/server/testing';
-import { enrollHosts, startAgent, until, type RunningAgent } from './testing.ts';
+import { canMakeTestHosts, mkNodes, testBackends, type TestHosts, type TestServer } from '@canopy/server/testing';
+import { startFleet, until, type Fleet } from './testing.ts';
 
 const noHosts = canMakeTestHosts();
 const CANOPY = join(import.meta.dirname, '../../../node_modules/.bin/canopy');
@@ -16,7 +16,7 @@ for (const backend of testBackends()) {
     let s: TestServer;
     let hosts: TestHosts;
     let url: string;
-    const agents: RunningAgent[] = [];
+    let fleet: Fleet | undefined;
     const job = async (id: number) => (await s.call('GET', `/api/v1/jobs/${id}`)).body;
     const canopy = async (args: string[]) => {
       const env = { ...process.env, CANOPY_URL: url, CANOPY_TOKEN: s.adminToken, HOME: '/nonexistent' };
@@ -30,24 +30,15 @@ for (const backend of testBackends()) {
     };
 
     before(async () => {
-      hosts = createTestHosts(2, `init-${backend.name}`);
-      s = await startTestServer(backend, { agents: { heartbeatMs: 300 } });
-      await s.app.listen({ host: hosts.gateway, port: 0 });
-      url = `http://${hosts.gateway}:${(s.app.server.address() as { port: number }).port}`;
-      const creds = await enrollHosts(s, hosts.hosts);
+      fleet = await startFleet({ backend, count: 2, name: `init-${backend.name}`, server: { agents: { heartbeatMs: 300 } } });
+      ({ s, hosts, url } = fleet);
       await mkNodes(s, 'corp.init.inherits');
       await mkNodes(s, 'corp.init.own');
       for (const [h, node] of [[hosts.hosts[0]!, 'corp.init.inherits'], [hosts.hosts[1]!, 'corp.init.own']] as const) {
         assert.ok((await s.call('PUT', `/api/v1/nodes/${node}/machines/${h.hostname}`)).status < 300);
       }
-      for (const h of hosts.hosts) agents.push(startAgent(h, url, creds.get(h.hostname)!.token));
-      await until('agents connected', () => hosts.hosts.every((h) => s.services.dispatcher.connectedHere(creds.get(h.hostname)!.id)), 120_000);
     });
-    after(async () => {
-      for (const a of agents) await a.stop();
-      await s?.close();
-      hosts?.close();
-    });
+    after(() => fleet?.close());
 
     test("each machine runs its node's init command: one inherited from the parent, one its own", async () => {
       // The parent's is a script reading the host's own address, so the output proves where it ran.

@@ -4,8 +4,8 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { canMakeTestHosts, createTestHosts, mkNodes, startTestServer, testBackends, type TestHosts, type TestServer } from '@canopy/server/testing';
-import { enrollHosts, startAgent, until, type RunningAgent } from './testing.ts';
+import { canMakeTestHosts, mkNodes, testBackends, type TestHosts, type TestServer } from '@canopy/server/testing';
+import { startFleet, until, type Fleet, type RunningAgent } from './testing.ts';
 
 const noHosts = canMakeTestHosts();
 const CANOPY = join(import.meta.dirname, '../../../node_modules/.bin/canopy');
@@ -26,7 +26,8 @@ for (const backend of testBackends()) {
     let s: TestServer;
     let hosts: TestHosts;
     let url: string;
-    const agents: RunningAgent[] = [];
+    let agents: RunningAgent[] = [];
+    let fleet: Fleet | undefined;
 
     const job = async (id: number) => (await s.call('GET', `/api/v1/jobs/${id}`)).body;
     const settled = (id: number, states: string[]) =>
@@ -36,21 +37,12 @@ for (const backend of testBackends()) {
       });
 
     before(async () => {
-      hosts = createTestHosts(4, `jobs-${backend.name}`);
-      s = await startTestServer(backend, { agents: { heartbeatMs: 500 } });
-      await s.app.listen({ host: hosts.gateway, port: 0 });
-      url = `http://${hosts.gateway}:${(s.app.server.address() as { port: number }).port}`;
-      const creds = await enrollHosts(s, hosts.hosts);
+      fleet = await startFleet({ backend, count: 4, name: `jobs-${backend.name}`, server: { agents: { heartbeatMs: 500 } } });
+      ({ s, hosts, url, agents } = fleet);
       await mkNodes(s, 'corp.jobs');
       for (const h of hosts.hosts) assert.equal((await s.call('PUT', `/api/v1/nodes/corp.jobs/machines/${h.hostname}`)).status < 300, true);
-      for (const h of hosts.hosts) agents.push(startAgent(h, url, creds.get(h.hostname)!.token));
-      await until('agents connected', () => hosts.hosts.every((h) => s.services.dispatcher.connectedHere(creds.get(h.hostname)!.id)), 120_000);
     });
-    after(async () => {
-      for (const a of agents) await a.stop();
-      await s?.close();
-      hosts?.close();
-    });
+    after(() => fleet?.close());
 
     test('a job over a subtree runs on every host; identical output is grouped', async () => {
       const r = await s.call('POST', '/api/v1/jobs', { target: { under: 'corp.jobs' }, command: 'echo hello', batch: { size: 2 } });

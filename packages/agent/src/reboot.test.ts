@@ -6,9 +6,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { canMakeTestHosts, createTestHosts, mkNodes, startTestServer, testBackends, type TestHosts, type TestServer } from '@canopy/server/testing';
+import { canMakeTestHosts, mkNodes, testBackends, type TestHosts, type TestServer } from '@canopy/server/testing';
 import { parseRebootCommand } from './exec/reboot.ts';
-import { enrollHosts, startAgent, until, type RunningAgent } from './testing.ts';
+import { startFleet, until, type Fleet, type RunningAgent } from './testing.ts';
 
 const noHosts = canMakeTestHosts();
 const CANOPY = join(import.meta.dirname, '../../../node_modules/.bin/canopy');
@@ -33,7 +33,8 @@ for (const backend of testBackends()) {
     let hosts: TestHosts;
     let url: string;
     let dir: string;
-    const agents: RunningAgent[] = [];
+    let agents: RunningAgent[] = [];
+    let fleet: Fleet | undefined;
     const bootFile = (i: number) => join(dir, `boot-id-${i}`);
 
     const job = async (id: number) => (await s.call('GET', `/api/v1/jobs/${id}`)).body;
@@ -46,28 +47,28 @@ for (const backend of testBackends()) {
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), 'canopy-reboot-'));
       writeFileSync(join(dir, 'reboot.sh'), REBOOT_SCRIPT, { mode: 0o755 });
-      hosts = createTestHosts(3, `reboot-${backend.name}`);
-      s = await startTestServer(backend, { agents: { heartbeatMs: 300 } });
-      await s.app.listen({ host: hosts.gateway, port: 0 });
-      url = `http://${hosts.gateway}:${(s.app.server.address() as { port: number }).port}`;
-      const creds = await enrollHosts(s, hosts.hosts);
+      fleet = await startFleet({
+        backend,
+        count: 3,
+        name: `reboot-${backend.name}`,
+        server: { agents: { heartbeatMs: 300 } },
+        agent: (_h, i) => {
+          writeFileSync(bootFile(i), `${randomUUID()}\n`);
+          // Host 2's "reboot" does nothing: its machine never goes down.
+          const command = i < 2 ? JSON.stringify(['/bin/sh', join(dir, 'reboot.sh'), bootFile(i)]) : 'true';
+          return { args: ['--boot-id-file', bootFile(i), '--reboot-command', command, '--reboot-grace-seconds', '2'], restartOnExitMs: 1500 };
+        },
+      });
+      ({ s, hosts, url, agents } = fleet);
       await mkNodes(s, 'corp.reboot.fleet');
       await mkNodes(s, 'corp.reboot.stuck');
       for (const [i, h] of hosts.hosts.entries()) {
-        writeFileSync(bootFile(i), `${randomUUID()}\n`);
         const node = i < 2 ? 'corp.reboot.fleet' : 'corp.reboot.stuck';
         assert.ok((await s.call('PUT', `/api/v1/nodes/${node}/machines/${h.hostname}`)).status < 300);
-        // Host 2's "reboot" does nothing: its machine never goes down.
-        const command = i < 2 ? JSON.stringify(['/bin/sh', join(dir, 'reboot.sh'), bootFile(i)]) : 'true';
-        const args = ['--boot-id-file', bootFile(i), '--reboot-command', command, '--reboot-grace-seconds', '2'];
-        agents.push(startAgent(h, url, creds.get(h.hostname)!.token, undefined, { args, restartOnExitMs: 1500 }));
       }
-      await until('agents connected', () => hosts.hosts.every((h) => s.services.dispatcher.connectedHere(creds.get(h.hostname)!.id)), 120_000);
     });
     after(async () => {
-      for (const a of agents) await a.stop();
-      await s?.close();
-      hosts?.close();
+      await fleet?.close();
       rmSync(dir, { recursive: true, force: true });
     });
 

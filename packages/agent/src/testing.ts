@@ -5,7 +5,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { TestHost, TestServer } from '@canopy/server/testing';
+import { createTestHosts, startTestServer, type TestBackend, type TestHost, type TestHosts, type TestServer } from '@canopy/server/testing';
 
 const NODE = process.execPath;
 const MAIN = join(import.meta.dirname, 'main.ts');
@@ -124,6 +124,52 @@ export async function enrollHosts(s: Pick<ControlCenterProcess, 'call'> | TestSe
     out.set(h.hostname, { id: m.body.id as number, token: c.body.token as string });
   }
   return out;
+}
+
+/** A suite's control center, its test hosts and one running agent per host. */
+export interface Fleet {
+  s: TestServer;
+  hosts: TestHosts;
+  /** Where the agents reach the control center (the hosts' gateway). */
+  url: string;
+  creds: Map<string, { id: number; token: string }>;
+  agents: RunningAgent[];
+  /** Stop the agents, the server and the hosts, in that order. */
+  close(): Promise<void>;
+}
+
+/**
+ * Start a control center on `backend` listening on `count` new test hosts, enroll a machine for
+ * each, start its agent (`agent(host, i)` adds flags) and wait until every one is connected.
+ */
+export async function startFleet(opts: {
+  backend: TestBackend;
+  count: number;
+  name: string;
+  server?: Parameters<typeof startTestServer>[1];
+  agent?: (host: TestHost, index: number) => StartAgentOptions;
+}): Promise<Fleet> {
+  const hosts = createTestHosts(opts.count, opts.name);
+  const agents: RunningAgent[] = [];
+  let s: TestServer | undefined;
+  const close = async () => {
+    for (const a of agents) await a.stop();
+    await s?.close();
+    hosts.close();
+  };
+  try {
+    s = await startTestServer(opts.backend, opts.server);
+    await s.app.listen({ host: hosts.gateway, port: 0 });
+    const url = `http://${hosts.gateway}:${(s.app.server.address() as AddressInfo).port}`;
+    const creds = await enrollHosts(s, hosts.hosts);
+    for (const [i, h] of hosts.hosts.entries()) agents.push(startAgent(h, url, creds.get(h.hostname)!.token, undefined, opts.agent?.(h, i)));
+    const server = s;
+    await until('every agent connected', () => hosts.hosts.every((h) => server.services.dispatcher.connectedHere(creds.get(h.hostname)!.id)), 120_000);
+    return { s, hosts, url, creds, agents, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }
 
 /** A TCP port free on `host` just now. */
