@@ -26,12 +26,6 @@ export async function insertTasks(q: Queryable, tasks: (Omit<TaskRow, 'state'> &
       AS x(id text, machine_id integer, kind text, spec jsonb, desired smallint, owner_kind text, owner_id bigint)`);
 }
 
-/** The unfinished tasks of a machine: what its agent should hold. */
-export async function openTasks(q: Queryable, machineId: number): Promise<TaskRow[]> {
-  return rows<TaskRow>(q, sql`SELECT id, machine_id AS "machineId", kind, spec, desired, state FROM tasks
-    WHERE machine_id = ${machineId} AND state < ${TERMINAL} ORDER BY created_at, id`);
-}
-
 /** The unfinished tasks of many machines at once (sessions greeted together). */
 export async function openTasksOf(q: Queryable, machineIds: number[]): Promise<TaskRow[]> {
   if (machineIds.length === 0) return [];
@@ -135,14 +129,6 @@ export interface AgentStatusRow {
   facts: unknown;
   connectedAt: string | null;
   lastHeartbeatAt: string | null;
-}
-
-/** Record an agent connected (with its version and facts) to `replica`. */
-export async function agentConnected(q: Queryable, machineId: number, version: string, facts: unknown, replica: string): Promise<void> {
-  await q.execute(sql`INSERT INTO agent_status (machine_id, state, agent_version, facts, replica, connected_at, last_heartbeat_at, changed_at)
-    VALUES (${machineId}, 'connected', ${version}, ${JSON.stringify(facts)}::jsonb, ${replica}, now(), now(), now())
-    ON CONFLICT (machine_id) DO UPDATE SET state = 'connected', agent_version = EXCLUDED.agent_version, facts = EXCLUDED.facts,
-      replica = EXCLUDED.replica, connected_at = now(), last_heartbeat_at = now(), changed_at = now()`);
 }
 
 /** Record many agents connected to `replica` in one statement (one row per machine). */

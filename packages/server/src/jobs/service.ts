@@ -168,11 +168,10 @@ export function createJobService(deps: { writer: Writer; feed: ChangeFeed; db: Q
     return { ...view(job, hosts), hosts: hosts.map(hostView), groups: groupsOf(hosts) };
   }
 
-  async function control(actor: Actor, id: number, action: 'pause' | 'resume' | 'stop' | 'retry', op: (job: repo.JobRow) => void): Promise<JobView> {
+  async function control(actor: Actor, id: number, action: 'pause' | 'resume' | 'stop' | 'retry'): Promise<JobView> {
     await writer.run(actor, async (w) => {
       const job = await repo.job(w.tx, id, true);
       if (!job) throw new NotFoundError('job', String(id));
-      op(job);
       const finished = ['stopped', 'succeeded', 'failed'].includes(job.state);
       if (action === 'pause') {
         if (job.state !== 'running') throw new ConflictError(`job ${id} is ${job.state}: only a running job can be paused`, { state: job.state });
@@ -236,10 +235,10 @@ export function createJobService(deps: { writer: Writer; feed: ChangeFeed; db: Q
       const jobs = await repo.listJobs(db, opts);
       return Promise.all(jobs.map(async (j) => view(j, await repo.hosts(db, j.id))));
     },
-    pause: (actor: Actor, id: number) => control(actor, id, 'pause', () => {}),
-    resume: (actor: Actor, id: number) => control(actor, id, 'resume', () => {}),
-    stop: (actor: Actor, id: number) => control(actor, id, 'stop', () => {}),
-    retry: (actor: Actor, id: number) => control(actor, id, 'retry', () => {}),
+    pause: (actor: Actor, id: number) => control(actor, id, 'pause'),
+    resume: (actor: Actor, id: number) => control(actor, id, 'resume'),
+    stop: (actor: Actor, id: number) => control(actor, id, 'stop'),
+    retry: (actor: Actor, id: number) => control(actor, id, 'retry'),
     /**
      * Skip hosts of an unfinished job: a pending host is not run, a running one is stopped, a failed
      * one no longer counts against the tolerance. Names outside the job, or hosts already done, are

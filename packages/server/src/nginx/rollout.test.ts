@@ -9,7 +9,7 @@ import { sql } from 'drizzle-orm';
 import { TaskState, type TaskStateValue } from '@canopy/core';
 import { SYSTEM_ACTOR } from '../changes/index.ts';
 import { AGENT_STATUS_TOPIC, TASK_STATUS_TOPIC } from '../agents/index.ts';
-import { agentConnected, agentState, applyReports } from '../agents/tasks-repo.ts';
+import { agentsConnected, agentState, applyReports } from '../agents/tasks-repo.ts';
 import { createServices, type Services } from '../services.ts';
 import { startTestServer, testBackends, type TestServer } from '../testing/index.ts';
 import { findProgram } from './nginx-binary.ts';
@@ -149,7 +149,7 @@ for (const backend of testBackends()) {
       const id = s.services.machines.model.byHostname('ru-a')!.id;
       const agent = (state: 'connected' | 'unreachable') =>
         s.services.writer.run(SYSTEM_ACTOR, async (w) => {
-          await agentConnected(w.tx, id, 'test', {}, 'test');
+          await agentsConnected(w.tx, [{ machineId: id, version: 'test', facts: {} }], 'test');
           if (state === 'unreachable') await agentState(w.tx, [id], 'unreachable');
           w.emit(AGENT_STATUS_TOPIC, { machineIds: [id], state });
         });
