@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { ADMIN_PASSWORD } from '../../server/src/testing/index.ts';
-import { ROOT, chromiumMissing, startConsoleE2E, type ConsoleE2E } from './e2e-harness.test-util.ts';
+import { ROOT, chromiumMissing, settle, startConsoleE2E, type ConsoleE2E } from './e2e-harness.test-util.ts';
 
 const OUT = join(ROOT, '.cache/web-e2e-admin');
 const SCREENSHOT = '/tmp/canopy-admin.png';
@@ -38,9 +38,17 @@ describe('admin pages in Chromium', { skip: chromiumMissing }, () => {
   const meWith = async (token: string) => (await h.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { authorization: `Bearer ${token}` } })).statusCode;
   const row = (text: string) => page.locator('.ant-table-row').filter({ hasText: text });
 
+  /**
+   * Pick `item` from the Admin menu once the menu has stopped moving (a click during its zoom-in can
+   * miss on a loaded machine), and wait for the menu to close: the click landed.
+   */
   async function openAdmin(item: string): Promise<void> {
+    const entry = page.getByRole('menuitem', { name: item });
     await page.getByRole('button', { name: /Admin/ }).click();
-    await page.getByRole('menuitem', { name: item }).click();
+    await entry.waitFor();
+    await settle(page.locator('.ant-dropdown').filter({ has: entry }));
+    await entry.click();
+    await entry.waitFor({ state: 'hidden' });
   }
 
   test('creates a user from the Users page reached through the Admin menu', async () => {
