@@ -7,12 +7,16 @@ import { isDeepStrictEqual } from 'node:util';
 import type { ControlMessage, MachineFacts } from '@canopy/core';
 import type { AgentSettings } from './exec/index.ts';
 import { readFacts } from './facts.ts';
+import { createModuleHost, type AgentModuleFactory } from './modules.ts';
 import { createReporter } from './reporter.ts';
 import { createSession, type SessionState } from './session.ts';
 import { openStorage } from './storage.ts';
 import { createWorker } from './worker.ts';
 
 export const AGENT_VERSION = '0.1.0';
+
+/** The agent's modules (modules.ts), started in this order and stopped in the reverse one. */
+const MODULES: AgentModuleFactory[] = [];
 
 export interface DaemonOptions {
   url: string;
@@ -24,6 +28,8 @@ export interface DaemonOptions {
   allowInsecure?: boolean | undefined;
   /** Settings controllers read (boot id file, reboot command and grace). */
   settings?: AgentSettings | undefined;
+  /** The modules to run instead of the built-in ones (tests). */
+  modules?: AgentModuleFactory[] | undefined;
   /** Seconds between facts checks (sent when they changed, and hourly regardless); default 60. */
   factsCheckSeconds?: number | undefined;
   log?: (msg: string) => void;
@@ -51,14 +57,27 @@ export function startDaemon(opts: DaemonOptions) {
     fingerprint: opts.fingerprint,
     allowInsecure: opts.allowInsecure,
     onMessage: handle,
-    onState: (s: SessionState, detail?: string) => log(`session ${s}${detail ? `: ${detail}` : ''}`),
+    onState: (s: SessionState, detail?: string) => {
+      log(`session ${s}${detail ? `: ${detail}` : ''}`);
+      if (s !== 'connected') modules.disconnected();
+    },
+  });
+  const modules = createModuleHost({
+    stateDir: opts.stateDir,
+    hostname: facts.hostname,
+    settings: opts.settings ?? {},
+    log,
+    send: (m) => session.send(m),
+    connected: () => session.state === 'connected',
   });
 
   function handle(msg: ControlMessage): void {
+    if (modules.handle(msg)) return;
     switch (msg.t) {
       case 'welcome':
         reporter.resend();
         worker.reportAll();
+        modules.connected();
         break;
       case 'assign':
         worker.assign(msg.full, msg.tasks, msg.removed);
@@ -87,6 +106,7 @@ export function startDaemon(opts: DaemonOptions) {
 
   worker.resume();
   reporter.start();
+  const started = modules.start(opts.modules ?? MODULES).catch((err: unknown) => log(`a module failed to start: ${err instanceof Error ? err.message : String(err)}`));
   session.start();
 
   return {
@@ -99,6 +119,8 @@ export function startDaemon(opts: DaemonOptions) {
       if (lifecycle !== 'running') return;
       lifecycle = 'stopping';
       clearInterval(factsTimer);
+      await started;
+      await modules.stop();
       await worker.stop();
       reporter.stop();
       session.close();

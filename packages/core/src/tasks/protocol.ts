@@ -57,6 +57,9 @@ export const TaskReport = z.strictObject({
 });
 export type TaskReport = z.infer<typeof TaskReport>;
 
+/** A stream or document name: `metrics`, `ssh`, `cron.runs`. */
+export const StreamName = z.string().regex(/^[a-z][a-z0-9.-]{0,63}$/, 'must be a stream name (lower-case letters, digits, "." and "-")');
+
 /** Agent → control center. */
 export const AgentMessage = z.discriminatedUnion('t', [
   z.strictObject({
@@ -70,6 +73,10 @@ export const AgentMessage = z.discriminatedUnion('t', [
   z.strictObject({ t: z.literal('heartbeat') }),
   z.strictObject({ t: z.literal('report'), seq: z.number().int().min(1), reports: z.array(TaskReport).min(1).max(10_000) }),
   z.strictObject({ t: z.literal('facts'), facts: MachineFacts }),
+  /** Data for a capability (metrics, access counts, login events…), acknowledged by `pushed`. */
+  z.strictObject({ t: z.literal('push'), seq: z.number().int().min(1), stream: StreamName, data: z.unknown() }),
+  /** Data of a live stream the control center subscribed to (`done`: the stream ended). */
+  z.strictObject({ t: z.literal('publish'), sub: z.string().max(64), data: z.unknown(), done: z.boolean().optional() }),
 ]);
 export type AgentMessage = z.infer<typeof AgentMessage>;
 
@@ -87,4 +94,11 @@ export type ControlMessage =
   /** `full`: this is the whole set (anything else the agent holds is not wanted any more). */
   | { t: 'assign'; full: boolean; tasks: TaskAssignment[]; removed: string[] }
   | { t: 'ack'; seq: number }
+  /** The machine's document `name` (desired state that is not a task); `null`: it has none. */
+  | { t: 'doc'; name: string; data: unknown }
+  /** The push `seq` was taken (or refused, with `error`). */
+  | { t: 'pushed'; seq: number; error?: string }
+  /** Start a live stream (`params` are the stream's own); the agent answers with `publish`. */
+  | { t: 'subscribe'; sub: string; stream: string; params: unknown }
+  | { t: 'unsubscribe'; sub: string }
   | { t: 'close'; reason: string };

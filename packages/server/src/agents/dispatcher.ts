@@ -11,6 +11,7 @@ import { AgentMessage, AGENT_PROTOCOL, isTerminal, TaskState, type ControlMessag
 import { SYSTEM_ACTOR, type ChangeFeed, type WriteContext, type Writer } from '../changes/index.ts';
 import type { Queryable } from '../db/connection.ts';
 import { MACHINE_TOPIC, type MachineService } from '../machines/index.ts';
+import { createChannel, type ChannelSession } from './channel.ts';
 import * as repo from './tasks-repo.ts';
 
 export const TASK_TOPIC = 'task';
@@ -28,17 +29,14 @@ export interface SessionSocket {
   on(event: 'close', fn: () => void): void;
 }
 
-interface Session {
+interface Session extends ChannelSession {
   id: string;
-  machineId: number;
-  hostname: string;
   secretHash: string;
   socket: SessionSocket;
   lastBeat: number;
   beaten: boolean;
   /** Task id → desired state, as last sent. */
   assigned: Map<string, TaskStateValue>;
-  helloDone: boolean;
 }
 
 export interface DispatcherOptions {
@@ -105,7 +103,10 @@ export function createDispatcher(deps: { writer: Writer; feed: ChangeFeed; db: Q
 
   function drop(s: Session): void {
     if (sessions.get(s.machineId) === s) sessions.delete(s.machineId);
+    channel.dropped(s);
   }
+
+  const channel = createChannel({ sessions, send, onError });
 
   // Desired state written anywhere reaches the sessions held here.
   feed.on(TASK_TOPIC, (c) => {
@@ -188,6 +189,7 @@ export function createDispatcher(deps: { writer: Writer; feed: ChangeFeed; db: Q
         for (const t of mine) s.assigned.set(t.id, t.desired);
         send(s, { t: 'assign', full: true, tasks: mine.map((t) => ({ taskId: t.id, kind: t.kind, spec: t.spec, desired: t.desired })), removed: [] });
       }
+      void channel.greeted(batch.map(({ s }) => s));
     })()
       .catch((err) => {
         onError(err);
@@ -217,7 +219,9 @@ export function createDispatcher(deps: { writer: Writer; feed: ChangeFeed; db: Q
     if (msg.t === 'report') {
       pending.push({ session: s, seq: msg.seq, reports: msg.reports });
       flushTimer ??= setTimeout(() => void flush(), 50);
-    } else if (msg.t === 'facts') void repo.agentFacts(db, s.machineId, msg.facts).catch(onError);
+    } else if (msg.t === 'push') channel.pushed(s, msg);
+    else if (msg.t === 'publish') channel.published(s, msg);
+    else if (msg.t === 'facts') void repo.agentFacts(db, s.machineId, msg.facts).catch(onError);
   }
 
   async function flush(): Promise<void> {
@@ -287,6 +291,14 @@ export function createDispatcher(deps: { writer: Writer; feed: ChangeFeed; db: Q
     }
   }
 
+  function closeSessions(): void {
+    for (const s of sessions.values()) {
+      s.socket.terminate();
+      channel.dropped(s);
+    }
+    sessions.clear();
+  }
+
   return {
     replica,
     heartbeatMs,
@@ -297,7 +309,7 @@ export function createDispatcher(deps: { writer: Writer; feed: ChangeFeed; db: Q
       if (m.status === 'retired') return socket.close(4003, 'machine retired');
       const old = sessions.get(machineId);
       if (old) end(old, 'replaced by a newer session');
-      const s: Session = { id: randomUUID(), machineId, hostname: m.hostname, secretHash, socket, lastBeat: Date.now(), beaten: true, assigned: new Map(), helloDone: false };
+      const s: Session = { id: randomUUID(), machineId, hostname: m.hostname, secretHash, socket, lastBeat: Date.now(), beaten: true, assigned: new Map(), helloDone: false, docs: new Map(), subs: new Map() };
       sessions.set(machineId, s);
       socket.on('message', (d) => onMessage(s, d));
       socket.on('close', () => drop(s));
@@ -325,6 +337,11 @@ export function createDispatcher(deps: { writer: Writer; feed: ChangeFeed; db: Q
       if (changed.length > 0) w.emit(TASK_TOPIC, { tasks: changed.map((t) => ({ id: t.id, machineId: t.machineId })) });
       return changed.length;
     },
+    /** Per-machine documents, pushes from agents and live streams (channel.ts). */
+    provideDoc: channel.provideDoc,
+    refreshDoc: channel.refreshDoc,
+    onPush: channel.onPush,
+    subscribe: channel.subscribe,
     /** Whether the agent of `machineId` holds a session here. */
     connectedHere: (machineId: number) => sessions.get(machineId)?.helloDone === true,
     /** Sessions held by this replica. */
@@ -333,10 +350,7 @@ export function createDispatcher(deps: { writer: Writer; feed: ChangeFeed; db: Q
     },
     statuses: (machineIds?: number[]) => repo.agentStatuses(db, machineIds),
     /** Drop every session now (server shutdown); agents reconnect to another replica. */
-    closeSessions(): void {
-      for (const s of sessions.values()) s.socket.terminate();
-      sessions.clear();
-    },
+    closeSessions,
     /** Write queued reports now (tests, shutdown). */
     flush,
     start(): void {
@@ -354,8 +368,7 @@ export function createDispatcher(deps: { writer: Writer; feed: ChangeFeed; db: Q
       clearTimeout(helloTimer);
       hellos = [];
       await flush().catch(onError);
-      for (const s of sessions.values()) s.socket.terminate();
-      sessions.clear();
+      closeSessions();
     },
   };
 }
