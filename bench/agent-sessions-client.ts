@@ -2,7 +2,8 @@
  * The simulated agents of `agent-sessions.bench.ts`, run as their own process: one WebSocket per
  * machine credential speaking the real protocol (core/tasks/protocol.ts): hello, heartbeats at the
  * period the welcome names (jittered ±10 % like the agent), and for each exec assignment a RUNNING
- * report and then a COMPLETE one (exit 0, "ok\n") on the turns after its receipt. It tells its parent over IPC
+ * report and then a COMPLETE one (exit 0, "ok\n"), queued and sent together every 100 ms as the
+ * agent's reporter does. It tells its parent over IPC
  * when every session is welcomed, and on request the time each task's assignment arrived.
  *
  * argv: URL TOKENS_FILE (one token per line). Messages out: {t:'connected', ms, failed} and
@@ -20,6 +21,12 @@ const IN_FLIGHT = 50;
 const now = () => performance.timeOrigin + performance.now();
 
 const receipts = new Map<string, number>();
+let toFlush: (() => void)[] = [];
+setInterval(() => {
+  const list = toFlush;
+  toFlush = [];
+  for (const f of list) f();
+}, 100).unref();
 const sockets: WebSocket[] = [];
 const beats: NodeJS.Timeout[] = [];
 let welcomed = 0;
@@ -36,8 +43,12 @@ function open(i: number): Promise<void> {
     const ws = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${tokens[i]}` }, perMessageDeflate: false });
     sockets.push(ws);
     let seq = 0;
-    const report = (taskId: string, state: number, extra: Record<string, unknown> = {}) =>
-      ws.send(JSON.stringify({ t: 'report', seq: ++seq, reports: [{ taskId, state, message: state === TaskState.RUNNING ? 'running' : 'done', at: new Date().toISOString(), ...extra }] }));
+    // Like the agent's reporter: reports are queued and sent together on the next 100 ms tick.
+    const queue: Record<string, unknown>[] = [];
+    const report = (taskId: string, state: number, extra: Record<string, unknown> = {}) => {
+      if (queue.length === 0) toFlush.push(() => ws.send(JSON.stringify({ t: 'report', seq: ++seq, reports: queue.splice(0) })));
+      queue.push({ taskId, state, message: state === TaskState.RUNNING ? 'running' : 'done', at: new Date().toISOString(), ...extra });
+    };
     ws.on('open', () => ws.send(JSON.stringify({ t: 'hello', protocol: AGENT_PROTOCOL, agentVersion: 'sim', facts: facts(i), tasks: [] })));
     ws.on('message', (data) => {
       const msg = JSON.parse(String(data)) as ControlMessage;

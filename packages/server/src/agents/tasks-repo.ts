@@ -20,8 +20,9 @@ const uuids = (ids: string[]) => `{${ids.filter((id) => /^[0-9a-f-]{36}$/.test(i
 /** Insert tasks (ids chosen by the caller). */
 export async function insertTasks(q: Queryable, tasks: (Omit<TaskRow, 'state'> & { ownerKind: string | null; ownerId: number | null })[]): Promise<void> {
   if (tasks.length === 0) return;
-  await q.execute(sql`INSERT INTO tasks (id, machine_id, kind, spec, desired, owner_kind, owner_id)
-    SELECT x.id, x.machine_id, x.kind, x.spec, x.desired, x.owner_kind, x.owner_id
+  // created_at is when the row was written (not the transaction's start, which may have waited for the write lock).
+  await q.execute(sql`INSERT INTO tasks (id, machine_id, kind, spec, desired, owner_kind, owner_id, created_at)
+    SELECT x.id, x.machine_id, x.kind, x.spec, x.desired, x.owner_kind, x.owner_id, clock_timestamp()
     FROM jsonb_to_recordset(${JSON.stringify(tasks.map((t) => ({ id: t.id, machine_id: t.machineId, kind: t.kind, spec: t.spec, desired: t.desired, owner_kind: t.ownerKind, owner_id: t.ownerId })))}::jsonb)
       AS x(id text, machine_id integer, kind text, spec jsonb, desired smallint, owner_kind text, owner_id bigint)`);
 }

@@ -93,6 +93,21 @@ export async function hosts(q: Queryable, jobId: number, withOutput = false): Pr
     WHERE h.job_id = ${jobId} ORDER BY h.batch, h.hostname`);
 }
 
+/**
+ * The next pending hosts of a batch, as many as the batch's parallelism leaves room for (hosts still
+ * marked running count, finished or not: never more than allowed) and at most `limit`.
+ */
+export async function nextPending(q: Queryable, jobId: number, batch: number, parallelism: number | undefined, limit: number): Promise<{ machineId: number; spec: Record<string, unknown> | null; attempt: number }[]> {
+  let room = limit;
+  if (parallelism !== undefined) {
+    const [r] = await rows<{ n: number }>(q, sql`SELECT count(*)::int AS n FROM job_hosts WHERE job_id = ${jobId} AND batch = ${batch} AND state = 'running'`);
+    room = Math.min(limit, parallelism - (r?.n ?? 0));
+  }
+  if (room <= 0) return [];
+  return rows(q, sql`SELECT machine_id AS "machineId", spec, attempt FROM job_hosts
+    WHERE job_id = ${jobId} AND batch = ${batch} AND state = 'pending' ORDER BY hostname LIMIT ${room}`);
+}
+
 /** Set one host's state (and its task, attempt). */
 export async function setHost(q: Queryable, jobId: number, machineId: number, state: JobHostState, taskId?: string | null, attempt?: number): Promise<void> {
   await q.execute(sql`UPDATE job_hosts SET state = ${state}

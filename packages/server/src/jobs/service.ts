@@ -128,9 +128,37 @@ export function createJobService(deps: { writer: Writer; feed: ChangeFeed; db: Q
     return out;
   }
 
-  /** Decide and do the job's next step in one write. */
+  // Jobs whose last step stopped at the dispatch cap, with the batch it was in: their next steps
+  // only dispatch more of that batch (a few rows read, not every host) until it is all out.
+  const capped = new Map<number, number>();
+
+  /** The job's next step: more of a batch that stopped at the cap, or else a full plan. */
   async function advance(id: number): Promise<void> {
-    let more = false;
+    const batch = capped.get(id);
+    if (batch === undefined) return plan(id);
+    capped.delete(id);
+    await writer.run(SYSTEM_ACTOR, async (w) => {
+      const job = await repo.job(w.tx, id, true);
+      if (!job || job.state !== 'running' || job.currentBatch !== batch) return;
+      const next = await repo.nextPending(w.tx, id, batch, job.batch.parallelism, MAX_DISPATCH_PER_STEP);
+      if (next.length === 0) return;
+      await dispatch(w, job, next);
+      if (next.length === MAX_DISPATCH_PER_STEP) capped.set(id, batch);
+      w.emit(JOB_TOPIC, { id });
+    });
+    schedule(id);
+  }
+
+  /** Give `hosts` their tasks, inside the step's write. */
+  async function dispatch(w: WriteContext, job: repo.JobRow, hosts: { machineId: number; spec: Record<string, unknown> | null; attempt: number }[]): Promise<void> {
+    const kind = job.kind === 'reboot' ? 'reboot' : 'exec';
+    // A host's own spec (an init command resolved from its node) wins over the job's.
+    const taskIds = await dispatcher.createTasks(w, hosts.map((h) => ({ machineId: h.machineId, kind, spec: h.spec ?? job.spec, ownerKind: 'job', ownerId: job.id })));
+    await repo.setHosts(w.tx, job.id, hosts.map((h, i) => ({ machineId: h.machineId, state: 'running' as const, taskId: taskIds[i]!, attempt: h.attempt + 1 })));
+  }
+
+  /** Decide and do the job's next step in one write. */
+  async function plan(id: number): Promise<void> {
     await writer.run(SYSTEM_ACTOR, async (w) => {
       const job = await repo.job(w.tx, id, true);
       if (!job || !['running', 'stopping'].includes(job.state)) return;
@@ -140,14 +168,10 @@ export function createJobService(deps: { writer: Writer; feed: ChangeFeed; db: Q
         hosts,
       );
       await repo.setHosts(w.tx, id, plan.hosts);
-      more = plan.dispatch.length >= MAX_DISPATCH_PER_STEP;
+      if (plan.dispatch.length >= MAX_DISPATCH_PER_STEP) capped.set(id, plan.job.currentBatch ?? job.currentBatch);
       if (plan.dispatch.length > 0) {
-        const kind = job.kind === 'reboot' ? 'reboot' : 'exec';
-        // A host's own spec (an init command resolved from its node) wins over the job's.
-        const specOf = new Map(hosts.map((h) => [h.machineId, h.spec ?? job.spec]));
-        const taskIds = await dispatcher.createTasks(w, plan.dispatch.map((machineId) => ({ machineId, kind, spec: specOf.get(machineId) ?? job.spec, ownerKind: 'job', ownerId: id })));
-        const attempts = new Map(hosts.map((h) => [h.machineId, h.attempt]));
-        await repo.setHosts(w.tx, id, plan.dispatch.map((machineId, i) => ({ machineId, state: 'running' as const, taskId: taskIds[i]!, attempt: (attempts.get(machineId) ?? 0) + 1 })));
+        const byId = new Map(hosts.map((h) => [h.machineId, h]));
+        await dispatch(w, job, plan.dispatch.map((machineId) => ({ machineId, spec: byId.get(machineId)?.spec ?? null, attempt: byId.get(machineId)?.attempt ?? 0 })));
       }
       if (Object.keys(plan.job).length > 0) {
         await repo.updateJob(w.tx, id, plan.job);
@@ -157,8 +181,8 @@ export function createJobService(deps: { writer: Writer; feed: ChangeFeed; db: Q
       }
       if (plan.hosts.length > 0 || plan.dispatch.length > 0 || Object.keys(plan.job).length > 0) w.emit(JOB_TOPIC, { id });
     });
-    // The step stopped at its cap: the rest of the batch goes out in the next one.
-    if (more) schedule(id);
+    // The step stopped at its cap: the rest of the batch goes out in the next ones.
+    if (capped.has(id)) schedule(id);
   }
 
   async function detail(id: number): Promise<JobDetailView> {
