@@ -1,0 +1,2 @@
+export * from './strategy.ts';
+export * from './plan.ts';
