@@ -5,12 +5,17 @@ import { planBatches } from '../tasks/batches.ts';
 import { planDeployment, type DeployPlan, type PlanDeployHost, type PlanDeployment } from './plan.ts';
 import { DeployStrategy } from './strategy.ts';
 
+interface AgentOpts {
+  refuseStage?: number[];
+  neverHealthy?: number[];
+}
+
 /** A deployment over `n` hosts that each run an old process, and an agent that does what it is told. */
 function world(n: number, strategy: Partial<DeployStrategy> = {}) {
   const s = DeployStrategy.parse(strategy);
   const sizes = planBatches(n, s.batch, s.canary !== false);
   const batchOf = sizes.flatMap((size, b) => Array<number>(size).fill(b));
-  const dep: PlanDeployment = { state: 'staging', strategy: s, batches: sizes, currentBatch: 0, batchUpAt: null, canaryPassed: false, isRollback: false };
+  const dep: PlanDeployment & { pausedBecause?: string | null } = { state: 'staging', strategy: s, batches: sizes, currentBatch: 0, batchUpAt: null, canaryPassed: false, isRollback: false };
   const hosts: PlanDeployHost[] = Array.from({ length: n }, (_, i) => ({ machineId: i + 1, batch: batchOf[i]!, state: 'pending', oldTask: TaskState.RUNNING, newTask: null, since: 0 }));
   let now = 1_000_000;
   const log: string[] = [];
@@ -39,7 +44,7 @@ function world(n: number, strategy: Partial<DeployStrategy> = {}) {
       return p;
     },
     /** The agents: staged tasks reach READY, stopped old ones SHUTDOWN, started new ones RUNNING. */
-    agents(opts: { refuseStage?: number[]; neverHealthy?: number[] } = {}): void {
+    agents(opts: AgentOpts = {}): void {
       for (const h of hosts) {
         if (h.state === 'staging') h.newTask = opts.refuseStage?.includes(h.machineId) ? TaskState.REJECTED : TaskState.READY;
         if (h.state === 'stopping-old' || h.state === 'retiring-old') h.oldTask = TaskState.SHUTDOWN;
@@ -50,7 +55,7 @@ function world(n: number, strategy: Partial<DeployStrategy> = {}) {
       now += ms;
     },
     /** Step and let the agents act until the deployment rests (finished, paused, or waiting for time). */
-    settle(opts: Parameters<typeof w.agents>[0] = {}): DeployPlan {
+    settle(opts: AgentOpts = {}): DeployPlan {
       for (let i = 0; i < 1000; i++) {
         const before = JSON.stringify([dep, hosts]);
         const p = w.step();
