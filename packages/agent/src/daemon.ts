@@ -7,16 +7,21 @@ import { isDeepStrictEqual } from 'node:util';
 import type { ControlMessage, MachineFacts } from '@canopy/core';
 import type { AgentSettings } from './exec/index.ts';
 import { readFacts } from './facts.ts';
+import { accessLogModule } from './access-log/module.ts';
+import { cronModule } from './cron/index.ts';
+import { metricsModule } from './metrics/module.ts';
 import { createModuleHost, type AgentModuleFactory } from './modules.ts';
 import { createReporter } from './reporter.ts';
 import { createSession, type SessionState } from './session.ts';
 import { openStorage } from './storage.ts';
+import { supervisorModule } from './supervisor/module.ts';
+import { sshModule } from './ssh/module.ts';
 import { createWorker } from './worker.ts';
 
 export const AGENT_VERSION = '0.1.0';
 
 /** The agent's modules (modules.ts), started in this order and stopped in the reverse one. */
-const MODULES: AgentModuleFactory[] = [];
+const MODULES: AgentModuleFactory[] = [supervisorModule, cronModule, accessLogModule, sshModule, metricsModule];
 
 export interface DaemonOptions {
   url: string;

@@ -10,6 +10,7 @@ import { checkTransport } from './session.ts';
 import { parseRebootCommand } from './exec/reboot.ts';
 import { configTargets } from './exec/config.ts';
 import { openStorage } from './storage.ts';
+import { parseListen } from './metrics/module.ts';
 
 const USAGE = `usage:
   canopy-agent run    [--url URL --token cnm_…] [--state-dir DIR] [--hostname NAME] [--ca FILE] [--insecure-http]
@@ -27,7 +28,19 @@ const USAGE = `usage:
                 the nginx whose include dir \`config\` tasks manage (nginx -t, nginx -s reload; with
                 --nginx-pid a reload counts once new workers run)
   --keepalived-conf FILE --keepalived-pid FILE [--keepalived-bin FILE]
-                the keepalived file LVS \`config\` tasks write (checked, then SIGHUP to the pid)`;
+                the keepalived file LVS \`config\` tasks write (checked, then SIGHUP to the pid)
+  --access-log-dir DIR  where nginx writes relative access logs, unless the cluster sets a logDir
+                (default: the directory of --nginx-conf)
+  --access-log-interval-seconds  the access-count window (default 10)
+  --ssh-dir DIR  manage SSH logins from the tree: the keys command and its answers live in DIR
+                (root-owned, every parent too); also --ssh-sudoers FILE (/etc/sudoers.d/canopy),
+                --ssh-sshd-config FILE (/etc/ssh/sshd_config.d/canopy.conf), --ssh-command-user NAME
+                (canopy-ssh), --ssh-auth-log FILE (sshd's log, /var/log/auth.log), --ssh-sshd-pid FILE
+                (SIGHUP when its settings change), --ssh-host-key FILE (repeatable; host keys to certify,
+                default /etc/ssh/ssh_host_ed25519_key.pub)
+  --metrics-listen HOST:PORT  serve machine metrics on http://HOST:PORT/metrics (Prometheus text;
+                default: not served; they are pushed to the control center either way)
+  --metrics-interval-seconds  seconds between metric collections (default 10)`;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -50,6 +63,17 @@ const { values, positionals } = parseArgs({
     'keepalived-conf': { type: 'string' },
     'keepalived-pid': { type: 'string' },
     'keepalived-bin': { type: 'string' },
+    'access-log-dir': { type: 'string' },
+    'access-log-interval-seconds': { type: 'string' },
+    'ssh-dir': { type: 'string' },
+    'ssh-sudoers': { type: 'string' },
+    'ssh-sshd-config': { type: 'string' },
+    'ssh-command-user': { type: 'string' },
+    'ssh-auth-log': { type: 'string' },
+    'ssh-sshd-pid': { type: 'string' },
+    'ssh-host-key': { type: 'string', multiple: true },
+    'metrics-listen': { type: 'string' },
+    'metrics-interval-seconds': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -107,8 +131,16 @@ const settings = {
   rebootCommand: rebootArgv,
   rebootGraceSeconds: seconds('reboot-grace-seconds', values['reboot-grace-seconds']),
   bootIdFile: values['boot-id-file'],
+  metrics: { listen: values['metrics-listen'], intervalSeconds: seconds('metrics-interval-seconds', values['metrics-interval-seconds']) },
+  accessLog: { dir: values['access-log-dir'], intervalSeconds: seconds('access-log-interval-seconds', values['access-log-interval-seconds']) },
+  ssh: values['ssh-dir'] === undefined ? undefined : { dir: values['ssh-dir'], sudoersFile: values['ssh-sudoers'], sshdConfigFile: values['ssh-sshd-config'], commandUser: values['ssh-command-user'], authLog: values['ssh-auth-log'], sshdPidFile: values['ssh-sshd-pid'], hostKeys: values['ssh-host-key'] },
 };
 
+try {
+  if (values['metrics-listen'] !== undefined) parseListen(values['metrics-listen']);
+} catch (err) {
+  fail((err as Error).message);
+}
 try {
   checkTransport(url, values['insecure-http']);
 } catch (err) {

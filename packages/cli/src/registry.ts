@@ -27,6 +27,7 @@ export interface CommandEntry {
 const session = async (): Promise<Register> => (await import('./commands/session.ts')).registerSession;
 const accounts = async (): Promise<Register> => (await import('./commands/accounts.ts')).registerAccounts;
 const grants = async (): Promise<Register> => (await import('./commands/grant.ts')).registerGrant;
+const ssh = async (): Promise<Register> => (await import('./commands/ssh.ts')).registerSsh;
 
 /** The command table, in the order `canopy --help` lists it. */
 export const COMMANDS: readonly CommandEntry[] = [
@@ -40,14 +41,27 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'token', summary: "create, list and revoke API tokens (superusers: anyone's)", load: accounts },
   { name: 'grant', summary: 'grant a role on a node to a user or group; list and revoke grants', load: grants },
   { name: 'role', summary: 'list, add, edit and remove roles', load: grants },
+  { name: 'ssh', summary: 'log in to a machine with a short-lived certificate, host checked by the Canopy host CA', load: ssh },
+  { name: 'ssh-cert', summary: 'sign your SSH key for a few hours (KEY-cert.pub)', load: ssh },
+  { name: 'ssh-cert-revoke', summary: 'revoke an SSH certificate', load: ssh },
+  { name: 'ssh-access', summary: 'who may log in to the machines of a node, and through which grant', load: ssh },
+  { name: 'ssh-break-glass', summary: "make a node's break-glass key (shown once)", load: ssh },
+  { name: 'login-audit', summary: 'logins on machines, accepted and refused (--under, --user)', load: ssh },
   { name: 'audit', summary: 'read the audit log', load: async () => (await import('./commands/audit.ts')).registerAudit },
   { name: 'nginx', summary: 'nginx domains and service settings; render, plan, apply, roll back and diff the nginx config of a cluster', load: async () => (await import('./commands/nginx.ts')).registerNginx },
   { name: 'lvs', summary: 'render, plan, apply, roll back and diff the keepalived (LVS) config of a cluster', load: async () => (await import('./commands/nginx.ts')).registerLvs },
   { name: 'discovery', summary: 'keep a service instance registered; list, define and delete services and aliases', load: async () => (await import('./commands/discovery.ts')).registerDiscovery },
   { name: 'enc', summary: 'print the Puppet ENC answer for a host (usable as external_nodes)', load: async () => (await import('./commands/enc.ts')).registerEnc },
   { name: 'puppet', summary: 'list and refresh the Puppet classes; show and set the default classes', load: async () => (await import('./commands/enc.ts')).registerPuppet },
+  { name: 'cron', summary: "a node's scheduled jobs, inherited below it: ls, set (or --disable), rm, runs", load: async () => (await import('./commands/cron.ts')).registerCron },
+  { name: 'proc', summary: 'supervised processes of a subtree: ls, start, stop, restart, logs (--follow); set, show, rm', load: async () => (await import('./commands/proc.ts')).registerProc },
   { name: 'job', summary: 'run commands on many machines in batches; follow, pause, stop and retry them', load: async () => (await import('./commands/jobs.ts')).registerJobs },
   { name: 'agent', summary: 'the agent of each machine: connected, unreachable or never enrolled', load: async () => (await import('./commands/jobs.ts')).registerJobs },
+  { name: 'artifact', summary: 'the artifact repository: push, ls, show, pull, rm and prune versions (corp.pay.api@1.4.2)', load: async () => (await import('./commands/artifact.ts')).registerArtifact },
+  { name: 'build', summary: 'build a service from git on its build pool; follow the log, cancel, list', load: async () => (await import('./commands/build.ts')).registerBuild },
+  { name: 'availability', summary: 'availability of services from nginx logs: ls, show (SLO, burn alerts, backends), ejections, set', load: async () => (await import('./commands/availability.ts')).registerAvailability },
+  { name: 'monitor', summary: 'metrics of a subtree (query, top, overview) and its collect rules', load: async () => (await import('./commands/monitor.ts')).registerMonitor },
+  { name: 'alert', summary: 'alerts of a subtree: ls, history, ack, silence, silences, unsilence; rules on nodes, Prometheus export', load: async () => (await import('./commands/alert.ts')).registerAlert },
   { name: 'trash', summary: 'list deleted nodes and restore them', load: async () => (await import('./commands/trash.ts')).registerTrash },
   {
     name: 'lb',

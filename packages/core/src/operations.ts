@@ -27,7 +27,15 @@ export const OPERATIONS = [
   { name: 'enc.read', description: 'see Puppet classes and ENC answers' },
   { name: 'enc.write', description: 'associate Puppet classes and parameters with the node' },
   { name: 'deploy.read', description: 'see deployments and task status' },
+  { name: 'monitor.read', description: 'see dashboards, metrics and collect rules of the node\'s machines' },
+  { name: 'monitor.write', description: 'change the node\'s collect rules, alert rules and receivers; silence and acknowledge its alerts' },
   { name: 'deploy.run', description: 'start, pause and stop deployments' },
+  { name: 'cron.read', description: 'see the node\'s scheduled jobs and their runs' },
+  { name: 'cron.write', description: 'set, override and disable scheduled jobs (running as root also needs machine.root)' },
+  { name: 'artifact.read', description: 'list and download the node\'s artifacts' },
+  { name: 'artifact.write', description: 'push artifacts to the node and remove its versions' },
+  { name: 'availability.read', description: 'see the availability, SLOs and ejections of the node\'s services' },
+  { name: 'availability.write', description: 'set SLOs and automatic ejection of the node\'s services' },
 ] as const satisfies readonly OperationInfo[];
 
 export type Operation = (typeof OPERATIONS)[number]['name'];
@@ -45,7 +53,7 @@ export const BUILTIN_ROLES: { name: string; description: string; operations: Ope
   {
     name: 'developer',
     description: 'read everything, log in without sudo, deploy',
-    operations: [...READS, 'machine.login', 'deploy.run'],
+    operations: [...READS, 'machine.login', 'deploy.run', 'artifact.write'],
   },
   { name: 'viewer', description: 'read-only', operations: READS },
 ];

@@ -43,6 +43,10 @@ const schema = z.object({
   reusePort: z.stringbool().default(false),
   /** One access-log line per HTTP request on stdout (method, path, status, duration, user): on or off. */
   accessLog: z.stringbool().default(true),
+  /** Prometheus to read dashboards from (http(s) URL); unset: the embedded metrics store. */
+  prometheusUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** Seconds between writes of the embedded metrics history; a kill -9 loses at most this much of it. */
+  monitorFlushSeconds: z.coerce.number().int().min(5).max(3600).default(300),
   /** Newest nginx/LVS config versions per cluster that keep their files, snapshot and diff (older ones keep only metadata). */
   configKeepVersions: z.coerce.number().int().min(2).default(100),
   /** PEM file of the server's certificate (with its chain); with tlsKey the server listens with HTTPS only. */
@@ -86,6 +90,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     puppetClassesRefreshSeconds: env['CANOPY_PUPPET_CLASSES_REFRESH_SECONDS'] || undefined,
     provisioningTtlHours: env['CANOPY_PROVISIONING_TTL_HOURS'] || undefined,
     configKeepVersions: env['CANOPY_CONFIG_KEEP_VERSIONS'] || undefined,
+    prometheusUrl: env['CANOPY_PROMETHEUS_URL'] || undefined,
+    monitorFlushSeconds: env['CANOPY_MONITOR_FLUSH_SECONDS'] || undefined,
     reusePort: env['CANOPY_REUSE_PORT'] || undefined,
     accessLog: env['CANOPY_ACCESS_LOG'] || undefined,
     tlsCert: env['CANOPY_TLS_CERT'] || undefined,

@@ -25,6 +25,7 @@ async function main(): Promise<void> {
     puppetClassesRefreshSeconds: config.puppetClassesRefreshSeconds,
     provisioningTtlHours: config.provisioningTtlHours,
     configKeepVersions: config.configKeepVersions,
+    monitor: { prometheusUrl: config.prometheusUrl, flushSeconds: config.monitorFlushSeconds },
     agentInstall: { publicUrl: config.publicUrl },
   });
   await services.start();

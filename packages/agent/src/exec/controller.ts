@@ -38,6 +38,12 @@ export interface AgentSettings {
   nginx?: NginxTarget | undefined;
   /** The local keepalived `config` tasks write (`--keepalived-*`); unset: LVS configs are refused. */
   keepalived?: KeepalivedTarget | undefined;
+  /** Access-log counting (`--access-log-*`): where relative log files are, the window length. */
+  accessLog?: { dir?: string | undefined; intervalSeconds?: number | undefined } | undefined;
+  /** Machine metrics (`--metrics-*`): the /metrics listen address, the collection interval. */
+  metrics?: import('../metrics/module.ts').MetricsSettings | undefined;
+  /** SSH access from the tree (`--ssh-*`); unset: the SSH module stays idle. */
+  ssh?: import('../ssh/module.ts').SshSettings | undefined;
 }
 
 /** The nginx this agent manages: its main config, the include dir it owns, the binary, the pid file. */

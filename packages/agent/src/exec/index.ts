@@ -1,9 +1,11 @@
 /** One controller per task kind. A kind the agent does not know gets one that refuses it in prepare. */
-import { parseTaskSpec, type ConfigSpec, type ExecSpec, type RebootSpec } from '@canopy/core';
+import { parseTaskSpec, type BuildSpec, type ConfigSpec, type ExecSpec, type ProcessTaskSpec, type RebootSpec } from '@canopy/core';
 import { TaskError, type Controller, type ControllerFactory, type TaskContext } from './controller.ts';
 import { configController } from './config.ts';
 import { processController } from './process.ts';
 import { rebootController } from './reboot.ts';
+import { buildController } from '../build/index.ts';
+import { superviseController } from './supervise.ts';
 
 export { TaskError, type AgentSettings, type Controller, type TaskContext, type OutputSource } from './controller.ts';
 
@@ -12,6 +14,8 @@ const CONTROLLERS: Record<string, ControllerFactory> = {
   init: (ctx) => processController(ctx, ctx.task.assignment.spec as ExecSpec),
   reboot: (ctx) => rebootController(ctx, ctx.task.assignment.spec as RebootSpec),
   config: (ctx) => configController(ctx, ctx.task.assignment.spec as ConfigSpec),
+  build: (ctx) => buildController(ctx, ctx.task.assignment.spec as BuildSpec),
+  process: (ctx) => superviseController(ctx, ctx.task.assignment.spec as ProcessTaskSpec),
 };
 
 function refusing(reason: string): Controller {

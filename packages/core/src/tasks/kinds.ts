@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 import { safeText } from '../schemas/common.ts';
+import { BuildCommand, GitRef, GitUrl, OutputPath } from '../builds/grammar.ts';
+import { ProcessTaskSpec } from '../processes/spec.ts';
 
 /** A POSIX user name as useradd accepts it. */
 export const OsUser = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a POSIX user name (lower-case letters, digits, "_" and "-", at most 32)');
@@ -69,12 +71,30 @@ export const ConfigSpec = z.strictObject({
 });
 export type ConfigSpec = z.infer<typeof ConfigSpec>;
 
+/** Build a commit on a build-pool machine, package the output dir as tar.gz and upload it (builds capability). */
+export const BuildSpec = z.strictObject({
+  buildId: z.number().int().min(1),
+  repo: GitUrl,
+  ref: GitRef,
+  command: BuildCommand,
+  outputPath: OutputPath,
+  user: OsUser.default('root'),
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be an environment variable name'), Arg).default({}),
+  timeoutSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(3600),
+  killGraceSeconds: z.number().int().min(0).max(600).default(10),
+  /** Bytes of build log kept: the head and the tail, half each (the head streams live). */
+  logLimitBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(4 * 1024 * 1024),
+});
+export type BuildSpec = z.infer<typeof BuildSpec>;
+
 /** Every kind and its spec schema. */
 export const TASK_KINDS = {
   exec: ExecSpec,
   reboot: RebootSpec,
   init: InitSpec,
   config: ConfigSpec,
+  process: ProcessTaskSpec,
+  build: BuildSpec,
 } as const;
 export type TaskKind = keyof typeof TASK_KINDS;
 

@@ -110,8 +110,11 @@ export async function applyReports(q: Queryable, reports: { machineId: number; r
     RETURNING t.id, t.machine_id AS "machineId", t.state, t.owner_kind AS "ownerKind", t.owner_id AS "ownerId"`);
 }
 
-// A reboot task expects its agent to go away: it is orphaned only after `rebootSeconds`.
-const orphanable = (seconds: number, rebootSeconds: number) => sql`(t.kind <> 'reboot' OR s.changed_at < now() - ${Math.max(seconds, rebootSeconds)} * interval '1 second')`;
+// A reboot task expects its agent to go away: it is orphaned only after `rebootSeconds`. A
+// supervised process is never orphaned: its app keeps running on the machine while the agent is
+// away, and the returning agent must find its task still wanted.
+const orphanable = (seconds: number, rebootSeconds: number) =>
+  sql`(t.kind <> 'process' AND (t.kind <> 'reboot' OR s.changed_at < now() - ${Math.max(seconds, rebootSeconds)} * interval '1 second'))`;
 
 /** Mark the unfinished tasks of `machineIds` ORPHANED (reboots only past `rebootSeconds`); returns them. */
 export async function orphanTasks(q: Queryable, machineIds: number[], rebootSeconds = 0): Promise<AppliedReport[]> {

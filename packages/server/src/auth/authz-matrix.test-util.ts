@@ -173,6 +173,7 @@ export const MATRIX: Record<string, Entry> = {
     return admin('POST', `/api/v1/jobs/${id}/skip`, { hosts: [d.hosts[0].hostname] });
   }),
   'POST /api/v1/jobs/:id/retry': node('ops', async (fx, scope) => admin('POST', `/api/v1/jobs/${await fx.job(scope)}/retry`), 'authorized'),
+  'PUT /api/v1/nodes/:path/collect-rules': node('ops', async (fx, scope) => admin('PUT', `/api/v1/nodes/${await fx.node(scope)}/collect-rules`, { rules: [{ name: 'ssh', kind: 'port', port: 22 }] })),
   'PUT /api/v1/nodes/:path/init-command': node('ops', async (fx, scope) => admin('PUT', `/api/v1/nodes/${await fx.node(scope)}/init-command`, { argv: ['/bin/true'] })),
   'DELETE /api/v1/nodes/:path/init-command': node('ops', async (fx, scope) => {
     const path = await fx.node(scope);
@@ -308,4 +309,89 @@ export const MATRIX: Record<string, Entry> = {
   'POST /api/v1/lvs/clusters/:path/plan': { kind: 'readonly', prepare: async (fx, scope) => admin('POST', `/api/v1/lvs/clusters/${await fx.lvsCluster(scope, false)}/plan`) },
   'POST /api/v1/lvs/clusters/:path/apply': { ...node('ops', async (fx, scope) => admin('POST', `/api/v1/lvs/clusters/${await fx.lvsCluster(scope, false)}/apply`, { reason: 'matrix' }), 'authorized'), needs: 'keepalived' },
   'POST /api/v1/lvs/clusters/:path/rollback': { ...node('ops', async (fx, scope) => admin('POST', `/api/v1/lvs/clusters/${await fx.lvsCluster(scope, true)}/rollback`, { version: 1 }), 'authorized'), needs: 'keepalived' },
+
+  // SSH access (ssh/): settings and break-glass keys decide who gets in, so they need grant.write.
+  'PUT /api/v1/nodes/:path/ssh/settings': node('admin', async (fx, scope) => admin('PUT', `/api/v1/nodes/${await fx.node(scope)}/ssh/settings`, { cacheSeconds: 3600 })),
+  'POST /api/v1/nodes/:path/ssh/break-glass': node('admin', async (fx, scope) => admin('POST', `/api/v1/nodes/${await fx.node(scope)}/ssh/break-glass`)),
+  'DELETE /api/v1/nodes/:path/ssh/break-glass/:id': node('admin', async (fx, scope) => {
+    const path = await fx.node(scope);
+    const k = await fx.admin('POST', `/api/v1/nodes/${path}/ssh/break-glass`);
+    return admin('DELETE', `/api/v1/nodes/${path}/ssh/break-glass/${k.id}`);
+  }),
+  'POST /api/v1/ssh/certificates': { kind: 'self', why: "signs one of the caller's own keys, for the caller" },
+  'DELETE /api/v1/ssh/certificates/:serial': {
+    kind: 'restricted',
+    who: 'owner',
+    prepare: async (fx) => {
+      const c = await fx.admin('POST', '/api/v1/ssh/certificates', { publicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIdk3P7S9B6N+L7Zs8z+wVHewErSywaRPhR0l/poVsHJ' });
+      return admin('DELETE', `/api/v1/ssh/certificates/${c.serial}`);
+    },
+  },
+
+  // Artifacts (artifacts/): pushing, removing and pruning versions need artifact.write on the service.
+  'PUT /api/v1/artifacts/:path/:version': node('ops', async (fx, scope) => admin('PUT', `/api/v1/artifacts/${await fx.node(scope)}/1.0.0`, 'matrix artifact bytes')),
+  'DELETE /api/v1/artifacts/:path/:version': node('ops', async (fx, scope) => {
+    const path = await fx.node(scope);
+    await fx.admin('PUT', `/api/v1/artifacts/${path}/1.0.0`, 'matrix artifact bytes');
+    return admin('DELETE', `/api/v1/artifacts/${path}/1.0.0`);
+  }),
+  'POST /api/v1/artifacts/:path/prune': node('ops', async (fx, scope) => admin('POST', `/api/v1/artifacts/${await fx.node(scope)}/prune`)),
+
+  // Availability (availability/): a service's SLO and ejection settings need availability.write on it.
+  'PUT /api/v1/monitor/availability/services/:path/settings': node('ops', async (fx, scope) => admin('PUT', `/api/v1/monitor/availability/services/${await fx.node(scope)}/settings`, { slo: { target: 0.999 } })),
+  'DELETE /api/v1/monitor/availability/services/:path/settings': node('ops', async (fx, scope) => {
+    const path = await fx.node(scope);
+    await fx.admin('PUT', `/api/v1/monitor/availability/services/${path}/settings`, { slo: { target: 0.999 } });
+    return admin('DELETE', `/api/v1/monitor/availability/services/${path}/settings`);
+  }),
+
+  // Supervised processes (processes/): a declaration as a non-root user needs deploy.run.
+  'PUT /api/v1/nodes/:path/process': node('ops', async (fx, scope) => admin('PUT', `/api/v1/nodes/${await fx.node(scope)}/process`, { argv: ['/bin/true'], user: 'nobody' }), 'authorized'),
+  'DELETE /api/v1/nodes/:path/process': node('ops', async (fx, scope) => {
+    const path = await fx.node(scope);
+    await fx.admin('PUT', `/api/v1/nodes/${path}/process`, { argv: ['/bin/true'], user: 'nobody' });
+    return admin('DELETE', `/api/v1/nodes/${path}/process`);
+  }, 'authorized'),
+  'POST /api/v1/nodes/:path/processes/:action': node('ops', async (fx, scope) => {
+    const path = await fx.node(scope);
+    await fx.admin('PUT', `/api/v1/nodes/${path}/process`, { argv: ['/bin/true'], user: 'nobody' });
+    return admin('POST', `/api/v1/nodes/${path}/processes/restart`);
+  }, 'authorized'),
+
+  // Builds (builds/): the pool setting and builds; the upload is the building machine's own.
+  'PUT /api/v1/nodes/:path/build-settings': node('ops', async (fx, scope) => admin('PUT', `/api/v1/nodes/${await fx.node(scope)}/build-settings`, { maxPerMachine: 2 }), 'authorized'),
+  'POST /api/v1/builds': node('ops', async (fx, scope) => admin('POST', '/api/v1/builds', { nodePath: await fx.node(scope), repo: 'https://git.example.com/corp/app.git', ref: 'main', command: 'make', outputPath: 'dist' }), 'authorized'),
+  // Refusals checked in builds.test.ts. Here a build left queued in a pool with no connected agent
+  // gets its waiting reason rewritten on later machine changes, which the "nothing changes" checks see.
+  'POST /api/v1/builds/:id/cancel': { kind: 'self', why: 'refusals covered in builds.test.ts (see the comment above)' },
+  'PUT /api/v1/builds/:id/artifact': { kind: 'self', why: 'only the machine running that build, with its own credential (builds.test.ts)' },
+
+  // Cron (cron/): entries on a node.
+  'PUT /api/v1/nodes/:path/cron/:name': node('ops', async (fx, scope) => admin('PUT', `/api/v1/nodes/${await fx.node(scope)}/cron/rotate`, { schedule: '0 * * * *', argv: ['/bin/true'], user: 'nobody' }), 'authorized'),
+  'DELETE /api/v1/nodes/:path/cron/:name': node('ops', async (fx, scope) => {
+    const path = await fx.node(scope);
+    await fx.admin('PUT', `/api/v1/nodes/${path}/cron/rotate`, { schedule: '0 * * * *', argv: ['/bin/true'], user: 'nobody' });
+    return admin('DELETE', `/api/v1/nodes/${path}/cron/rotate`);
+  }, 'authorized'),
+
+  // Alerts (alerts/): rules, receivers, silences and acks need monitor.write.
+  'PUT /api/v1/nodes/:path/alert-rules/:name': node('ops', async (fx, scope) => admin('PUT', `/api/v1/nodes/${await fx.node(scope)}/alert-rules/load`, { conditions: [{ metric: 'node_load1', fn: 'avg(#3)', op: '>', threshold: 8 }] }), 'authorized'),
+  'DELETE /api/v1/nodes/:path/alert-rules/:name': node('ops', async (fx, scope) => {
+    const path = await fx.node(scope);
+    await fx.admin('PUT', `/api/v1/nodes/${path}/alert-rules/load`, { conditions: [{ metric: 'node_load1', fn: 'avg(#3)', op: '>', threshold: 8 }] });
+    return admin('DELETE', `/api/v1/nodes/${path}/alert-rules/load`);
+  }, 'authorized'),
+  'PUT /api/v1/nodes/:path/alert-receivers/:name': node('ops', async (fx, scope) => admin('PUT', `/api/v1/nodes/${await fx.node(scope)}/alert-receivers/hook`, { format: 'json', url: 'http://127.0.0.1:9/hook' }), 'authorized'),
+  'DELETE /api/v1/nodes/:path/alert-receivers/:name': node('ops', async (fx, scope) => {
+    const path = await fx.node(scope);
+    await fx.admin('PUT', `/api/v1/nodes/${path}/alert-receivers/hook`, { format: 'json', url: 'http://127.0.0.1:9/hook' });
+    return admin('DELETE', `/api/v1/nodes/${path}/alert-receivers/hook`);
+  }, 'authorized'),
+  'POST /api/v1/monitor/silences': node('ops', async (fx, scope) => admin('POST', '/api/v1/monitor/silences', { node: await fx.node(scope), endsAt: new Date(Date.now() + 3_600_000).toISOString(), comment: 'matrix' }), 'authorized'),
+  'DELETE /api/v1/monitor/silences/:id': node('ops', async (fx, scope) => {
+    const sil = await fx.admin('POST', '/api/v1/monitor/silences', { node: await fx.node(scope), endsAt: new Date(Date.now() + 3_600_000).toISOString(), comment: 'matrix' });
+    return admin('DELETE', `/api/v1/monitor/silences/${sil.id}`);
+  }, 'authorized'),
+  'POST /api/v1/monitor/alerts/:id/ack': { kind: 'self', why: 'an alert exists only once a rule fired; acks are checked per node in alerts.test.ts' },
+  'POST /api/v1/monitor/alertmanager': { kind: 'self', why: 'Alertmanager authenticates with its own webhook token, not a grant (alerts-prometheus.test.ts)' },
 };

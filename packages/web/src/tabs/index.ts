@@ -7,12 +7,20 @@ import { overviewTab } from './overview/OverviewTab.tsx';
 import { machinesTab } from './machines/MachinesTab.tsx';
 import { permissionsTab } from './permissions/PermissionsTab.tsx';
 import { auditTab } from './audit/AuditTab.tsx';
+import { loginTab } from './login/LoginTab.tsx';
 import { discoveryTab } from './discovery/DiscoveryTab.tsx';
 import { configTab } from './config/ConfigTab.tsx';
 import { nginxTab } from './nginx/NginxTab.tsx';
 import { lvsTab } from './lvs/LvsTab.tsx';
 import { jobsTab } from './jobs/JobsTab.tsx';
+import { cronTab } from './cron/CronTab.tsx';
+import { buildsTab } from './builds/BuildsTab.tsx';
+import { processesTab } from './processes/ProcessesTab.tsx';
+import { artifactsTab } from './artifacts/ArtifactsTab.tsx';
+import { availabilityTab } from './availability/AvailabilityTab.tsx';
+import { dashboardTab } from './dashboard/DashboardTab.tsx';
+import { monitoringTab } from './monitoring/MonitoringTab.tsx';
 
 export type { NodeChange, NodeTab, NodeTabProps } from './types.ts';
 
-export const NODE_TABS: readonly NodeTab[] = [overviewTab, machinesTab, jobsTab, discoveryTab, nginxTab, lvsTab, configTab, permissionsTab, auditTab];
+export const NODE_TABS: readonly NodeTab[] = [overviewTab, dashboardTab, monitoringTab, machinesTab, jobsTab, processesTab, cronTab, buildsTab, artifactsTab, discoveryTab, availabilityTab, nginxTab, lvsTab, configTab, permissionsTab, loginTab, auditTab];

@@ -1,0 +1,173 @@
+/**
+ * Issue 12, speed of the embedded metrics store (PGlite):
+ *  1. ingest: BENCH_MACHINES (1,000) simulated agents × 50 series pushing every 10 s from another
+ *     process (monitor-client.ts, the real session protocol) into a control center running as its
+ *     own process; its CPU (utime + stime, /proc) over BENCH_WINDOW_S as a share of one core, RSS,
+ *     and the pushes acknowledged. History is flushed every 60 s here (default 300), so the window
+ *     includes flushes;
+ *  2. disk: a simulated week of BENCH_WEEK_MACHINES (5) × 50 series at 10 s, through the store with
+ *     a fake clock, flushed every simulated 5 minutes as in production: bytes per series on disk;
+ *  3. a 7-day chart of a 1,000-machine node (one series each, 10-minute samples for 7 days),
+ *     GET /api/v1/monitor/query with from=-7d: p50/p99 over 20 requests (the first one cold).
+ */
+import { fork, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openDatabase } from '../packages/server/src/db/connection.ts';
+import { migrate } from '../packages/server/src/db/migrate.ts';
+import { SYSTEM_ACTOR } from '../packages/server/src/changes/index.ts';
+import { createHistory } from '../packages/server/src/monitor/history.ts';
+import { ADMIN_PASSWORD, mkNodes, startTestServer } from '../packages/server/src/testing/index.ts';
+import { startControlCenter } from '../packages/agent/src/testing.ts';
+import { fmt, timeMany } from './stats.ts';
+
+const N = Number(process.env['BENCH_MACHINES'] ?? 1000);
+const SERIES = 50;
+const WINDOW_S = Number(process.env['BENCH_WINDOW_S'] ?? 60);
+const WEEK_MACHINES = Number(process.env['BENCH_WEEK_MACHINES'] ?? 5);
+const CHART_MACHINES = Number(process.env['BENCH_CHART_MACHINES'] ?? 1000);
+const TICK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim());
+const cpuSeconds = (pid: number) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / TICK;
+};
+const rssMb = (pid: number) => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
+const open = (dataDir: string) => async () => {
+  const db = await openDatabase({ dataDir });
+  await migrate(db);
+  return db;
+};
+
+/** N machines under bench.mon, imported in one write, and a credential each. */
+async function seed(dataDir: string, n: number): Promise<string[]> {
+  const s = await startTestServer({ name: 'pglite', open: open(dataDir) });
+  try {
+    await mkNodes(s, 'bench.mon');
+    const csv = ['hostname,ips,nodes', ...Array.from({ length: n }, (_, i) => `mon-${i},10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255},bench.mon`)].join('\n');
+    const r = await s.call('POST', '/api/v1/machines/import', csv, { headers: { 'content-type': 'text/csv' } });
+    if (r.status !== 200 || r.body.created !== n) throw new Error(`import: ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
+    return await s.services.writer.run(SYSTEM_ACTOR, async (w) => {
+      const out: string[] = [];
+      for (let j = 0; j < n; j++) {
+        const m = s.services.machines.model.byHostname(`mon-${j}`)!;
+        out.push((await s.services.agents.issueIn(w, { id: m.id, hostname: m.hostname }, 'agent')).token);
+      }
+      return out;
+    });
+  } finally {
+    await s.close();
+  }
+}
+
+async function ingest(): Promise<string[]> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'canopy-bench-mon-'));
+  const tokens = await seed(dataDir, N);
+  const file = join(dataDir, '..', `mon-tokens-${process.pid}`);
+  writeFileSync(file, tokens.join('\n'), { mode: 0o600 });
+  const cc = await startControlCenter({ host: '127.0.0.1', adminPassword: ADMIN_PASSWORD, dataDir, env: { CANOPY_MONITOR_FLUSH_SECONDS: '60', CANOPY_ACCESS_LOG: 'false' } });
+  const client = fork(join(import.meta.dirname, 'monitor-client.ts'), [cc.url, file, String(SERIES)], { stdio: 'inherit' });
+  const stats = () => new Promise<{ pushed: number; refused: number }>((resolve) => {
+    client.once('message', (m) => resolve(m as never));
+    client.send({ t: 'stats' });
+  });
+  try {
+    await new Promise<void>((resolve) => client.once('message', () => resolve()));
+    // One full period so every agent has sent its keys, and the first flush of series ids is done.
+    await sleep(15_000);
+    const pid = cc.proc.pid!;
+    const c0 = cpuSeconds(pid);
+    const s0 = await stats();
+    const t0 = performance.now();
+    await sleep(WINDOW_S * 1000);
+    const cpu = (cpuSeconds(pid) - c0) / ((performance.now() - t0) / 1000);
+    const s1 = await stats();
+    const storage = await cc.call('GET', '/api/v1/monitor/storage');
+    return [
+      `| ingest: ${N} machines × ${SERIES} series / 10 s (${(N * SERIES) / 10} samples/s), control-center CPU | ${(cpu * 100).toFixed(1)} % of a core (target < 25 %) |`,
+      `| ingest: pushes acknowledged in ${WINDOW_S} s / refused | ${s1.pushed - s0.pushed} / ${s1.refused - s0.refused} |`,
+      `| ingest: control-center RSS, series held | ${rssMb(pid).toFixed(0)} MB, ${storage.body.series} |`,
+    ];
+  } finally {
+    client.kill();
+    await cc.stop();
+    rmSync(file, { force: true });
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function week(): Promise<string[]> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'canopy-bench-week-'));
+  const db = await open(dataDir)();
+  try {
+    const start = Date.UTC(2026, 0, 5);
+    let now = start;
+    const h = createHistory({ db: db.db }, { now: () => now });
+    await h.load();
+    const keys = Array.from({ length: SERIES }, (_, j) => (j < 10 ? `node_cpu_seconds_total{cpu="${j}",mode="idle"}` : j < 20 ? `node_filesystem_size_bytes{mountpoint="/m${j}"}` : `app_gauge_${j}`));
+    const counters = new Float64Array(WEEK_MACHINES * SERIES);
+    const t0 = performance.now();
+    for (now = start; now < start + 7 * 86_400_000; now += 10_000) {
+      for (let m = 0; m < WEEK_MACHINES; m++)
+        h.ingest(1_000_000 + m, [{ at: now, entries: keys.map((k, j): [string, number] => {
+          const x = m * SERIES + j;
+          if (j < 10) return [k, (counters[x] = (counters[x] ?? 0) + 5 + Math.round(Math.random() * 300) / 100)];
+          if (j < 20) return [k, 1e11];
+          return [k, Math.round((50 + 20 * Math.sin(now / 3_600_000 + j) + Math.random() * 5) * 100) / 100];
+        }) }]);
+      if ((now - start) % 300_000 === 0) await h.flush();
+    }
+    await h.stop();
+    const seconds = (performance.now() - t0) / 1000;
+    const series = h.seriesCount();
+    const bytes = await h.diskBytes();
+    return [
+      `| disk after a simulated week (${WEEK_MACHINES} machines × ${SERIES} series + derived = ${series} series, flushed every 5 min) | ${(bytes / series / 1024).toFixed(1)} KiB per series (${(bytes / 2 ** 20).toFixed(1)} MiB); ${(((bytes / series) * N * SERIES) / 2 ** 30).toFixed(2)} GiB at ${N} × ${SERIES} (budget 2 GiB) |`,
+      `| simulating the week (${((WEEK_MACHINES * SERIES * 60_480) / seconds / 1e6).toFixed(2)} M samples/s in-process) | ${seconds.toFixed(0)} s |`,
+    ];
+  } finally {
+    await db.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function chart(): Promise<string[]> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'canopy-bench-chart-'));
+  const end = Date.now();
+  let now = end - 7 * 86_400_000;
+  const s = await startTestServer({ name: 'pglite', open: open(dataDir) }, { monitor: { now: () => now, flushSeconds: 3600 } });
+  try {
+    await mkNodes(s, 'bench.chart');
+    const csv = ['hostname,nodes', ...Array.from({ length: CHART_MACHINES }, (_, i) => `chart-${i},bench.chart`)].join('\n');
+    const r = await s.call('POST', '/api/v1/machines/import', csv, { headers: { 'content-type': 'text/csv' } });
+    if (r.status !== 200) throw new Error(`import: ${r.status}`);
+    const ids = Array.from({ length: CHART_MACHINES }, (_, i) => s.services.machines.model.byHostname(`chart-${i}`)!.id);
+    for (; now < end; now += 600_000) {
+      for (const [i, id] of ids.entries()) s.services.monitor.history.ingest(id, [{ at: now, entries: [['node_load1', (i % 10) + Math.random()]] }]);
+      if (now % 21_600_000 < 600_000) await s.services.monitor.history.flush();
+    }
+    now = end;
+    await s.services.monitor.history.flush();
+    let cold = 0;
+    const q = async () => {
+      const t = performance.now();
+      const res = await s.call('GET', '/api/v1/monitor/query?under=bench.chart&metric=node_load1&agg=p95&from=-7d');
+      if (res.status !== 200 || res.body.series[0].points.length < 160) throw new Error(`chart: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
+      cold ||= performance.now() - t;
+    };
+    const times = await timeMany(20, q, 1);
+    return [`| 7-day chart of a ${CHART_MACHINES}-machine node (p95 across machines, 1 h points), p50 / p99 ms | ${fmt(times)} (first, cold: ${cold.toFixed(0)} ms; target p50 < 300) |`];
+  } finally {
+    await s.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+const rows: string[] = ['| what | result |', '|---|---|'];
+for (const phase of (process.env['BENCH_PHASES'] ?? 'ingest,week,chart').split(',')) {
+  if (phase === 'ingest') rows.push(...(await ingest()));
+  if (phase === 'week') rows.push(...(await week()));
+  if (phase === 'chart') rows.push(...(await chart()));
+}
+console.log(rows.join('\n'));

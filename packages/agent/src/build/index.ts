@@ -1,0 +1,2 @@
+/** The `build` task kind's controller (builds capability, agent side). */
+export { buildController } from './controller.ts';

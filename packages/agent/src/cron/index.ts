@@ -1,0 +1,1 @@
+export { cronModule, CRON_DOC, CRON_RUNS_STREAM } from './module.ts';

@@ -1,0 +1,3 @@
+export * from './schema.ts';
+export * from './effective.ts';
+export * from './views.ts';

@@ -1,0 +1,3 @@
+export * from './spec.ts';
+export * from './policy.ts';
+export * from './views.ts';

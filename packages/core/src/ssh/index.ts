@@ -1,0 +1,2 @@
+/** SSH access: the per-machine document, settings, login events and views (schemas.ts). */
+export * from './schemas.ts';
