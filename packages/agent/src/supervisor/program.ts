@@ -182,7 +182,10 @@ export function createProgram(rec: ProgramRecord, deps: ProgramDeps) {
   }
 
   async function waitEnd(ms: number): Promise<boolean> {
-    if (!alive(rec.pid, rec.pidStart)) return true;
+    if (!alive(rec.pid, rec.pidStart)) {
+      onExit(); // it ended between two polls: record the exit all the same
+      return true;
+    }
     const done = new Promise<void>((r) => (ended = r));
     const poll = setInterval(() => {
       if (!alive(rec.pid, rec.pidStart)) onExit();

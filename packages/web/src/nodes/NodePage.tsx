@@ -106,6 +106,7 @@ export function NodePage({ path, tab, onTreeChanged }: NodePageProps) {
       <Card size="small" styles={{ body: { paddingTop: 0 } }}>
         <AccessProvider node={node}>
           <Tabs
+            className="node-tabs"
             activeKey={active}
             onChange={(key) => navigate(nodeUrl(node.path, key))}
             destroyOnHidden
