@@ -175,7 +175,7 @@ describe('web console in Chromium', { skip: chromiumMissing }, () => {
     await h.submit(move, 'Move');
     await page.waitForURL(/\/nodes\/lab\.www(\?|$)/);
     await page.getByTestId('node-title').getByText('www').waitFor();
-    assert.equal(await page.locator('.ant-tree [data-path="lab.www"]').count(), 1);
+    await page.locator('.ant-tree [data-path="lab.www"]').waitFor(); // strict: exactly one
     assert.deepEqual(pageErrors, []);
   });
 
