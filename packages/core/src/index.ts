@@ -15,3 +15,4 @@ export * from './monitor/index.ts';
 export * from './availability/index.ts';
 export * from './cron/index.ts';
 export * from './alerts/index.ts';
+export * from './deploy/index.ts';

@@ -30,6 +30,7 @@ export const OPERATIONS = [
   { name: 'monitor.read', description: 'see dashboards, metrics and collect rules of the node\'s machines' },
   { name: 'monitor.write', description: 'change the node\'s collect rules, alert rules and receivers; silence and acknowledge its alerts' },
   { name: 'deploy.run', description: 'start, pause and stop deployments' },
+  { name: 'deploy.approve', description: 'approve a deployment someone else started, where the node asks for approval' },
   { name: 'cron.read', description: 'see the node\'s scheduled jobs and their runs' },
   { name: 'cron.write', description: 'set, override and disable scheduled jobs (running as root also needs machine.root)' },
   { name: 'artifact.read', description: 'list and download the node\'s artifacts' },

@@ -20,6 +20,7 @@ import { createMonitorService, monitorRoutes, type MonitorOptions, type MonitorS
 import { alertRoutes, createAlerting, type AlertOptions, type Alerting } from './alerts/index.ts';
 import { createSshService, sshRoutes, type SshOptions, type SshService } from './ssh/index.ts';
 import { artifactOptionsFromEnv, artifactRoutes, createArtifactService, type ArtifactOptions, type ArtifactService, type InUse } from './artifacts/index.ts';
+import { createDeployService, deploymentRoutes, type DeployService } from './deploy/index.ts';
 import { buildRoutes, createBuildService, createBuildSettings, type BuildService } from './builds/index.ts';
 import { availabilityRoutes, createAvailabilityService, type AvailabilityService } from './availability/index.ts';
 
@@ -41,6 +42,8 @@ export interface Services {
   jobs: JobService;
   /** Supervised processes: each node's declared app on every machine of the node. */
   processes: ProcessService;
+  /** Rolling deployments of a node's process to a version of its artifacts. */
+  deploy: DeployService;
   /** Builds on the build pools, stored into the artifact repository. */
   builds: BuildService;
   /** Scheduled jobs per node, run by the agents from their `cron` documents. */
@@ -129,11 +132,18 @@ export function createServices(database: Database, opts: ServiceOptions = {}): S
   const initCommands = createInitCommands({ writer, db, tree });
   const jobs = createJobService({ writer, feed, db, tree, machines, auth, dispatcher, initCommands, onError: opts.onError });
   const cron = createCronService({ writer, feed, db, tree, machines, dispatcher }, { onError: opts.onError, ...opts.cron });
-  const artifacts = createArtifactService({ writer, db, tree, inUse: opts.artifactsInUse, onError: opts.onError }, opts.artifacts ?? artifactOptionsFromEnv());
+  // Deployments need processes and artifacts, which ask them back what they hold and run: bound late.
+  let deploy: DeployService | undefined;
+  const inUse: InUse = opts.artifactsInUse ?? ((path, tx) => {
+    const node = tree.model.byPath(path);
+    return node && deploy ? deploy.inUse(tx, node.id) : [];
+  });
+  const artifacts = createArtifactService({ writer, db, tree, inUse, onError: opts.onError }, opts.artifacts ?? artifactOptionsFromEnv());
   const builds = createBuildService({ writer, feed, db, tree, machines, auth, dispatcher, artifacts, onError: opts.onError });
   const buildSettings = createBuildSettings({ writer, db, tree, auth });
   const discovery = createDiscoveryService({ writer, feed, db, tree, onError: opts.onError }, opts.discovery);
-  const processes = createProcessService({ writer, feed, db, tree, machines, auth, dispatcher, discovery, onError: opts.onError });
+  const processes = createProcessService({ writer, feed, db, tree, machines, auth, dispatcher, discovery, onError: opts.onError, heldBy: (tx, nodeId) => deploy?.heldBy(tx, nodeId) ?? Promise.resolve(undefined) });
+  deploy = createDeployService({ writer, feed, db, tree, machines, auth, dispatcher, processes, artifacts, onError: opts.onError });
   const agentMachine = (actor: Actor) => {
     const m = actor.machineId === undefined ? undefined : machines.model.get(actor.machineId);
     return m && { hostname: m.hostname, zone: m.zone, nodeIds: m.nodeIds };
@@ -162,6 +172,7 @@ export function createServices(database: Database, opts: ServiceOptions = {}): S
     agentStatusRoutes(dispatcher, machines, auth),
     jobRoutes(jobs, auth),
     processRoutes(processes),
+    deploymentRoutes(deploy),
     buildRoutes({ builds, settings: buildSettings, auth, tree, artifacts }),
     cronRoutes(cron, auth),
     artifactRoutes({ artifacts, auth, tree, agentNodes: (a) => (a.machineId === undefined ? undefined : machines.model.get(a.machineId)?.nodeIds) }),
@@ -190,6 +201,7 @@ export function createServices(database: Database, opts: ServiceOptions = {}): S
     dispatcher,
     jobs,
     processes,
+    deploy,
     builds,
     cron,
     artifacts,
@@ -226,6 +238,7 @@ export function createServices(database: Database, opts: ServiceOptions = {}): S
       dispatcher.start();
       await jobs.start();
       processes.start();
+      await deploy.start();
       await builds.start();
       cron.start();
       artifacts.start();
@@ -245,6 +258,7 @@ export function createServices(database: Database, opts: ServiceOptions = {}): S
       await alerts.stop();
       await monitor.stop();
       await availability.stop();
+      await deploy.stop();
       await processes.stop();
       await dispatcher.stop();
       await cron.stop();

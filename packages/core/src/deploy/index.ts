@@ -1,2 +1,3 @@
 export * from './strategy.ts';
 export * from './plan.ts';
+export * from './schemas.ts';

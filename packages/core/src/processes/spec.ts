@@ -65,6 +65,20 @@ export type LogPolicy = z.infer<typeof LogPolicy>;
 /** One discovery port the process serves (registered once healthy). */
 export const ProcessPort = z.strictObject({ port: PortNumber, name: PortName.optional() });
 
+/**
+ * Commands run around a release switch (Capistrano's hooks), each in the release's directory with
+ * the process's user and environment, its output in the task's log; one that fails or outlives the
+ * timeout fails the host's switch. `postStart` runs once the new process is healthy (the seed's
+ * automated tests).
+ */
+export const ProcessHooks = z.strictObject({
+  preStart: Argv.optional(),
+  postStart: Argv.optional(),
+  preStop: Argv.optional(),
+  timeoutSeconds: z.number().int().min(1).max(3600).default(60),
+});
+export type ProcessHooks = z.infer<typeof ProcessHooks>;
+
 /** What a node declares: `PUT /api/v1/nodes/{path}/process`. */
 export const ProcessSpec = z.strictObject({
   argv: Argv,
@@ -83,12 +97,35 @@ export const ProcessSpec = z.strictObject({
   /** RLIMIT_NOFILE (soft and hard) of the process. */
   nofile: z.number().int().min(16).max(1_048_576).optional(),
   logs: LogPolicy.default(LogPolicy.parse({})),
+  hooks: ProcessHooks.optional(),
 });
 export type ProcessSpec = z.infer<typeof ProcessSpec>;
 export type ProcessSpecInput = z.input<typeof ProcessSpec>;
 
-/** A release the process runs from (set by deployments; the supervisor only uses its dir). */
-export const ProcessRelease = z.strictObject({ version: z.string().min(1).max(128), dir: AbsolutePath });
+/** The artifact a release is unpacked from: the control center's URL path and the digest trusted. */
+export const ReleaseArtifact = z.strictObject({
+  /** `/api/v1/artifacts/corp.pay.api/1.4.2`, fetched from the control center with the machine's credential. */
+  path: z.string().max(2048).regex(/^\/api\/v1\/artifacts\/[\x21-\x7e]+$/, 'must be an artifact download path'),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 in hex'),
+  size: z.number().int().min(0),
+});
+export type ReleaseArtifact = z.infer<typeof ReleaseArtifact>;
+
+/**
+ * A release the process runs from, set by deployments. With an artifact, the agent stages it as
+ * Capistrano does (`<apps>/<service>/releases/<version>` unpacked while the task is prepared,
+ * `current` switched atomically when it starts, `keep` releases kept); with `dir` alone, it runs
+ * from a directory already on the machine.
+ */
+export const ProcessRelease = z
+  .strictObject({
+    version: z.string().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, 'must be a version (letters, digits, ".", "_", "+", "-")'),
+    dir: AbsolutePath.optional(),
+    artifact: ReleaseArtifact.optional(),
+    keep: z.number().int().min(1).max(50).default(5),
+  })
+  .refine((r) => r.dir !== undefined || r.artifact !== undefined, 'a release names its directory or its artifact');
+export type ProcessRelease = z.infer<typeof ProcessRelease>;
 
 /** The `process` task's spec: the node's declaration, whose it is, and which generation. */
 export const ProcessTaskSpec = ProcessSpec.extend({

@@ -358,6 +358,21 @@ export const MATRIX: Record<string, Entry> = {
     return admin('POST', `/api/v1/nodes/${path}/processes/restart`);
   }, 'authorized'),
 
+  // Deployments (deploy/): a node with a process and an artifact, no machines (it finishes at once).
+  'POST /api/v1/deployments': node('ops', async (fx, scope) => {
+    const path = await fx.node(scope);
+    await fx.admin('PUT', `/api/v1/nodes/${path}/process`, { argv: ['/bin/true'], user: 'nobody' });
+    await fx.admin('PUT', `/api/v1/artifacts/${path}/1.0.0`, 'matrix artifact bytes');
+    return admin('POST', '/api/v1/deployments', { nodePath: path, version: '1.0.0' });
+  }, 'authorized'),
+  'POST /api/v1/deployments/:id/:action': node('ops', async (fx, scope) => {
+    const path = await fx.node(scope);
+    await fx.admin('PUT', `/api/v1/nodes/${path}/process`, { argv: ['/bin/true'], user: 'nobody' });
+    await fx.admin('PUT', `/api/v1/artifacts/${path}/1.0.0`, 'matrix artifact bytes');
+    const d = (await fx.admin('POST', '/api/v1/deployments', { nodePath: path, version: '1.0.0' })) as { id: number };
+    return admin('POST', `/api/v1/deployments/${d.id}/stop`);
+  }, 'authorized'),
+  'PUT /api/v1/nodes/:path/deploy-policy': node('ops', async (fx, scope) => admin('PUT', `/api/v1/nodes/${await fx.node(scope)}/deploy-policy`, { requireApproval: false })),
   // Builds (builds/): the pool setting and builds; the upload is the building machine's own.
   'PUT /api/v1/nodes/:path/build-settings': node('ops', async (fx, scope) => admin('PUT', `/api/v1/nodes/${await fx.node(scope)}/build-settings`, { maxPerMachine: 2 }), 'authorized'),
   'POST /api/v1/builds': node('ops', async (fx, scope) => admin('POST', '/api/v1/builds', { nodePath: await fx.node(scope), repo: 'https://git.example.com/corp/app.git', ref: 'main', command: 'make', outputPath: 'dist' }), 'authorized'),

@@ -10,3 +10,4 @@
 export { createProcessService, type ProcessService } from './service.ts';
 export { processRoutes } from './routes.ts';
 export { PROCESS_TOPIC, PROCESS_STATE_TOPIC } from './orchestrator.ts';
+export { OWNER_KIND as PROCESS_OWNER_KIND, readiness as processReadiness } from './repo.ts';

@@ -5,7 +5,7 @@
  * decides from the database alone inside one write, after any change to a declaration, a machine's
  * bindings, an agent's session, a task or a pushed state, on whichever replica hears of it.
  */
-import { TaskState, type ProcessSpec, type ProcessTaskSpec } from '@canopy/core';
+import { TaskState, type ProcessRelease, type ProcessSpec, type ProcessTaskSpec } from '@canopy/core';
 import { SYSTEM_ACTOR, type ChangeFeed, type Writer } from '../changes/index.ts';
 import type { Queryable } from '../db/connection.ts';
 import { AGENT_STATUS_TOPIC, TASK_STATUS_TOPIC, type Dispatcher } from '../agents/index.ts';
@@ -25,6 +25,8 @@ export interface OrchestratorDeps {
   machines: MachineService;
   dispatcher: Dispatcher;
   onError?: ((err: unknown) => void) | undefined;
+  /** True while something else (a deployment) owns the node's tasks: leave the node alone. */
+  held?: ((tx: Queryable, nodeId: number) => Promise<boolean>) | undefined;
 }
 
 export type Orchestrator = ReturnType<typeof createOrchestrator>;
@@ -93,6 +95,7 @@ export function createOrchestrator(deps: OrchestratorDeps) {
     const connected = new Set((await dispatcher.statuses(list)).filter((s) => s.state === 'connected').map((s) => s.machineId));
     const away = new Set(list.filter((id) => !connected.has(id)));
     await writer.run(SYSTEM_ACTOR, async (w) => {
+      if (await deps.held?.(w.tx, nodeId)) return;
       const row = await repo.getSpec(w.tx, nodeId);
       const open = await repo.openTasks(w.tx, nodeId);
       const node = tree.model.get(nodeId);
@@ -100,18 +103,12 @@ export function createOrchestrator(deps: OrchestratorDeps) {
         if (open.length > 0) await dispatcher.setDesired(w, open.map((t) => t.id), TaskState.SHUTDOWN);
         return;
       }
-      const live = await repo.states(w.tx, open.map((t) => t.id));
-      const ready = new Set(
-        open.filter((t) => {
-          const l = live.get(t.id)?.live;
-          return l?.state === 'running' && (l.health === 'healthy' || l.health === 'none');
-        }).map((t) => t.id),
-      );
+      const ready = await repo.readiness(w.tx, open.map((t) => t.id));
       const ended = new Map((await repo.endedTasks(w.tx, nodeId)).map((t) => [t.machineId, { generation: t.generation, state: t.state }]));
       const plan = planProcesses({ desired: row.desired, generation: row.generation, members: list, open, ended, ready, away });
       if (plan.shutdown.length > 0) await dispatcher.setDesired(w, plan.shutdown, TaskState.SHUTDOWN);
       if (plan.create.length > 0) {
-        const spec: ProcessTaskSpec = { ...(row.spec as ProcessSpec), nodeId, service: node.path, generation: row.generation };
+        const spec: ProcessTaskSpec = { ...(row.spec as ProcessSpec), nodeId, service: node.path, generation: row.generation, ...(row.release ? { release: row.release as ProcessRelease } : {}) };
         await dispatcher.createTasks(w, plan.create.map((machineId) => ({ machineId, kind: 'process', spec, desired: TaskState.RUNNING, ownerKind: repo.OWNER_KIND, ownerId: nodeId })));
       }
       if (plan.shutdown.length > 0 || plan.create.length > 0) await repo.pruneStates(w.tx, nodeId);

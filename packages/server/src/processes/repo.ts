@@ -12,11 +12,13 @@ export interface SpecRow {
   spec: Record<string, unknown>;
   desired: 'running' | 'stopped';
   generation: number;
+  /** The release new tasks run (set by the last deployment that finished cleanly). */
+  release: Record<string, unknown> | null;
   updatedBy: string;
   updatedAt: string;
 }
 
-const SPEC_COLS = sql`node_id AS "nodeId", spec, desired, generation, updated_by AS "updatedBy", updated_at AS "updatedAt"`;
+const SPEC_COLS = sql`node_id AS "nodeId", spec, desired, generation, release, updated_by AS "updatedBy", updated_at AS "updatedAt"`;
 
 /** Every declaration (few: one per service node that runs a process). */
 export async function allSpecs(q: Queryable): Promise<SpecRow[]> {
@@ -27,11 +29,13 @@ export async function getSpec(q: Queryable, nodeId: number): Promise<SpecRow | u
   return (await rows<SpecRow>(q, sql`SELECT ${SPEC_COLS} FROM process_specs WHERE node_id = ${nodeId}`))[0];
 }
 
-/** Insert or replace a node's declaration. */
-export async function putSpec(q: Queryable, r: Omit<SpecRow, 'updatedAt'>): Promise<SpecRow> {
-  const out = await rows<SpecRow>(q, sql`INSERT INTO process_specs (node_id, spec, desired, generation, updated_by)
-    VALUES (${r.nodeId}, ${JSON.stringify(r.spec)}::jsonb, ${r.desired}, ${r.generation}, ${r.updatedBy})
+/** Insert or replace a node's declaration (its release is kept unless given). */
+export async function putSpec(q: Queryable, r: Omit<SpecRow, 'updatedAt' | 'release'> & { release?: SpecRow['release'] }): Promise<SpecRow> {
+  const release = r.release === undefined ? null : JSON.stringify(r.release);
+  const out = await rows<SpecRow>(q, sql`INSERT INTO process_specs (node_id, spec, desired, generation, release, updated_by)
+    VALUES (${r.nodeId}, ${JSON.stringify(r.spec)}::jsonb, ${r.desired}, ${r.generation}, ${release}::jsonb, ${r.updatedBy})
     ON CONFLICT (node_id) DO UPDATE SET spec = EXCLUDED.spec, desired = EXCLUDED.desired, generation = EXCLUDED.generation,
+      release = ${r.release === undefined ? sql`process_specs.release` : sql`EXCLUDED.release`},
       updated_by = EXCLUDED.updated_by, updated_at = now()
     RETURNING ${SPEC_COLS}`);
   return out[0]!;
@@ -50,9 +54,12 @@ export interface ProcessTaskRow {
   state: TaskStateValue;
   message: string;
   error: string | null;
+  /** The release's version (null: the process runs without one). */
+  version: string | null;
 }
 
-const TASK_COLS = sql`id, owner_id::int AS "nodeId", machine_id AS "machineId", (spec->>'generation')::int AS generation, desired, state, message, error`;
+const TASK_COLS = sql`id, owner_id::int AS "nodeId", machine_id AS "machineId", (spec->>'generation')::int AS generation, desired, state, message, error,
+  spec->'release'->>'version' AS version`;
 
 /** The node's unfinished process tasks. */
 export async function openTasks(q: Queryable, nodeId: number): Promise<ProcessTaskRow[]> {
@@ -80,6 +87,13 @@ export async function states(q: Queryable, taskIds: string[]): Promise<Map<strin
   const out = await rows<{ taskId: string; live: ProcessLive; updatedAt: string }>(q, sql`SELECT task_id AS "taskId", live, updated_at AS "updatedAt"
     FROM process_states WHERE task_id = ANY(${`{${taskIds.map((id) => `"${id.replace(/[^0-9a-zA-Z-]/g, '')}"`).join(',')}}`}::text[])`);
   return new Map(out.map((r) => [r.taskId, { live: r.live, updatedAt: r.updatedAt }]));
+}
+
+/** Of `taskIds`, those whose process runs and is healthy (or has no check), as its agent last pushed. */
+export async function readiness(q: Queryable, taskIds: string[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (const [id, { live }] of await states(q, taskIds)) if (live.state === 'running' && (live.health === 'healthy' || live.health === 'none')) out.add(id);
+  return out;
 }
 
 /**

@@ -4,8 +4,8 @@
  * stops, restarts and reads the logs of every process of a subtree at once.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { ConflictError, NotFoundError, ProcessLogParams, stateName, type ProcessDeclarationView, type ProcessSpec, type ProcessView } from '@canopy/core';
-import type { Actor, ChangeFeed, Writer } from '../changes/index.ts';
+import { ConflictError, NotFoundError, ProcessLogParams, stateName, type ProcessDeclarationView, type ProcessRelease, type ProcessSpec, type ProcessView } from '@canopy/core';
+import type { Actor, ChangeFeed, WriteContext, Writer } from '../changes/index.ts';
 import type { Queryable } from '../db/connection.ts';
 import type { AuthService } from '../auth/index.ts';
 import type { Dispatcher } from '../agents/index.ts';
@@ -24,9 +24,26 @@ export type ProcessAction = 'start' | 'stop' | 'restart';
 const iso = (t: string | Date | null | undefined) => (t ? new Date(t).toISOString() : null);
 
 /** Build the process service, its orchestrator and its push handler. */
-export function createProcessService(deps: { writer: Writer; feed: ChangeFeed; db: Queryable; tree: TreeService; machines: MachineService; auth: AuthService; dispatcher: Dispatcher; discovery: DiscoveryService; onError?: ((err: unknown) => void) | undefined }) {
+export function createProcessService(deps: {
+  writer: Writer;
+  feed: ChangeFeed;
+  db: Queryable;
+  tree: TreeService;
+  machines: MachineService;
+  auth: AuthService;
+  dispatcher: Dispatcher;
+  discovery: DiscoveryService;
+  onError?: ((err: unknown) => void) | undefined;
+  /** What owns a node's tasks instead (a deployment): its words for a 409, or undefined. */
+  heldBy?: ((tx: Queryable, nodeId: number) => Promise<string | undefined>) | undefined;
+}) {
   const { writer, db, tree, machines, auth, dispatcher } = deps;
-  const orchestrator = createOrchestrator(deps);
+  const orchestrator = createOrchestrator({ ...deps, held: async (tx, nodeId) => (await deps.heldBy?.(tx, nodeId)) !== undefined });
+
+  async function refuseHeld(tx: Queryable, node: TreeNode): Promise<void> {
+    const by = await deps.heldBy?.(tx, node.id);
+    if (by !== undefined) throw new ConflictError(`${by} holds the processes of ${node.path}: wait for it, or resume, stop or roll it back`, { node: node.path });
+  }
   followProcessPushes({ ...deps, log: (m) => deps.onError?.(new Error(m)) });
 
   const hostname = (id: number) => machines.model.get(id)?.hostname ?? `#${id}`;
@@ -60,6 +77,7 @@ export function createProcessService(deps: { writer: Writer; feed: ChangeFeed; d
       return writer.run(actor, async (w) => {
         const before = await repo.getSpec(w.tx, node.id);
         if (before && before.desired === 'running' && isDeepStrictEqual(before.spec, spec)) return { view: declarationView(node, before), created: false };
+        await refuseHeld(w.tx, node);
         const row = await repo.putSpec(w.tx, { nodeId: node.id, spec, desired: 'running', generation: (before?.generation ?? 0) + 1, updatedBy: actor.name });
         w.audit({ operation: 'process.declare', targetKind: 'process', target: node.path, nodeId: node.id, nodePath: node.path, before: before?.spec, after: spec });
         w.emit(PROCESS_TOPIC, { nodeId: node.id });
@@ -101,6 +119,7 @@ export function createProcessService(deps: { writer: Writer; feed: ChangeFeed; d
             out.push(declarationView(node, r));
             continue;
           }
+          await refuseHeld(w.tx, node);
           const row = await repo.putSpec(w.tx, { ...r, desired, generation: r.generation + (bump ? 1 : 0), updatedBy: actor.name });
           w.audit({ operation: `process.${action}`, targetKind: 'process', target: node.path, nodeId: node.id, nodePath: node.path, before: { desired: r.desired, generation: r.generation }, after: { desired, generation: row.generation } });
           w.emit(PROCESS_TOPIC, { nodeId: node.id });
@@ -108,6 +127,24 @@ export function createProcessService(deps: { writer: Writer; feed: ChangeFeed; d
         }
         return out;
       });
+    },
+
+    /** The node's unfinished process tasks, oldest first, read inside a write. */
+    openTasks: (tx: Queryable, nodeId: number) => repo.openTasks(tx, nodeId),
+    /** The node's current generation (0: none declared). */
+    generationOf: async (tx: Queryable, nodeId: number) => (await repo.getSpec(tx, nodeId))?.generation ?? 0,
+
+    /** The node's declared spec, read inside a write (a deployment builds its tasks from it). */
+    async declaration(tx: Queryable, nodeId: number): Promise<ProcessSpec | undefined> {
+      return (await repo.getSpec(tx, nodeId))?.spec as ProcessSpec | undefined;
+    },
+
+    /** A deployment finished: its tasks are the node's generation, its release what new tasks run. */
+    async adoptRelease(w: WriteContext, nodeId: number, generation: number, release: ProcessRelease): Promise<void> {
+      const r = await repo.getSpec(w.tx, nodeId);
+      if (!r) return;
+      await repo.putSpec(w.tx, { ...r, generation: Math.max(generation, r.generation), release, updatedBy: r.updatedBy });
+      w.emit(PROCESS_TOPIC, { nodeId });
     },
 
     /** Every machine's process at or under `path`, with its live state. */

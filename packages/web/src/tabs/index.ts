@@ -17,10 +17,11 @@ import { cronTab } from './cron/CronTab.tsx';
 import { buildsTab } from './builds/BuildsTab.tsx';
 import { processesTab } from './processes/ProcessesTab.tsx';
 import { artifactsTab } from './artifacts/ArtifactsTab.tsx';
+import { deployTab } from './deploy/DeployTab.tsx';
 import { availabilityTab } from './availability/AvailabilityTab.tsx';
 import { dashboardTab } from './dashboard/DashboardTab.tsx';
 import { monitoringTab } from './monitoring/MonitoringTab.tsx';
 
 export type { NodeChange, NodeTab, NodeTabProps } from './types.ts';
 
-export const NODE_TABS: readonly NodeTab[] = [overviewTab, dashboardTab, monitoringTab, machinesTab, jobsTab, processesTab, cronTab, buildsTab, artifactsTab, discoveryTab, availabilityTab, nginxTab, lvsTab, configTab, permissionsTab, loginTab, auditTab];
+export const NODE_TABS: readonly NodeTab[] = [overviewTab, dashboardTab, monitoringTab, machinesTab, jobsTab, processesTab, cronTab, buildsTab, artifactsTab, deployTab, discoveryTab, availabilityTab, nginxTab, lvsTab, configTab, permissionsTab, loginTab, auditTab];
