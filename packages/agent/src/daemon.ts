@@ -51,7 +51,8 @@ export function startDaemon(opts: DaemonOptions) {
   let lifecycle: 'running' | 'stopping' | 'stopped' = 'running';
 
   const reporter = createReporter({ send: (m) => session.send(m) });
-  const worker = createWorker({ storage, reporter, hostname: facts.hostname, settings: opts.settings, log });
+  const controlCenter = { url: opts.url, token: opts.token, caPem: opts.caPem };
+  const worker = createWorker({ storage, reporter, hostname: facts.hostname, settings: opts.settings, controlCenter, log });
   const session = createSession({
     url: opts.url,
     token: opts.token,

@@ -23,6 +23,9 @@ const USAGE = `usage:
   --reboot-command  how to reboot: words or a JSON array (default: systemctl reboot under systemd, else /sbin/reboot)
   --reboot-grace-seconds  after the reboot command, how long the old boot may last before the task fails (default 300)
   --boot-id-file  read the boot id from this file instead of the kernel (test hosts)
+  --apps-dir DIR  where deployed releases are unpacked: DIR/<service>/releases/<version>, with
+                DIR/<service>/current the one running (default <state dir>/apps; apps run as
+                another user than root need a DIR they can enter)
   --facts-check-seconds  how often facts are re-read (default 60; sent when changed, and hourly)
   --nginx-conf FILE --nginx-include-dir DIR [--nginx-bin FILE] [--nginx-pid FILE]
                 the nginx whose include dir \`config\` tasks manage (nginx -t, nginx -s reload; with
@@ -56,6 +59,7 @@ const { values, positionals } = parseArgs({
     'reboot-grace-seconds': { type: 'string' },
     'boot-id-file': { type: 'string' },
     'facts-check-seconds': { type: 'string' },
+    'apps-dir': { type: 'string' },
     'nginx-conf': { type: 'string' },
     'nginx-include-dir': { type: 'string' },
     'nginx-bin': { type: 'string' },
@@ -131,6 +135,7 @@ const settings = {
   rebootCommand: rebootArgv,
   rebootGraceSeconds: seconds('reboot-grace-seconds', values['reboot-grace-seconds']),
   bootIdFile: values['boot-id-file'],
+  appsDir: values['apps-dir'],
   metrics: { listen: values['metrics-listen'], intervalSeconds: seconds('metrics-interval-seconds', values['metrics-interval-seconds']) },
   accessLog: { dir: values['access-log-dir'], intervalSeconds: seconds('access-log-interval-seconds', values['access-log-interval-seconds']) },
   ssh: values['ssh-dir'] === undefined ? undefined : { dir: values['ssh-dir'], sudoersFile: values['ssh-sudoers'], sshdConfigFile: values['ssh-sshd-config'], commandUser: values['ssh-command-user'], authLog: values['ssh-auth-log'], sshdPidFile: values['ssh-sshd-pid'], hostKeys: values['ssh-host-key'] },

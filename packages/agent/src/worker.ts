@@ -7,6 +7,7 @@
 import { afterStep, isTerminal, nextStep, TaskState, type TaskAssignment, type TaskOutcome, type TaskReport, type TaskStatus, type TaskStep } from '@canopy/core';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { controllerFor, TaskError, type AgentSettings, type Controller } from './exec/index.ts';
+import type { ControlCenter } from './exec/controller.ts';
 import { outputTracker } from './output.ts';
 import type { Reporter } from './reporter.ts';
 import type { Storage, StoredTask } from './storage.ts';
@@ -26,6 +27,8 @@ export interface WorkerOptions {
   reporter: Reporter;
   hostname: string;
   settings?: AgentSettings | undefined;
+  /** The control center the session talks to, handed to controllers that download from it. */
+  controlCenter?: ControlCenter | undefined;
   log?: (msg: string) => void;
 }
 
@@ -86,7 +89,6 @@ export function createWorker(opts: WorkerOptions) {
         await new Promise<void>((resolve) => (r.wake = resolve));
         continue;
       }
-      if (step.do === 'call' && step.op === 'start') r.live = undefined;
       const outcome = await invoke(r, step);
       if (stopping) return;
       if (step.do === 'call' && step.op === 'remove') {
@@ -104,7 +106,6 @@ export function createWorker(opts: WorkerOptions) {
       const said = r.ctrl.message?.(next.state);
       r.stored.status = said === undefined ? next : { ...next, message: said };
       storage.saveTask(r.stored);
-      if (next.state === TaskState.RUNNING) r.live = trackerOf(r);
       if (isTerminal(next.state)) {
         flushLive(r);
         report(r.stored, finalOutput(r));
@@ -134,8 +135,10 @@ export function createWorker(opts: WorkerOptions) {
       live: undefined,
       done: Promise.resolve(),
     };
-    r.ctrl = controllerFor({ task: stored, dir, storage, hostname, settings: opts.settings, save: () => storage.saveTask(stored) });
-    if (stored.status.state === TaskState.RUNNING) r.live = trackerOf(r);
+    r.ctrl = controllerFor({ task: stored, dir, storage, hostname, settings: opts.settings, controlCenter: opts.controlCenter, save: () => storage.saveTask(stored) });
+    // Output goes out live in every state before the end, not only RUNNING: a release's staging
+    // log is written while it is PREPARING, its hooks' while it is STARTING.
+    if (!isTerminal(stored.status.state)) r.live = trackerOf(r);
     runners.set(stored.assignment.taskId, r);
     r.done = run(r).catch((err) => log(`task ${stored.assignment.taskId}: runner crashed: ${String(err)}`));
   }

@@ -24,6 +24,18 @@ export interface TaskContext {
   readonly hostname: string;
   /** The agent's own settings some kinds need (absent: the defaults). */
   readonly settings?: AgentSettings | undefined;
+  /** The control center this agent's session talks to, for downloads (absent: kinds that need it refuse). */
+  readonly controlCenter?: ControlCenter | undefined;
+}
+
+/** Where the control center is and how to call it: the session's URL, machine credential and CA. */
+export interface ControlCenter {
+  /** `https://cc:7070` */
+  readonly url: string;
+  /** The machine credential (`cnm_…`). */
+  readonly token: string;
+  /** PEM of the CA that signed the control center's certificate. */
+  readonly caPem?: string | undefined;
 }
 
 /** Agent flags that controllers read. */
@@ -42,6 +54,8 @@ export interface AgentSettings {
   accessLog?: { dir?: string | undefined; intervalSeconds?: number | undefined } | undefined;
   /** Machine metrics (`--metrics-*`): the /metrics listen address, the collection interval. */
   metrics?: import('../metrics/module.ts').MetricsSettings | undefined;
+  /** Where releases are unpacked (`--apps-dir`): `<apps>/<service>/releases/<version>`; default `<state dir>/apps`. */
+  appsDir?: string | undefined;
   /** SSH access from the tree (`--ssh-*`); unset: the SSH module stays idle. */
   ssh?: import('../ssh/module.ts').SshSettings | undefined;
 }

@@ -21,7 +21,11 @@ export interface Run {
   child: ChildProcess;
 }
 
-/** The working directory a run starts in. */
+/**
+ * The working directory a run starts in. For a release unpacked from an artifact the controller
+ * passes `release.dir` resolved to `releases/<version>` (never `current`), so a running app does
+ * not see `current` move under it at the next switch.
+ */
 export const cwdOf = (spec: ProcessTaskSpec) => spec.cwd ?? spec.release?.dir ?? '/';
 
 /** The environment a run (and its command health check) gets. */
@@ -34,6 +38,7 @@ export function envOf(spec: ProcessTaskSpec, home: string): Record<string, strin
     LOGNAME: spec.user,
     CANOPY_SERVICE: spec.service,
     ...(spec.release ? { CANOPY_RELEASE: spec.release.version } : {}),
+    ...(spec.release?.dir ? { CANOPY_RELEASE_DIR: spec.release.dir } : {}),
     ...spec.env,
   };
 }
