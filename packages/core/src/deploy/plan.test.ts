@@ -224,3 +224,30 @@ test('a strategy out of range is refused with the field', () => {
   assert.equal(DeployStrategy.safeParse({ extra: 1 }).success, false);
   assert.deepEqual(DeployStrategy.parse({}), { batch: 1, canary: false, order: 'stop-first', failureAction: 'pause', maxFailureRatio: 0, monitorSeconds: 5, delaySeconds: 0, healthTimeoutSeconds: 300 });
 });
+
+test('the refusal an agent gave is the reason, on the host and in the pause', () => {
+  const w = world(2);
+  w.step();
+  w.agents({ refuseStage: [2] });
+  w.hosts[1]!.error = 'artifact refused (corrupt): its sha256 is abc';
+  const p = w.step();
+  assert.match(p.hosts.find((h) => h.machineId === 2)!.reason ?? '', /could not be staged: artifact refused \(corrupt\)/);
+  assert.match(w.dep.pausedBecause ?? '', /staging failed on 1 of 2 hosts \(artifact refused \(corrupt\): its sha256 is abc\): no host was changed/);
+});
+
+test('hosts already on the version are neither touched, watched nor waited for', () => {
+  // A rollback after a partial deployment: hosts 2 and 3 run the version, host 1 does not.
+  const w = world(1, { batch: 1, monitorSeconds: 5, delaySeconds: 60 });
+  w.hosts.push({ machineId: 2, batch: 0, state: 'updated', oldTask: TaskState.RUNNING, newTask: null, since: 0 }, { machineId: 3, batch: 0, state: 'updated', oldTask: TaskState.RUNNING, newTask: null, since: 0 });
+  w.settle();
+  w.advance(5_000);
+  w.settle();
+  assert.equal(w.dep.state, 'succeeded', 'one monitor window, no delay');
+  assert.deepEqual(w.log, ['stop-old 1', 'start 1']);
+
+  const none = world(0);
+  none.hosts.push({ machineId: 9, batch: 0, state: 'updated', oldTask: TaskState.RUNNING, newTask: null, since: 0 });
+  none.settle();
+  assert.equal(none.dep.state, 'succeeded', 'nothing to change finishes at once');
+  assert.deepEqual(none.log, []);
+});

@@ -46,6 +46,8 @@ export interface PlanDeployHost {
   newTask: TaskStateValue | null;
   /** When the host entered its state, epoch ms. */
   since: number;
+  /** Why the new task failed, as its agent said (a refused artifact, a hook's exit). */
+  error?: string | null | undefined;
 }
 
 export interface DeployPlan {
@@ -68,6 +70,9 @@ export interface DeployPlan {
 const IN_FLIGHT: ReadonlySet<DeployHostState> = new Set(['stopping-old', 'starting', 'retiring-old']);
 const gone = (s: TaskStateValue | null) => s === null || isTerminal(s);
 const failedTask = (s: TaskStateValue | null) => s !== null && isTerminal(s);
+const because = (h: PlanDeployHost, why: string) => (h.error ? `${why}: ${h.error}` : why);
+/** A host the deployment found on its version already: nothing to stage, switch or watch. */
+const untouched = (h: PlanDeployHost) => h.newTask === null && h.state === 'updated';
 
 /** The next step of `dep` over `input` at `now`. */
 export function planDeployment(dep: PlanDeployment, input: PlanDeployHost[], now: number): DeployPlan {
@@ -88,14 +93,14 @@ export function planDeployment(dep: PlanDeployment, input: PlanDeployHost[], now
   for (const h of hosts) {
     if (h.state === 'staging') {
       if (h.newTask === TaskState.READY) set(h, 'staged');
-      else if (failedTask(h.newTask)) set(h, 'failed', 'the release could not be staged');
+      else if (failedTask(h.newTask)) set(h, 'failed', because(h, 'the release could not be staged'));
     } else if (h.state === 'stopping-old') {
       if (gone(h.oldTask)) {
         set(h, 'starting');
         plan.start.push(h.machineId);
       }
     } else if (h.state === 'starting') {
-      if (failedTask(h.newTask)) set(h, 'failed', 'the new process failed');
+      if (failedTask(h.newTask)) set(h, 'failed', because(h, 'the new process failed'));
       else if (h.newTask === TaskState.RUNNING) {
         if (s.order === 'start-first' && !gone(h.oldTask)) {
           set(h, 'retiring-old');
@@ -106,17 +111,22 @@ export function planDeployment(dep: PlanDeployment, input: PlanDeployHost[], now
     } else if (h.state === 'retiring-old') {
       if (gone(h.oldTask)) set(h, 'updated');
     } else if (h.state === 'updated' && h.batch === dep.currentBatch && dep.batchUpAt !== null && now < monitorUntil && failedTask(h.newTask)) {
-      set(h, 'failed', 'the new process failed during the monitor window');
+      set(h, 'failed', because(h, 'the new process failed during the monitor window'));
     }
   }
 
-  if (dep.state === 'stopping') {
-    if (hosts.some((h) => IN_FLIGHT.has(h.state))) return plan;
+  // Hosts whose turn never came: their staged releases are dropped, they keep what they run.
+  const skipWaiting = () => {
     for (const h of hosts) {
       if (h.state !== 'pending' && h.state !== 'staging' && h.state !== 'staged') continue;
       if (h.newTask !== null && !gone(h.newTask)) plan.drop.push(h.machineId);
       set(h, 'skipped');
     }
+  };
+
+  if (dep.state === 'stopping') {
+    if (hosts.some((h) => IN_FLIGHT.has(h.state))) return plan;
+    skipWaiting();
     plan.deployment = { state: 'stopped', pausedBecause: null, finished: true };
     return plan;
   }
@@ -127,9 +137,10 @@ export function planDeployment(dep: PlanDeployment, input: PlanDeployHost[], now
       plan.stage.push(h.machineId);
       set(h, 'staging');
     }
-    const refused = hosts.filter((h) => h.state === 'failed').length;
-    if (refused > 0) plan.deployment = { state: 'paused', pausedBecause: `staging failed on ${refused} of ${hosts.length} hosts: no host was changed` };
-    else if (hosts.every((h) => h.state === 'staged')) plan.deployment = { state: 'running', currentBatch: 0, batchUpAt: null };
+    const refused = hosts.filter((h) => h.state === 'failed');
+    const first = refused.find((h) => h.error)?.error;
+    if (refused.length > 0) plan.deployment = { state: 'paused', pausedBecause: `staging failed on ${refused.length} of ${hosts.length} hosts${first ? ` (${first})` : ''}: no host was changed` };
+    else if (hosts.every((h) => h.state === 'staged' || untouched(h))) plan.deployment = { state: 'running', currentBatch: 0, batchUpAt: null };
     else return plan;
     if (plan.deployment.state === 'paused') return plan;
   } else if (dep.state !== 'running') return plan;
@@ -141,6 +152,7 @@ export function planDeployment(dep: PlanDeployment, input: PlanDeployHost[], now
     if (s.failureAction === 'rollback' && !dep.isRollback) {
       plan.deployment = { state: 'rolled-back', pausedBecause: why, finished: true };
       plan.rollback = true;
+      skipWaiting();
     } else plan.deployment = { state: 'paused', pausedBecause: why };
     return plan;
   }
@@ -162,7 +174,9 @@ export function planDeployment(dep: PlanDeployment, input: PlanDeployHost[], now
     if (!batch.every((h) => h.state === 'updated' || h.state === 'failed')) break;
     if (upAt === null) upAt = now;
     const last = current >= dep.batches.length - 1;
-    const watched = upAt + s.monitorSeconds * 1000;
+    // A batch that changed nothing is not watched, and the wait before the next one is not spent on it.
+    const idle = batch.every(untouched);
+    const watched = idle ? upAt : upAt + s.monitorSeconds * 1000;
     if (now < watched) {
       wake(watched);
       break;
@@ -183,7 +197,7 @@ export function planDeployment(dep: PlanDeployment, input: PlanDeployHost[], now
       }
       plan.deployment.canaryPassed = true;
     }
-    const next = watched + s.delaySeconds * 1000;
+    const next = idle ? watched : watched + s.delaySeconds * 1000;
     if (now < next) {
       wake(next);
       break;

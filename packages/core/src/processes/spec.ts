@@ -98,6 +98,11 @@ export const ProcessSpec = z.strictObject({
   nofile: z.number().int().min(16).max(1_048_576).optional(),
   logs: LogPolicy.default(LogPolicy.parse({})),
   hooks: ProcessHooks.optional(),
+  /**
+   * The process runs from the release its deployments ship (its argv is relative to the release
+   * dir): nothing starts until the node's first deployment, which starts it host by host.
+   */
+  deployed: z.boolean().optional(),
 });
 export type ProcessSpec = z.infer<typeof ProcessSpec>;
 export type ProcessSpecInput = z.input<typeof ProcessSpec>;

@@ -90,7 +90,8 @@ export function createDeployOrchestrator(deps: DeployOrchestratorDeps) {
     let newTask = h.newTask ? (tasks.get(h.newTask)?.state ?? null) : null;
     // RUNNING is supervised; the host is up only once the process is running and healthy.
     if (newTask === TaskState.RUNNING && !ready.has(h.newTask!)) newTask = TaskState.STARTING;
-    return { machineId: h.machineId, batch: h.batch, state: h.state, oldTask, newTask, since: Date.parse(h.since) };
+    const error = h.newTask ? tasks.get(h.newTask)?.error : undefined;
+    return { machineId: h.machineId, batch: h.batch, state: h.state, oldTask, newTask, since: Date.parse(h.since), error };
   }
 
   async function advance(id: number): Promise<void> {
@@ -122,19 +123,26 @@ export function createDeployOrchestrator(deps: DeployOrchestratorDeps) {
       if (olds.length > 0) await dispatcher.setDesired(w, olds, TaskState.SHUTDOWN);
       for (const h of plan.hosts) {
         if (plan.stage.includes(h.machineId) && h.state === 'staging') continue;
-        const t = host(h.machineId).newTask ? tasks.get(host(h.machineId).newTask!) : undefined;
-        const reason = h.state === 'failed' && t?.error ? `${h.reason ?? 'failed'}: ${t.error}` : h.reason;
-        await repo.updateHost(w.tx, id, h.machineId, { state: h.state, reason });
+        await repo.updateHost(w.tx, id, h.machineId, { state: h.state, reason: h.reason });
       }
 
       const c = plan.deployment;
       const changed = Object.keys(c).length > 0;
       if (changed) {
-        const after = hosts.map((h) => plan.hosts.find((p) => p.machineId === h.machineId)?.state ?? h.state);
-        // A stop that left some hosts switched keeps the node: the process orchestrator must not undo them.
-        const holds = c.finished ? c.state === 'stopped' && after.some((s) => s !== 'skipped' && s !== 'pending') : undefined;
+        // A stop that left some hosts switched keeps the node: the process orchestrator must not undo
+        // them. Switched: started (or its old process stopped), not merely staged or refused at staging.
+        const switched = (h: repo.HostRow) => {
+          const st = plan.hosts.find((p) => p.machineId === h.machineId)?.state ?? h.state;
+          if (st === 'stopping-old' || st === 'starting' || st === 'retiring-old') return true;
+          return (st === 'updated' || st === 'failed') && h.newTask !== null && tasks.get(h.newTask)?.desired === TaskState.RUNNING;
+        };
+        const holds = c.finished ? c.state === 'stopped' && hosts.some(switched) : undefined;
         await repo.update(w.tx, id, { state: c.state, reason: c.pausedBecause, currentBatch: c.currentBatch, batchUpAt: c.batchUpAt, canaryPassed: c.canaryPassed, finished: c.finished, holds });
-        if (c.state === 'succeeded') await deps.processes.adoptRelease(w, d.nodeId, d.generation, d.release);
+        if (c.state === 'succeeded') {
+          // Hosts found on the version already keep their tasks: current, not to be restarted.
+          const kept = hosts.filter((h) => h.newTask === null && h.state === 'updated').flatMap((h) => h.oldTasks.filter((t) => tasks.get(t)?.desired === TaskState.RUNNING));
+          await deps.processes.adoptRelease(w, d.nodeId, d.generation, d.release, kept);
+        }
         if (c.state && c.state !== d.state) w.audit({ operation: `deploy.${c.state}`, targetKind: 'deployment', target: String(id), nodeId: d.nodeId, nodePath: node?.path ?? null, before: { state: d.state }, after: { state: c.state, reason: c.pausedBecause ?? null } });
       }
       if (plan.rollback) await deps.rollback(w, d, c.pausedBecause ?? 'the failure action said rollback');

@@ -3,7 +3,7 @@
  * batch by batch, every host staged first; paused, resumed, stopped, approved and rolled back by
  * people, driven by the orchestrator. A deployment owns the node's process tasks while it runs.
  */
-import { CanopyError, ConflictError, CreateDeploymentInput, NotFoundError, planBatches, ValidationError, type DeployAction, type DeploymentDetailView, type DeploymentView, type ProcessRelease } from '@canopy/core';
+import { CanopyError, ConflictError, CreateDeploymentInput, NotFoundError, planBatches, TaskState, ValidationError, type DeployAction, type DeploymentDetailView, type DeploymentView, type ProcessRelease } from '@canopy/core';
 import { SYSTEM_ACTOR, type Actor, type ChangeFeed, type WriteContext, type Writer } from '../changes/index.ts';
 import type { Queryable } from '../db/connection.ts';
 import type { AuthService } from '../auth/index.ts';
@@ -70,19 +70,22 @@ export function createDeployService(deps: DeployDeps) {
     if (running) throw new ConflictError(`deployment #${running.id} of ${node.path} is ${running.state}: pause, stop or finish it first`, { deployment: running.id, state: running.state });
     const members = processes.orchestrator.members(node.id).sort((a, b) => (machines.model.get(a)?.hostname ?? '') < (machines.model.get(b)?.hostname ?? '') ? -1 : 1);
     const open = await processes.openTasks(w.tx, node.id);
-    const sizes = planBatches(members.length, s.batch, s.canary !== false);
     const current = (m: number) => open.filter((t) => t.machineId === m);
-    const versions = members.map((m) => current(m).at(-1)?.version ?? null);
+    // What a host runs: its newest task meant to run (a staged task a stopped deployment dropped is not).
+    const versions = members.map((m) => current(m).findLast((t) => t.desired === TaskState.RUNNING)?.version ?? null);
+    // Batches are cut from the hosts to change; a host on the version already (a rollback after a
+    // partial deployment) sits in the first batch as updated and is not touched again.
+    const sizes = planBatches(versions.filter((v) => v !== version).length, s.batch, s.canary !== false);
     const previous = mostCommon(versions.filter((v): v is string => v !== null && v !== version));
     const release: ProcessRelease = { version, artifact: { path: `/api/v1/artifacts/${node.path}/${encodeURIComponent(version)}`, sha256: art.sha256, size: art.size }, keep: 5 };
     const generation = Math.max(await processes.generationOf(w.tx, node.id), ...(await repo.list(w.tx, [node.id], 1, undefined)).map((d) => d.generation)) + 1;
     const approval = await requiresApproval(w.tx, node);
     const d = await repo.insert(w.tx, { nodeId: node.id, version, previousVersion: previous, release, strategy: s, generation, state: approval.requireApproval && opts.rollbackOf === null ? 'awaiting-approval' : 'staging', note: opts.note, batches: sizes, rollbackOf: opts.rollbackOf, createdBy: actor.name });
     const batchOf = sizes.flatMap((n, b) => Array<number>(n).fill(b));
+    let next = 0;
     const rows = members.map((m, idx) => {
-      // A host that already runs the version (a rollback after a partial deployment) is not touched again.
       const done = versions[idx] === version;
-      return { machineId: m, batch: batchOf[idx] ?? Math.max(0, sizes.length - 1), state: done ? ('updated' as const) : ('pending' as const), fromVersion: versions[idx] ?? null, oldTasks: current(m).map((t) => t.id) };
+      return { machineId: m, batch: done ? 0 : batchOf[next++]!, state: done ? ('updated' as const) : ('pending' as const), fromVersion: versions[idx] ?? null, oldTasks: current(m).map((t) => t.id) };
     });
     await repo.insertHosts(w.tx, d.id, rows);
     if (members.length === 0 && d.state === 'staging') {
@@ -190,6 +193,11 @@ export function createDeployService(deps: DeployDeps) {
           if (repo.ACTIVE_STATES.includes(d.state) && d.state !== 'paused') throw refuse('pause or stop it before rolling it back');
           if (d.state === 'rolled-back') throw refuse('it was rolled back already');
           if (d.state === 'paused') {
+            // Hosts whose turn never came drop their staged release; the rollback handles the rest.
+            const waiting = (await repo.hosts(w.tx, id)).filter((h) => h.state === 'pending' || h.state === 'staging' || h.state === 'staged');
+            const staged = waiting.flatMap((h) => (h.newTask ? [h.newTask] : []));
+            if (staged.length > 0) await deps.dispatcher.setDesired(w, staged, TaskState.SHUTDOWN);
+            for (const h of waiting) await repo.updateHost(w.tx, id, h.machineId, { state: 'skipped' });
             await repo.update(w.tx, id, { finished: true, holds: false });
             await change('rolled-back', `rolled back by ${actor.name}`);
           }

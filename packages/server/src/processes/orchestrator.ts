@@ -105,7 +105,9 @@ export function createOrchestrator(deps: OrchestratorDeps) {
       }
       const ready = await repo.readiness(w.tx, open.map((t) => t.id));
       const ended = new Map((await repo.endedTasks(w.tx, nodeId)).map((t) => [t.machineId, { generation: t.generation, state: t.state }]));
-      const plan = planProcesses({ desired: row.desired, generation: row.generation, members: list, open, ended, ready, away });
+      // A process that runs from its deployments' release has nothing to start before the first one.
+      const desired = (row.spec as ProcessSpec).deployed && !row.release ? 'stopped' : row.desired;
+      const plan = planProcesses({ desired, generation: row.generation, adopted: new Set(row.adopted), members: list, open, ended, ready, away });
       if (plan.shutdown.length > 0) await dispatcher.setDesired(w, plan.shutdown, TaskState.SHUTDOWN);
       if (plan.create.length > 0) {
         const spec: ProcessTaskSpec = { ...(row.spec as ProcessSpec), nodeId, service: node.path, generation: row.generation, ...(row.release ? { release: row.release as ProcessRelease } : {}) };

@@ -34,3 +34,10 @@ test('an away machine does not hold a rolling restart up', () => {
   const plan = planProcesses(base({ generation: 2, members: [1, 2], open: [...open, { id: 'new1', machineId: 1, generation: 2, desired: R }], away: new Set([1]) }));
   assert.deepEqual(plan, { create: [2], shutdown: ['old1'] });
 });
+
+test('older tasks a deployment adopted count as current: nothing replaces them', () => {
+  // A rollback switched machine 1 (generation 3); machines 2 and 3 ran the release already (generation 2).
+  const open = [{ id: 'new1', machineId: 1, generation: 3, desired: R }, ...[2, 3].map((m) => ({ id: `kept${m}`, machineId: m, generation: 2, desired: R }))];
+  assert.deepEqual(planProcesses(base({ generation: 3, open, adopted: new Set(['kept2', 'kept3']) })), { create: [], shutdown: [] });
+  assert.deepEqual(planProcesses(base({ generation: 3, open, ready: new Set(['new1']) })).create, [2], 'without adoption they would be restarted');
+});

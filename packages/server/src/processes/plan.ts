@@ -10,6 +10,8 @@ import { TaskState } from '@canopy/core';
 export interface PlanInput {
   desired: 'running' | 'stopped';
   generation: number;
+  /** Tasks of an older generation that count as current (a deployment kept them on its release). */
+  adopted?: ReadonlySet<string> | undefined;
   /** Machines bound to the node (not retired). */
   members: number[];
   /** Unfinished process tasks of the node. */
@@ -36,8 +38,9 @@ export function planProcesses(p: PlanInput): Plan {
   const members = new Set(p.members);
   const out: Plan = { create: [], shutdown: shutdown(p.open.filter((t) => !members.has(t.machineId))) };
   const current = new Map<number, { id: string }>();
-  for (const t of p.open) if (t.generation === p.generation && members.has(t.machineId)) current.set(t.machineId, t);
-  const olderOn = (m: number) => p.open.filter((t) => t.machineId === m && t.generation < p.generation);
+  const isCurrent = (t: { id: string; generation: number }) => t.generation === p.generation || p.adopted?.has(t.id) === true;
+  for (const t of p.open) if (isCurrent(t) && members.has(t.machineId)) current.set(t.machineId, t);
+  const olderOn = (m: number) => p.open.filter((t) => t.machineId === m && t.generation < p.generation && !isCurrent(t));
   let inTransition = [...current.entries()].filter(([m, t]) => !p.ready.has(t.id) && !p.away.has(m)).length;
   const limit = p.parallelism ?? 1;
   for (const m of [...members].sort((a, b) => a - b)) {

@@ -14,11 +14,13 @@ export interface SpecRow {
   generation: number;
   /** The release new tasks run (set by the last deployment that finished cleanly). */
   release: Record<string, unknown> | null;
+  /** Older-generation tasks that count as current (a deployment found them on its release). */
+  adopted: string[];
   updatedBy: string;
   updatedAt: string;
 }
 
-const SPEC_COLS = sql`node_id AS "nodeId", spec, desired, generation, release, updated_by AS "updatedBy", updated_at AS "updatedAt"`;
+const SPEC_COLS = sql`node_id AS "nodeId", spec, desired, generation, release, adopted, updated_by AS "updatedBy", updated_at AS "updatedAt"`;
 
 /** Every declaration (few: one per service node that runs a process). */
 export async function allSpecs(q: Queryable): Promise<SpecRow[]> {
@@ -29,13 +31,19 @@ export async function getSpec(q: Queryable, nodeId: number): Promise<SpecRow | u
   return (await rows<SpecRow>(q, sql`SELECT ${SPEC_COLS} FROM process_specs WHERE node_id = ${nodeId}`))[0];
 }
 
-/** Insert or replace a node's declaration (its release is kept unless given). */
-export async function putSpec(q: Queryable, r: Omit<SpecRow, 'updatedAt' | 'release'> & { release?: SpecRow['release'] }): Promise<SpecRow> {
+/**
+ * Insert or replace a node's declaration. Its release is kept unless given; its adopted tasks are
+ * replaced by `adopt` when given, else kept while the generation stays and emptied by a new one.
+ */
+export async function putSpec(q: Queryable, r: Omit<SpecRow, 'updatedAt' | 'release' | 'adopted'> & { release?: SpecRow['release']; adopt?: string[] }): Promise<SpecRow> {
   const release = r.release === undefined ? null : JSON.stringify(r.release);
+  const adopted = r.adopt === undefined
+    ? sql`CASE WHEN EXCLUDED.generation = process_specs.generation THEN process_specs.adopted ELSE '{}'::text[] END`
+    : sql`${`{${r.adopt.map((id) => `"${id.replace(/[^0-9a-zA-Z-]/g, '')}"`).join(',')}}`}::text[]`;
   const out = await rows<SpecRow>(q, sql`INSERT INTO process_specs (node_id, spec, desired, generation, release, updated_by)
     VALUES (${r.nodeId}, ${JSON.stringify(r.spec)}::jsonb, ${r.desired}, ${r.generation}, ${release}::jsonb, ${r.updatedBy})
     ON CONFLICT (node_id) DO UPDATE SET spec = EXCLUDED.spec, desired = EXCLUDED.desired, generation = EXCLUDED.generation,
-      release = ${r.release === undefined ? sql`process_specs.release` : sql`EXCLUDED.release`},
+      release = ${r.release === undefined ? sql`process_specs.release` : sql`EXCLUDED.release`}, adopted = ${adopted},
       updated_by = EXCLUDED.updated_by, updated_at = now()
     RETURNING ${SPEC_COLS}`);
   return out[0]!;

@@ -139,11 +139,14 @@ export function createProcessService(deps: {
       return (await repo.getSpec(tx, nodeId))?.spec as ProcessSpec | undefined;
     },
 
-    /** A deployment finished: its tasks are the node's generation, its release what new tasks run. */
-    async adoptRelease(w: WriteContext, nodeId: number, generation: number, release: ProcessRelease): Promise<void> {
+    /**
+     * A deployment finished: its tasks are the node's generation, its release what new tasks run;
+     * `kept` are the older tasks of hosts it found on the release already, current all the same.
+     */
+    async adoptRelease(w: WriteContext, nodeId: number, generation: number, release: ProcessRelease, kept: string[] = []): Promise<void> {
       const r = await repo.getSpec(w.tx, nodeId);
       if (!r) return;
-      await repo.putSpec(w.tx, { ...r, generation: Math.max(generation, r.generation), release, updatedBy: r.updatedBy });
+      await repo.putSpec(w.tx, { ...r, generation: Math.max(generation, r.generation), release, adopt: kept, updatedBy: r.updatedBy });
       w.emit(PROCESS_TOPIC, { nodeId });
     },
 
