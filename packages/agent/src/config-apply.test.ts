@@ -8,8 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync, mkdirSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execFile } from 'node:child_process';
@@ -18,8 +17,8 @@ import { sql } from 'drizzle-orm';
 import { canMakeTestHosts, createTestHosts, mkNodes, startTestServer, testBackends, type TestHost, type TestHosts, type TestServer } from '@canopy/server/testing';
 import { enrollHosts, startAgent, until, type RunningAgent } from './testing.ts';
 import { startLoad, type Load } from './load.test-util.ts';
+import { NGINX, nginxAgentArgs, startNginx, stopProc, type TestNginx } from './nginx.test-util.ts';
 
-const NGINX = ['/usr/sbin/nginx', '/usr/local/sbin/nginx'].find((p) => existsSync(p));
 const noHosts = canMakeTestHosts();
 const skip = noHosts ? `test hosts unavailable: ${noHosts}` : NGINX ? false : 'nginx not installed: apt-get install nginx-light';
 if (skip) console.error(`\n!!! SKIPPING config push acceptance: ${skip}\n`);
@@ -41,45 +40,12 @@ function startBackend(host: TestHost): { proc: ChildProcess; arrivals: number[] 
   return { proc, arrivals };
 }
 
-/** nginx on `host` in a temp prefix; its main config includes the dir the agent manages, plus machine-local extras. */
-async function startNginx(host: TestHost, local: string): Promise<{ proc: ChildProcess; prefix: string; includeDir: string; conf: string; pidFile: string }> {
-  const prefix = mkdtempSync(join(tmpdir(), `canopy-${host.hostname}-nginx-`));
-  chmodSync(prefix, 0o755); // workers run as nobody
-  mkdirSync(join(prefix, 'tmp'));
-  const includeDir = join(prefix, 'conf.d');
-  mkdirSync(includeDir);
-  const q = (p: string) => JSON.stringify(p);
-  const conf = join(prefix, 'nginx.conf');
-  writeFileSync(conf, [
-    'worker_processes 1;',
-    `pid ${q(join(prefix, 'nginx.pid'))};`,
-    `error_log ${q(join(prefix, 'error.log'))} notice;`,
-    'events { worker_connections 1024; }',
-    'http {',
-    ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${q(join(prefix, 'tmp', t))};`),
-    '  access_log off;',
-    local,
-    `  include ${q(join(includeDir, '*.conf'))};`,
-    '}',
-    '',
-  ].join('\n'));
-  const proc = host.spawn([NGINX!, '-p', `${prefix}/`, '-c', conf, '-e', join(prefix, 'error.log'), '-g', 'daemon off;'], { stdio: 'ignore' });
-  await until(`nginx on ${host.hostname}`, () => existsSync(join(prefix, 'nginx.pid')), 10_000);
-  return { proc, prefix, includeDir, conf, pidFile: join(prefix, 'nginx.pid') };
-}
-
-async function stopProc(p: ChildProcess | undefined): Promise<void> {
-  if (!p || p.exitCode !== null || p.signalCode !== null) return;
-  const exited = new Promise((r) => p.once('exit', r));
-  p.kill('SIGTERM');
-  await exited;
-}
 
 for (const backend of testBackends()) describe(`nginx configs pushed to machines by their agents (${backend.name})`, { skip, timeout: 600_000 }, () => {
   let s: TestServer;
   let hosts: TestHosts;
   const agents: RunningAgent[] = [];
-  const nginx: Awaited<ReturnType<typeof startNginx>>[] = [];
+  const nginx: TestNginx[] = [];
   const backends: ReturnType<typeof startBackend>[] = [];
   let load: Load | undefined;
 
@@ -114,7 +80,7 @@ for (const backend of testBackends()) describe(`nginx configs pushed to machines
     for (const b of [web1, web2]) backends.push(startBackend(b));
     for (const [i, h] of hosts.hosts.entries()) {
       const n = h === edgeA ? nginx[0] : h === edgeB ? nginx[1] : undefined;
-      const args = n ? ['--nginx-conf', n.conf, '--nginx-include-dir', n.includeDir, '--nginx-bin', NGINX!, '--nginx-pid', n.pidFile] : [];
+      const args = n ? nginxAgentArgs(n) : [];
       agents[i] = startAgent(h, url, creds.get(h.hostname)!.token, undefined, { args });
     }
     await mkNodes(s, CLUSTER);

@@ -148,6 +148,8 @@ export async function startFleet(opts: {
   name: string;
   server?: Parameters<typeof startTestServer>[1];
   agent?: (host: TestHost, index: number) => StartAgentOptions;
+  /** Start what the agents are handed (an nginx, say) once the hosts exist. */
+  beforeAgents?: (hosts: TestHosts) => Promise<void>;
 }): Promise<Fleet> {
   const hosts = createTestHosts(opts.count, opts.name);
   const agents: RunningAgent[] = [];
@@ -162,6 +164,7 @@ export async function startFleet(opts: {
     await s.app.listen({ host: hosts.gateway, port: 0 });
     const url = `http://${hosts.gateway}:${(s.app.server.address() as AddressInfo).port}`;
     const creds = await enrollHosts(s, hosts.hosts);
+    await opts.beforeAgents?.(hosts);
     for (const [i, h] of hosts.hosts.entries()) agents.push(startAgent(h, url, creds.get(h.hostname)!.token, undefined, opts.agent?.(h, i)));
     const server = s;
     await until('every agent connected', () => hosts.hosts.every((h) => server.services.dispatcher.connectedHere(creds.get(h.hostname)!.id)), 120_000);

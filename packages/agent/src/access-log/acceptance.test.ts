@@ -9,15 +9,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canMakeTestHosts, createTestHosts, mkNodes, startTestServer, testBackends, type TestHost, type TestHosts, type TestServer } from '@canopy/server/testing';
 import { enrollHosts, startAgent, until, type RunningAgent } from '../testing.ts';
+import { NGINX, nginxAgentArgs, startNginx, stopProc, type TestNginx } from '../nginx.test-util.ts';
 
-const NGINX = ['/usr/sbin/nginx', '/usr/local/sbin/nginx'].find((p) => existsSync(p));
 const noHosts = canMakeTestHosts();
 const skip = noHosts ? `test hosts unavailable: ${noHosts}` : NGINX ? false : 'nginx not installed: apt-get install nginx-light';
 if (skip) console.error(`\n!!! SKIPPING availability acceptance: ${skip}\n`);
@@ -52,30 +50,6 @@ require('node:http').createServer((q, s) => { const code = fail ? 500 : 200; pro
   };
 }
 
-async function startNginx(host: TestHost) {
-  const prefix = mkdtempSync(join(tmpdir(), `canopy-${host.hostname}-nginx-`));
-  chmodSync(prefix, 0o755);
-  mkdirSync(join(prefix, 'tmp'));
-  const includeDir = join(prefix, 'conf.d');
-  mkdirSync(includeDir);
-  const q = (p: string) => JSON.stringify(p);
-  const conf = join(prefix, 'nginx.conf');
-  writeFileSync(conf, [
-    'worker_processes 1;', `pid ${q(join(prefix, 'nginx.pid'))};`, `error_log ${q(join(prefix, 'error.log'))} notice;`, 'events { worker_connections 1024; }', 'http {',
-    ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${q(join(prefix, 'tmp', t))};`),
-    '  access_log off;', `  include ${q(join(includeDir, '*.conf'))};`, '}', '',
-  ].join('\n'));
-  const proc = host.spawn([NGINX!, '-p', `${prefix}/`, '-c', conf, '-e', join(prefix, 'error.log'), '-g', 'daemon off;'], { stdio: 'ignore' });
-  await until(`nginx on ${host.hostname}`, () => existsSync(join(prefix, 'nginx.pid')), 10_000);
-  return { proc, prefix, includeDir, conf, pidFile: join(prefix, 'nginx.pid') };
-}
-
-async function stopProc(p: ChildProcess | undefined): Promise<void> {
-  if (!p || p.exitCode !== null || p.signalCode !== null) return;
-  const exited = new Promise((r) => p.once('exit', r));
-  p.kill('SIGTERM');
-  await exited;
-}
 
 /** One GET on a fresh connection; the status and body, or undefined when nothing was answered. */
 function get(host: string): Promise<{ status: number; body: string } | undefined> {
@@ -133,7 +107,7 @@ for (const backend of testBackends().slice(0, 1)) describe(`availability and eje
   let s: TestServer;
   let hosts: TestHosts;
   const agents: RunningAgent[] = [];
-  let nginx: Awaited<ReturnType<typeof startNginx>> | undefined;
+  let nginx: TestNginx | undefined;
   const backends: ReturnType<typeof startBackend>[] = [];
   let load: ReturnType<typeof traffic>;
 
@@ -166,7 +140,7 @@ for (const backend of testBackends().slice(0, 1)) describe(`availability and eje
     for (const w of webs) backends.push(startBackend(w));
     await until('backends listening', () => backends.every((b) => b.got.listening), 10_000);
     for (const [i, h] of hosts.hosts.entries()) {
-      const args = i === 0 ? ['--nginx-conf', nginx.conf, '--nginx-include-dir', nginx.includeDir, '--nginx-bin', NGINX!, '--nginx-pid', nginx.pidFile, '--access-log-dir', nginx.prefix] : [];
+      const args = i === 0 ? [...nginxAgentArgs(nginx), '--access-log-dir', nginx.prefix] : [];
       agents[i] = startAgent(h, url, creds.get(h.hostname)!.token, undefined, { args });
     }
     await mkNodes(s, CLUSTER);
