@@ -57,10 +57,24 @@ export interface AppliedReport {
   ownerId: number | null;
 }
 
+// A live chunk at byte `at` overlapping the stored output's end adds only the bytes beyond it
+// (stored ends fall on character boundaries of the same file, so the cut is one too).
+const overlaps = (c: 'stdout' | 'stderr') =>
+  sql.raw(`x.${c}_at IS NOT NULL AND x.${c}_at <= t.${c}_bytes AND x.${c}_at + octet_length(x.${c}) > t.${c}_bytes`);
+const appended = (c: 'stdout' | 'stderr') => sql`CASE
+        WHEN x.state >= ${TERMINAL} AND ${sql.raw(`x.${c}`)} IS NOT NULL THEN ${sql.raw(`x.${c}`)}
+        WHEN ${overlaps(c)} THEN ${sql.raw(`t.${c} || convert_from(substring(convert_to(x.${c}, 'UTF8') FROM t.${c}_bytes - x.${c}_at + 1), 'UTF8')`)}
+        ELSE ${sql.raw(`t.${c}`)} END`;
+const appendedBytes = (c: 'stdout' | 'stderr') => sql`CASE
+        WHEN x.state >= ${TERMINAL} AND ${sql.raw(`x.${c}`)} IS NOT NULL THEN ${sql.raw(`octet_length(x.${c})`)}
+        WHEN ${overlaps(c)} THEN ${sql.raw(`x.${c}_at + octet_length(x.${c})`)}
+        ELSE ${sql.raw(`t.${c}_bytes`)} END`;
+
 /**
  * Apply agents' reports in one statement: a task takes a report's state only when it moves it
  * forward and the task belongs to the reporting machine; a live output chunk is appended only when
- * it starts where the stored output ends; a terminal report's output replaces the live one.
+ * it reaches past where the stored output ends (the part beyond is kept: an agent restarted
+ * mid-task sends its files again from the start); a terminal report's output replaces the live one.
  */
 export async function applyReports(q: Queryable, reports: { machineId: number; r: TaskReport }[]): Promise<AppliedReport[]> {
   if (reports.length === 0) return [];
@@ -85,22 +99,10 @@ export async function applyReports(q: Queryable, reports: { machineId: number; r
       exit_code = CASE WHEN x.state > t.state THEN x.exit_code ELSE t.exit_code END,
       started_at = CASE WHEN t.started_at IS NULL AND x.state >= ${TaskState.RUNNING} THEN now() ELSE t.started_at END,
       finished_at = CASE WHEN x.state >= ${TERMINAL} AND x.state > t.state THEN now() ELSE t.finished_at END,
-      stdout = CASE
-        WHEN x.state >= ${TERMINAL} AND x.stdout IS NOT NULL THEN x.stdout
-        WHEN x.stdout_at IS NOT NULL AND x.stdout_at = t.stdout_bytes THEN t.stdout || x.stdout
-        ELSE t.stdout END,
-      stdout_bytes = CASE
-        WHEN x.state >= ${TERMINAL} AND x.stdout IS NOT NULL THEN octet_length(x.stdout)
-        WHEN x.stdout_at IS NOT NULL AND x.stdout_at = t.stdout_bytes THEN t.stdout_bytes + octet_length(x.stdout)
-        ELSE t.stdout_bytes END,
-      stderr = CASE
-        WHEN x.state >= ${TERMINAL} AND x.stderr IS NOT NULL THEN x.stderr
-        WHEN x.stderr_at IS NOT NULL AND x.stderr_at = t.stderr_bytes THEN t.stderr || x.stderr
-        ELSE t.stderr END,
-      stderr_bytes = CASE
-        WHEN x.state >= ${TERMINAL} AND x.stderr IS NOT NULL THEN octet_length(x.stderr)
-        WHEN x.stderr_at IS NOT NULL AND x.stderr_at = t.stderr_bytes THEN t.stderr_bytes + octet_length(x.stderr)
-        ELSE t.stderr_bytes END,
+      stdout = ${appended('stdout')},
+      stdout_bytes = ${appendedBytes('stdout')},
+      stderr = ${appended('stderr')},
+      stderr_bytes = ${appendedBytes('stderr')},
       truncated = CASE WHEN x.state >= ${TERMINAL} THEN x.truncated ELSE t.truncated END,
       updated_at = now()
     FROM jsonb_to_recordset(${JSON.stringify(data)}::jsonb)
