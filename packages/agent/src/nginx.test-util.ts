@@ -4,7 +4,7 @@
  * that hand it to the agent.
  */
 import { type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestHost } from '@canopy/server/testing';
@@ -50,6 +50,24 @@ export async function startNginx(host: TestHost, local = ''): Promise<TestNginx>
 
 /** The agent flags that make `n` the nginx its `config` tasks manage. */
 export const nginxAgentArgs = (n: TestNginx) => ['--nginx-conf', n.conf, '--nginx-include-dir', n.includeDir, '--nginx-bin', NGINX!, '--nginx-pid', n.pidFile];
+
+/**
+ * Whether every worker of `n` runs its newest configuration: after a reload, old workers finish the
+ * connections they accepted under the previous one, titled "worker process is shutting down".
+ */
+export function noOldWorkers(n: TestNginx): boolean {
+  const master = Number(readFileSync(n.pidFile, 'utf8').trim());
+  for (const pid of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === master && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('shutting down')) return false;
+    } catch {
+      // gone while we looked
+    }
+  }
+  return true;
+}
 
 /** SIGTERM a child and wait for its exit (nothing if it has ended). */
 export async function stopProc(p: ChildProcess | undefined): Promise<void> {

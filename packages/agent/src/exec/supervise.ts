@@ -71,8 +71,10 @@ export function superviseController(ctx: TaskContext, declared: ProcessTaskSpec)
         if (old.taskId !== taskId && isUp(old.live)) await preStop(old.spec, `the running generation ${old.spec.generation}`);
       }
       if (layout && release) {
-        const before = switchCurrent(layout, release.version);
-        log.say(`current -> releases/${release.version}${before && basename(before) !== release.version ? ` (was ${basename(before)})` : ''}`);
+        // A start resumed after an agent restart finds `current` switched already, and says so.
+        const was = switchCurrent(layout, release.version);
+        const wasVersion = was && basename(was);
+        log.say(wasVersion === release.version ? `current is releases/${release.version} already` : `current -> releases/${release.version}${wasVersion ? ` (was ${wasVersion})` : ''}`);
       }
       const live = await sup().ensure(taskId, spec);
       if (live.state === 'fatal') throw new TaskError(live.message);
