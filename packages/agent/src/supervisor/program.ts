@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { establishedOn } from './drain.ts';
 import { runCheck } from './health.ts';
-import { alive, appPid, cwdOf, envOf, exitStatus, signalGroup, spawnRun } from './spawn.ts';
+import { alive, appPid, cwdOf, envOf, exitStatus, signalGroup, spawnRun, unrecordedRun } from './spawn.ts';
 
 /** What the supervisor keeps of one program (its file in the state dir). */
 export interface ProgramRecord {
@@ -85,6 +85,15 @@ export function createProgram(rec: ProgramRecord, deps: ProgramDeps) {
     app = undefined;
     health = spec.health ? 'unknown' : 'none';
     streak.passes = streak.failures = 0;
+    const orphan = unrecordedRun(deps.exitPath);
+    if (orphan) {
+      // Started by an agent killed before it saved the pid: adopted, not started a second time.
+      Object.assign(rec, { pid: orphan.pid, pidStart: orphan.pidStart, startedAt: rec.startedAt ?? new Date().toISOString() });
+      void set(rec.state === 'running' ? 'running' : spec.health ? 'starting' : 'running', 'adopted a run the previous agent started but had not recorded');
+      watch();
+      if (spec.health) scheduleCheck(0);
+      return;
+    }
     try {
       const run = spawnRun(spec, deps.exitPath, deps.logDir);
       Object.assign(rec, { pid: run.pid, pidStart: run.pidStart, startedAt: new Date().toISOString() });
@@ -253,6 +262,7 @@ export function createProgram(rec: ProgramRecord, deps: ProgramDeps) {
         void set(rec.state, `${rec.message} (adopted by a restarted agent)`.slice(0, 2000));
       } else if (rec.pid !== undefined) onExit();
       else if (rec.state === 'backoff') armRestart();
+      else if (rec.state === 'starting' || rec.state === 'running') start(); // killed before the pid was saved: start() adopts that run
     },
     /** Drain, wait, signal, kill after the grace; resolves once it is stopped. Idempotent. */
     stop(reason: string): Promise<void> {

@@ -70,6 +70,22 @@ export function spawnRun(spec: ProcessTaskSpec, exitPath: string, logs: string):
   }
 }
 
+/**
+ * A run of `exitPath` that no record names: an agent killed between the spawn and saving the pid
+ * leaves the wrapper running, and the wrapper wrote its pid beside the exit file. Checked by the
+ * wrapper's own argv, so a reused pid is not taken for it.
+ */
+export function unrecordedRun(exitPath: string): { pid: number; pidStart: string } | undefined {
+  try {
+    const pid = Number(readFileSync(`${exitPath}.pid`, 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 0 || !readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(exitPath)) return undefined;
+    const pidStart = processStart(pid);
+    return pidStart !== undefined && alive(pid, pidStart) ? { pid, pidStart } : undefined;
+  } catch {
+    return undefined; // no pid file, or the process is gone
+  }
+}
+
 /** Whether the run recorded as (pid, start) is still there (a zombie counts as gone). */
 export function alive(pid: number | undefined, start: string | undefined): boolean {
   if (pid === undefined || start === undefined || processStart(pid) !== start) return false;

@@ -150,6 +150,29 @@ describe('the supervisor with real processes', () => {
     assert.notEqual(second.get('t-adopt')!.pid, pid);
   });
 
+  test('an agent killed between starting an app and saving its pid: the next one adopts that app, it does not start a second', async () => {
+    const stateDir = mkdtempSync(join(root, 'state-'));
+    const first = supervisor(stateDir);
+    const port = await freePort('127.0.0.1');
+    const sp = spec({ env: { PORT: String(port) } });
+    await first.ensure('t-unrecorded', sp);
+    await until('running', () => first.get('t-unrecorded')?.state === 'running');
+    const pid = first.get('t-unrecorded')!.pid!;
+    first.detach();
+    // The record as it was on disk before the spawn: no pid.
+    const file = join(stateDir, 'supervisor', 't-unrecorded.json');
+    const rec = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    writeFileSync(file, JSON.stringify({ ...rec, pid: undefined, pidStart: undefined, state: 'starting' }));
+    const second = supervisor(stateDir);
+    await second.ensure('t-unrecorded', sp);
+    await until('running again', () => second.get('t-unrecorded')?.state === 'running');
+    assert.equal(second.get('t-unrecorded')!.pid, pid, 'the same app');
+    assert.match(second.get('t-unrecorded')!.message, /adopted a run the previous agent started/);
+    assert.equal(second.get('t-unrecorded')!.restarts, 0);
+    await second.stop('t-unrecorded', 'test over');
+    await until('the app is gone', () => !alive(pid));
+  });
+
   test('logs rotate by size into gzip files, keeping N', async () => {
     const s = supervisor();
     const sp = spec({ argv: ['/bin/sh', '-c', 'i=0; while [ $i -lt 400 ]; do echo "line $i of a chatty app"; i=$((i+1)); done; sleep 60'], logs: { maxBytes: 1024, keep: 2 } });
