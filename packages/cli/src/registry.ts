@@ -59,6 +59,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'agent', summary: 'the agent of each machine: connected, unreachable or never enrolled', load: async () => (await import('./commands/jobs.ts')).registerJobs },
   { name: 'artifact', summary: 'the artifact repository: push, ls, show, pull, rm and prune versions (corp.pay.api@1.4.2)', load: async () => (await import('./commands/artifact.ts')).registerArtifact },
   { name: 'build', summary: 'build a service from git on its build pool; follow the log, cancel, list', load: async () => (await import('./commands/build.ts')).registerBuild },
+  { name: 'deploy', summary: "roll a node's process to an artifact version in batches: run (--follow), ls, show, log, pause, resume, stop, rollback, approve, where, policy", load: async () => (await import('./commands/deploy.ts')).registerDeploy },
   { name: 'availability', summary: 'availability of services from nginx logs: ls, show (SLO, burn alerts, backends), ejections, set', load: async () => (await import('./commands/availability.ts')).registerAvailability },
   { name: 'monitor', summary: 'metrics of a subtree (query, top, overview) and its collect rules', load: async () => (await import('./commands/monitor.ts')).registerMonitor },
   { name: 'alert', summary: 'alerts of a subtree: ls, history, ack, silence, silences, unsilence; rules on nodes, Prometheus export', load: async () => (await import('./commands/alert.ts')).registerAlert },
