@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { DeployStrategy, FINISHED_DEPLOY_STATES, type DeployAction, type DeploymentDetailView, type DeploymentView, type DeployState } from '@canopy/core';
 import { withJson, type CliContext, type JsonOption } from '../context.ts';
 import { fields, table, UsageError } from '../output.ts';
+import { sseEvents } from '../sse.ts';
 
 // Following stops at the end, or at a wait only a person ends (a pause, the canary, an approval).
 const SETTLED = new Set<DeployState>([...FINISHED_DEPLOY_STATES, 'paused', 'awaiting-approval']);
@@ -84,30 +85,8 @@ const get = (ctx: CliContext, n: number) => ctx.client().request<DeploymentDetai
 
 /** The details the server streams while the deployment runs, until it ends the stream. */
 async function* events(ctx: CliContext, n: number): AsyncGenerator<DeploymentDetailView> {
-  const { url, token } = ctx.connection();
-  const res = await fetch(`${url.replace(/\/+$/, '')}/api/v1/deployments/${n}/log`, { headers: { accept: 'text/event-stream', ...(token ? { authorization: `Bearer ${token}` } : {}) } });
-  if (!res.ok || !res.body) {
-    await get(ctx, n); // the API's own error (404, 401…)
-    throw new UsageError(`cannot follow deployment ${n}: HTTP ${res.status}`);
-  }
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  let buf = '';
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      buf += decoder.decode(value, { stream: true });
-      let i: number;
-      while ((i = buf.indexOf('\n\n')) >= 0) {
-        const frame = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        const data = /^data: (.*)$/m.exec(frame)?.[1];
-        if (/^event: deployment$/m.test(frame) && data) yield JSON.parse(data) as DeploymentDetailView;
-      }
-    }
-  } finally {
-    await reader.cancel().catch(() => {});
+  for await (const e of sseEvents(ctx, `/deployments/${n}/log`, () => get(ctx, n))) {
+    if (e.event === 'deployment') yield e.data as DeploymentDetailView;
   }
 }
 
