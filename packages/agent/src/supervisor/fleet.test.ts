@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
@@ -179,6 +179,18 @@ for (const backend of testBackends()) {
       assert.match(seen, /event: log/);
       const bad = await s.call('GET', `/api/v1/nodes/corp.procs/processes/logs?host=nope.example`);
       assert.equal(bad.status, 404);
+      // The CLI's follow: prints what the app writes as it writes it; a refused follow is the API's error.
+      const cli = spawn(CANOPY, ['proc', 'logs', '--under', 'corp.procs', '--host', h, '--lines', '0', '--follow'], { env: { ...process.env, CANOPY_URL: fleet!.url, CANOPY_TOKEN: s.adminToken, HOME: '/nonexistent' } });
+      try {
+        let out = '';
+        cli.stdout.on('data', (b: Buffer) => (out += b.toString()));
+        await until('canopy proc logs --follow printed a live line', () => /GET \/health\n/.test(out), 30_000);
+      } finally {
+        cli.kill();
+      }
+      const refused = await canopy(fleet!.url, s.adminToken, ['proc', 'logs', '--under', 'corp.procs', '--host', 'nope.example', '--follow']);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /nope\.example/);
     });
 
     test('a cut link: the agent keeps supervising, and the control center learns what happened once it is back', async () => {

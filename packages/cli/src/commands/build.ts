@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import type { BuildSettingsView, BuildView } from '@canopy/core';
 import { withJson, type CliContext, type JsonOption } from '../context.ts';
 import { table, UsageError } from '../output.ts';
+import { sseEvents } from '../sse.ts';
 
 const FINISHED = new Set(['succeeded', 'failed', 'cancelled']);
 
@@ -36,38 +37,16 @@ async function streamLog(ctx: CliContext, buildId: number, follow: boolean): Pro
     ctx.out(await ctx.client().request<string>('GET', `/builds/${buildId}/log`, undefined, { accept: 'text/plain' }));
     return undefined;
   }
-  const { url, token } = ctx.connection();
-  const res = await fetch(`${url.replace(/\/+$/, '')}/api/v1/builds/${buildId}/log`, { headers: { accept: 'text/event-stream', ...(token ? { authorization: `Bearer ${token}` } : {}) } });
-  if (!res.ok || !res.body) {
-    await ctx.client().request('GET', `/builds/${buildId}`); // the API's own error (404, 401…)
-    throw new UsageError(`cannot follow the log of build ${buildId}: HTTP ${res.status}`);
-  }
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  let buf = '';
   let last: BuildView | undefined;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    buf += decoder.decode(value, { stream: true });
-    let i: number;
-    while ((i = buf.indexOf('\n\n')) >= 0) {
-      const frame = buf.slice(0, i);
-      buf = buf.slice(i + 2);
-      const event = /^event: (.*)$/m.exec(frame)?.[1];
-      const data = /^data: (.*)$/m.exec(frame)?.[1];
-      if (!event || !data) continue;
-      const d = JSON.parse(data) as { text?: string } & BuildView;
-      if (event === 'log') ctx.out(d.text ?? '');
-      else if (event === 'reset') ctx.out(`\n--- the log as kept ---\n${d.text ?? ''}`);
-      else if (event === 'build') {
-        last = d;
-        ctx.note(summary(d));
-      } else if (event === 'end') {
-        await reader.cancel().catch(() => {});
-        return ctx.client().request<BuildView>('GET', `/builds/${buildId}`);
-      }
-    }
+  const explain = () => ctx.client().request('GET', `/builds/${buildId}`); // the API's own error (404, 401…)
+  for await (const { event, data } of sseEvents(ctx, `/builds/${buildId}/log`, explain)) {
+    const d = data as { text?: string } & BuildView;
+    if (event === 'log') ctx.out(d.text ?? '');
+    else if (event === 'reset') ctx.out(`\n--- the log as kept ---\n${d.text ?? ''}`);
+    else if (event === 'build') {
+      last = d;
+      ctx.note(summary(d));
+    } else if (event === 'end') return ctx.client().request<BuildView>('GET', `/builds/${buildId}`);
   }
   return last;
 }

@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import type { ProcessDeclarationView, ProcessView } from '@canopy/core';
 import { withJson, type CliContext, type JsonOption } from '../context.ts';
 import { table, UsageError } from '../output.ts';
+import { sseEvents } from '../sse.ts';
 
 interface UnderOption extends JsonOption {
   under?: string;
@@ -98,34 +99,16 @@ export function registerProc(program: Command, ctx: CliContext): void {
         return ctx.print(o.json, r, () => r.text);
       }
       q.set('follow', 'true');
-      const { url, token } = ctx.connection();
-      const res = await fetch(`${url.replace(/\/+$/, '')}/api/v1${path}?${q}`, { headers: { accept: 'text/event-stream', ...(token ? { authorization: `Bearer ${token}` } : {}) } });
-      if (!res.ok || !res.body) {
+      const explain = async () => {
         q.delete('follow');
         await ctx.client().request('GET', `${path}?${q}`); // the API's own error (404, 409…)
-        throw new UsageError(`cannot follow the log: HTTP ${res.status}`);
-      }
-      const reader = res.body.getReader();
-      const decoder = new TextDecoder();
-      let buf = '';
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return;
-        buf += decoder.decode(value, { stream: true });
-        let i: number;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const frame = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          const event = /^event: (.*)$/m.exec(frame)?.[1];
-          const data = /^data: (.*)$/m.exec(frame)?.[1];
-          if (!event || !data) continue;
-          const d = JSON.parse(data) as { text?: string; error?: string };
-          if (event === 'log') ctx.out(o.json ? `${JSON.stringify({ text: d.text ?? '' })}\n` : (d.text ?? ''));
-          else if (event === 'end') {
-            await reader.cancel().catch(() => {});
-            if (d.error) throw new UsageError(d.error);
-            return;
-          }
+      };
+      for await (const { event, data } of sseEvents(ctx, `${path}?${q}`, explain)) {
+        const d = data as { text?: string; error?: string };
+        if (event === 'log') ctx.out(o.json ? `${JSON.stringify({ text: d.text ?? '' })}\n` : (d.text ?? ''));
+        else if (event === 'end') {
+          if (d.error) throw new UsageError(d.error);
+          return;
         }
       }
     });

@@ -119,10 +119,27 @@ export async function insertHosts(q: Queryable, deploymentId: number, hs: Omit<H
     FROM jsonb_to_recordset(${JSON.stringify(data)}::jsonb) AS x(machine_id int, batch int, state text, from_version text, old_tasks jsonb)`);
 }
 
-export async function updateHost(q: Queryable, deploymentId: number, machineId: number, c: { state: DeployHostState; reason?: string | undefined; newTask?: string | undefined }): Promise<void> {
-  await q.execute(sql`UPDATE deployment_hosts SET state = ${c.state}, since = now(),
-    reason = ${c.reason ?? null}${c.newTask === undefined ? sql`` : sql`, new_task = ${c.newTask}`}
-    WHERE deployment_id = ${deploymentId} AND machine_id = ${machineId}`);
+export interface HostChange {
+  machineId: number;
+  state: DeployHostState;
+  reason?: string | null | undefined;
+  /** Set when given; kept otherwise. */
+  newTask?: string | undefined;
+}
+
+/**
+ * Hosts' new states in one statement (a batch of 100 is one round trip, not 100). A host changed
+ * twice ends as the later change says, as if they were applied one by one: an UPDATE joining two
+ * rows for one host would pick either.
+ */
+export async function updateHosts(q: Queryable, deploymentId: number, cs: HostChange[]): Promise<void> {
+  if (cs.length === 0) return;
+  const last = new Map<number, HostChange>();
+  for (const c of cs) last.set(c.machineId, { ...last.get(c.machineId), ...c, reason: c.reason });
+  const data = [...last.values()].map((c) => ({ machine_id: c.machineId, state: c.state, reason: c.reason ?? null, new_task: c.newTask ?? null }));
+  await q.execute(sql`UPDATE deployment_hosts h SET state = x.state, since = now(), reason = x.reason, new_task = COALESCE(x.new_task, h.new_task)
+    FROM jsonb_to_recordset(${JSON.stringify(data)}::jsonb) AS x(machine_id int, state text, reason text, new_task text)
+    WHERE h.deployment_id = ${deploymentId} AND h.machine_id = x.machine_id`);
 }
 
 export interface TaskRow {

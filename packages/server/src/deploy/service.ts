@@ -197,7 +197,7 @@ export function createDeployService(deps: DeployDeps) {
             const waiting = (await repo.hosts(w.tx, id)).filter((h) => h.state === 'pending' || h.state === 'staging' || h.state === 'staged');
             const staged = waiting.flatMap((h) => (h.newTask ? [h.newTask] : []));
             if (staged.length > 0) await deps.dispatcher.setDesired(w, staged, TaskState.SHUTDOWN);
-            for (const h of waiting) await repo.updateHost(w.tx, id, h.machineId, { state: 'skipped' });
+            await repo.updateHosts(w.tx, id, waiting.map((h) => ({ machineId: h.machineId, state: 'skipped' })));
             await repo.update(w.tx, id, { finished: true, holds: false });
             await change('rolled-back', `rolled back by ${actor.name}`);
           }
