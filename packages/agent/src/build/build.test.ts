@@ -247,7 +247,9 @@ for (const backend of testBackends()) {
 
     test('bad input is refused with the reason and changes nothing', async () => {
       const count = async () => (await s.call('GET', '/api/v1/builds?under=corp&limit=200')).body.items.length;
-      const dup = await start({ version: 'dup-1' });
+      // Held until the end, so `dup-1` is still being made (not yet stored) when it is asked for again.
+      const gate = join(work, 'dup-gate');
+      const dup = await start({ version: 'dup-1', command: `while [ ! -e ${gate} ]; do sleep 0.1; done; sh build.sh` });
       const before = await count();
       const base = { nodePath: 'corp.app', repo: repo.url, ref: 'main', command: 'true', outputPath: 'dist' };
       const cases: [unknown, number, RegExp][] = [
@@ -281,6 +283,7 @@ for (const backend of testBackends()) {
       });
       assert.equal(upload.status, 404, 'only the build machine may upload');
       assert.equal(await count(), before);
+      writeFileSync(gate, '');
       await settled(dup, ['succeeded']);
     });
   });
