@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TaskState, type TaskStateValue } from '../tasks/states.ts';
 import { planBatches } from '../tasks/batches.ts';
-import { planDeployment, type DeployPlan, type PlanDeployHost, type PlanDeployment } from './plan.ts';
+import { planDeployment, UNTAKEN_STAGE_MS, type DeployPlan, type PlanDeployHost, type PlanDeployment } from './plan.ts';
 import { DeployStrategy } from './strategy.ts';
 
 interface AgentOpts {
@@ -89,8 +89,35 @@ test('a release refused on one host pauses the deployment before any host change
   w.agents({ refuseStage: [3] });
   const p = w.step();
   assert.equal(w.dep.state, 'paused');
-  assert.match(w.dep.pausedBecause ?? '', /staging failed on 1 of 4 hosts: no host was changed/);
+  assert.match(w.dep.pausedBecause ?? '', /staging failed on 1 of 4 hosts \(the release could not be staged\): no host was changed/);
   assert.deepEqual([p.start, p.stopOld, w.log], [[], [], []]);
+});
+
+test('a host whose agent never takes its release fails staging after a while: the deployment pauses with why', () => {
+  const w = world(3, { batch: 1 });
+  w.step();
+  for (const id of [1, 2]) w.set(id, 'new', TaskState.READY);
+  w.set(3, 'new', TaskState.ASSIGNED); // handed out, never accepted: the agent is away
+  let p = w.step();
+  assert.equal(w.dep.state, 'staging', 'it waits for the agent a while');
+  assert.equal(p.wakeAt, w.hosts[2]!.since + UNTAKEN_STAGE_MS);
+  w.advance(UNTAKEN_STAGE_MS);
+  p = w.step();
+  assert.equal(w.dep.state, 'paused');
+  assert.match(w.dep.pausedBecause ?? '', /staging failed on 1 of 3 hosts \(its agent did not take the release within 120 s: is it connected\?\): no host was changed/);
+  assert.deepEqual(p.drop, [3], 'its release is dropped, so a returning agent does not stage it');
+  assert.deepEqual(w.log, []);
+});
+
+test('a slow download is not an absent agent: a release accepted keeps staging however long it takes', () => {
+  const w = world(2);
+  w.step();
+  w.set(1, 'new', TaskState.READY);
+  w.set(2, 'new', TaskState.PREPARING);
+  w.advance(10 * UNTAKEN_STAGE_MS);
+  w.step();
+  assert.equal(w.dep.state, 'staging');
+  assert.equal(w.hosts[1]!.state, 'staging');
 });
 
 test('start-first starts the new process and stops the old one once it is healthy', () => {

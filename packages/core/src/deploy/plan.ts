@@ -71,6 +71,12 @@ const IN_FLIGHT: ReadonlySet<DeployHostState> = new Set(['stopping-old', 'starti
 const gone = (s: TaskStateValue | null) => s === null || isTerminal(s);
 const failedTask = (s: TaskStateValue | null) => s !== null && isTerminal(s);
 const because = (h: PlanDeployHost, why: string) => (h.error ? `${why}: ${h.error}` : why);
+/**
+ * A release its agent has not even accepted this long after it was handed out (an agent away, a
+ * machine down) fails staging, so the deployment pauses with the reason instead of waiting for it
+ * forever. Accepting is immediate for a connected agent; downloading may take as long as it needs.
+ */
+export const UNTAKEN_STAGE_MS = 120_000;
 /** A host the deployment found on its version already: nothing to stage, switch or watch. */
 const untouched = (h: PlanDeployHost) => h.newTask === null && h.state === 'updated';
 
@@ -94,6 +100,13 @@ export function planDeployment(dep: PlanDeployment, input: PlanDeployHost[], now
     if (h.state === 'staging') {
       if (h.newTask === TaskState.READY) set(h, 'staged');
       else if (failedTask(h.newTask)) set(h, 'failed', because(h, 'the release could not be staged'));
+      else if ((h.newTask ?? TaskState.NEW) < TaskState.ACCEPTED) {
+        if (now - h.since < UNTAKEN_STAGE_MS) wake(h.since + UNTAKEN_STAGE_MS);
+        else {
+          plan.drop.push(h.machineId);
+          set(h, 'failed', `its agent did not take the release within ${UNTAKEN_STAGE_MS / 1000} s: is it connected?`);
+        }
+      }
     } else if (h.state === 'stopping-old') {
       if (gone(h.oldTask)) {
         set(h, 'starting');
@@ -138,7 +151,7 @@ export function planDeployment(dep: PlanDeployment, input: PlanDeployHost[], now
       set(h, 'staging');
     }
     const refused = hosts.filter((h) => h.state === 'failed');
-    const first = refused.find((h) => h.error)?.error;
+    const first = refused.find((h) => h.error)?.error ?? plan.hosts.find((p) => p.state === 'failed' && p.reason)?.reason;
     if (refused.length > 0) plan.deployment = { state: 'paused', pausedBecause: `staging failed on ${refused.length} of ${hosts.length} hosts${first ? ` (${first})` : ''}: no host was changed` };
     else if (hosts.every((h) => h.state === 'staged' || untouched(h))) plan.deployment = { state: 'running', currentBatch: 0, batchUpAt: null };
     else return plan;
