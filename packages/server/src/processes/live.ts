@@ -26,12 +26,44 @@ export function followProcessPushes(deps: { writer: Writer; db: Queryable; dispa
   // One machine's pushes are handled in the order they came, so a drain never overtakes a registration.
   const chains = new Map<number, Promise<void>>();
 
-  async function handle(machineId: number, hostname: string, push: ProcessPush): Promise<void> {
-    const kept = await writer.run(SYSTEM_ACTOR, async (w) => {
-      const out = await repo.upsertStates(w.tx, machineId, push.items);
-      if (out.length > 0) w.emit(PROCESS_STATE_TOPIC, { nodeIds: [...new Set(out.map((o) => o.nodeId))], machineId });
-      return new Map(out.map((o) => [o.taskId, o.nodeId]));
+  // Pushes of every machine are stored together: one write per round while the writer is busy, at
+  // once when it is free, instead of one write (and one wake of the orchestrators) per push.
+  interface Pending { machineId: number; items: ProcessLive[]; done: (kept: Map<string, number>) => void; fail: (err: unknown) => void }
+  let group: Pending[] = [];
+  let writing = false;
+
+  function store(machineId: number, items: ProcessLive[]): Promise<Map<string, number>> {
+    return new Promise((done, fail) => {
+      group.push({ machineId, items, done, fail });
+      if (!writing) {
+        writing = true;
+        setImmediate(() => void write());
+      }
     });
+  }
+
+  async function write(): Promise<void> {
+    const batch = group;
+    group = [];
+    try {
+      const kept = await writer.run(SYSTEM_ACTOR, async (w) => {
+        const out: { taskId: string; nodeId: number }[][] = [];
+        for (const p of batch) out.push(await repo.upsertStates(w.tx, p.machineId, p.items));
+        const nodeIds = [...new Set(out.flat().map((o) => o.nodeId))];
+        if (nodeIds.length > 0) w.emit(PROCESS_STATE_TOPIC, { nodeIds });
+        return out;
+      });
+      batch.forEach((p, i) => p.done(new Map(kept[i]!.map((o) => [o.taskId, o.nodeId]))));
+    } catch (err) {
+      for (const p of batch) p.fail(err);
+    } finally {
+      if (group.length > 0) setImmediate(() => void write());
+      else writing = false;
+    }
+  }
+
+  async function handle(machineId: number, hostname: string, push: ProcessPush): Promise<void> {
+    const kept = await store(machineId, push.items);
     // The node comes from the task row, not from what the agent said.
     for (const l of push.items) {
       const nodeId = kept.get(l.taskId);
