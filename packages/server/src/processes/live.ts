@@ -42,20 +42,26 @@ export function followProcessPushes(deps: { writer: Writer; db: Queryable; dispa
     });
   }
 
+  async function commit(batch: Pending[]): Promise<void> {
+    const kept = await writer.run(SYSTEM_ACTOR, async (w) => {
+      const out: { taskId: string; nodeId: number }[][] = [];
+      for (const p of batch) out.push(await repo.upsertStates(w.tx, p.machineId, p.items));
+      const nodeIds = [...new Set(out.flat().map((o) => o.nodeId))];
+      if (nodeIds.length > 0) w.emit(PROCESS_STATE_TOPIC, { nodeIds });
+      return out;
+    });
+    batch.forEach((p, i) => p.done(new Map(kept[i]!.map((o) => [o.taskId, o.nodeId]))));
+  }
+
   async function write(): Promise<void> {
     const batch = group;
     group = [];
     try {
-      const kept = await writer.run(SYSTEM_ACTOR, async (w) => {
-        const out: { taskId: string; nodeId: number }[][] = [];
-        for (const p of batch) out.push(await repo.upsertStates(w.tx, p.machineId, p.items));
-        const nodeIds = [...new Set(out.flat().map((o) => o.nodeId))];
-        if (nodeIds.length > 0) w.emit(PROCESS_STATE_TOPIC, { nodeIds });
-        return out;
-      });
-      batch.forEach((p, i) => p.done(new Map(kept[i]!.map((o) => [o.taskId, o.nodeId]))));
+      await commit(batch);
     } catch (err) {
-      for (const p of batch) p.fail(err);
+      // One bad push must not fail the others: each is tried alone.
+      if (batch.length === 1) batch[0]!.fail(err);
+      else for (const p of batch) await commit([p]).catch(p.fail);
     } finally {
       if (group.length > 0) setImmediate(() => void write());
       else writing = false;
