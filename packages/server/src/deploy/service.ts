@@ -109,10 +109,13 @@ export function createDeployService(deps: DeployDeps) {
   }
 
   async function detail(id: number): Promise<DeploymentDetailView> {
-    const d = await load(db, id);
+    // Separate reads, ordered so each is at least as new as the one before: a rollback found means
+    // the step that made it (and failed this one) is seen in the deployment and its hosts too.
+    let d = await load(db, id);
+    const next = (await repo.list(db, [d.nodeId], 50, undefined)).find((x) => x.rollbackOf === id);
+    if (next) d = await load(db, id);
     const hosts = await repo.hosts(db, id);
     const tasks = await repo.tasks(db, hosts.flatMap((h) => (h.newTask ? [h.newTask] : [])));
-    const next = (await repo.list(db, [d.nodeId], 50, undefined)).find((x) => x.rollbackOf === id);
     return { ...deploymentView(d, tree, progressOf(hosts), next?.id ?? null), hosts: hostViews(hosts, tasks, machines) };
   }
 
