@@ -110,18 +110,20 @@ export function createDeployOrchestrator(deps: DeployOrchestratorDeps) {
       );
       const host = (m: number) => hosts.find((h) => h.machineId === m)!;
 
+      let staged: repo.HostChange[] = [];
       if (plan.stage.length > 0 && node) {
         const declared = await deps.processes.declaration(w.tx, d.nodeId);
         const spec: ProcessTaskSpec = { ...(declared as ProcessSpec), nodeId: d.nodeId, service: node.path, generation: d.generation, release: d.release };
         const ids = await dispatcher.createTasks(w, plan.stage.map((machineId) => ({ machineId, kind: 'process', spec, desired: TaskState.READY, ownerKind: PROCESS_OWNER_KIND, ownerId: d.nodeId })));
-        await repo.updateHosts(w.tx, id, plan.stage.map((machineId, i) => ({ machineId, state: 'staging', newTask: ids[i]! })));
+        staged = plan.stage.map((machineId, i) => ({ machineId, state: 'staging', newTask: ids[i]! }));
       }
       const newTasks = (ms: number[]) => ms.map((m) => host(m).newTask).filter((t): t is string => t !== null);
       if (plan.start.length > 0) await dispatcher.setDesired(w, newTasks(plan.start), TaskState.RUNNING);
       if (plan.drop.length > 0) await dispatcher.setDesired(w, newTasks(plan.drop), TaskState.SHUTDOWN);
       const olds = plan.stopOld.flatMap((m) => host(m).oldTasks.filter((t) => { const s = tasks.get(t)?.state; return s !== undefined && !isTerminal(s); }));
       if (olds.length > 0) await dispatcher.setDesired(w, olds, TaskState.SHUTDOWN);
-      await repo.updateHosts(w.tx, id, plan.hosts.filter((h) => !(h.state === 'staging' && plan.stage.includes(h.machineId))).map((h) => ({ machineId: h.machineId, state: h.state, reason: h.reason })));
+      // One write for the step's hosts; a staged host's entry in plan.hosts keeps its new task.
+      await repo.updateHosts(w.tx, id, [...staged, ...plan.hosts.map((h) => ({ machineId: h.machineId, state: h.state, reason: h.reason }))]);
 
       const c = plan.deployment;
       const changed = Object.keys(c).length > 0;
