@@ -151,9 +151,12 @@ function curl(url: string, token: string, n: number): Promise<number> {
   });
 }
 
-/** Per-batch figures of a finished deployment from what the agents saw. */
-function batches(d: Detail, ev: Map<string, TaskEvents>, oldOf: Map<string, TaskEvents>) {
-  const by = d.batches.map((_, b) => d.hosts.filter((h) => h.batch === b).map((h) => ({ h, e: ev.get(h.taskId ?? '')!, old: oldOf.get(h.hostname) })));
+/**
+ * Per-batch figures of a finished deployment from what the agents saw; `oldOf` names each host's
+ * task of the deployment before (its events are read from `ev`, as they are now: SHUTDOWN included).
+ */
+function batches(d: Detail, ev: Map<string, TaskEvents>, oldOf: Map<string, string>) {
+  const by = d.batches.map((_, b) => d.hosts.filter((h) => h.batch === b).map((h) => ({ h, e: ev.get(h.taskId ?? '')!, old: ev.get(oldOf.get(h.hostname) ?? '') })));
   const gaps: number[] = [];
   const steps: number[] = [];
   for (let b = 0; b < by.length; b++) {
@@ -239,12 +242,12 @@ async function run(backend: 'pglite' | 'postgres'): Promise<Record<string, strin
 
     // (b) Tiny artifact, batches of 10, agents answering at once: a first deployment, then a redeploy.
     sims.send({ t: 'tick', ms: 0 });
-    let previous = new Map<string, TaskEvents>();
+    let previous = new Map<string, string>();
     for (const [label, version] of [['first deployment', '1.0.0'], ['stop-first redeploy', '2.0.0']] as const) {
       const b = await deploy(cc, 'bench.small', version, { batch: 10, delaySeconds: 0 });
       const ev = await events();
       const x = batches(b.d, ev, previous);
-      previous = new Map(b.d.hosts.map((h) => [h.hostname, ev.get(h.taskId!)!]));
+      previous = new Map(b.d.hosts.map((h) => [h.hostname, h.taskId!]));
       const fin = Date.parse(b.d.finishedAt!);
       const k = b.d.batches.length;
       Object.assign(out, {

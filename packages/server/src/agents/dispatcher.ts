@@ -2,9 +2,10 @@
  * The dispatcher: one session per connected agent on this replica. On hello it sends the machine's
  * unfinished tasks (the whole set), then changes to them as orchestrators on any replica write them
  * (the `task` topic of the change feed). Reports from all sessions are gathered and written in one
- * transaction about every 50 ms, then acknowledged; a task that reached its end is taken off the
- * agent's set. Heartbeats stay in memory and are written in bulk once a period; any replica marks an
- * agent silent for three periods unreachable, and orphans its unfinished tasks after a grace.
+ * transaction once they pause for 10 ms (at most 50 ms after the first), then acknowledged; a task
+ * that reached its end is taken off the agent's set. Heartbeats stay in memory and are written in
+ * bulk once a period; any replica marks an agent silent for three periods unreachable, and orphans
+ * its unfinished tasks after a grace.
  */
 import { randomUUID } from 'node:crypto';
 import { AgentMessage, AGENT_PROTOCOL, isTerminal, TaskState, type ControlMessage, type TaskReport, type TaskStateValue } from '@canopy/core';
@@ -17,6 +18,14 @@ import * as repo from './tasks-repo.ts';
 export const TASK_TOPIC = 'task';
 export const TASK_STATUS_TOPIC = 'task.status';
 export const AGENT_STATUS_TOPIC = 'agent.status';
+
+/**
+ * Reports are written once none came for REPORT_QUIET_MS, and at the latest REPORT_MAX_WAIT_MS
+ * after the first one waiting: a burst (a batch of hosts answering together) is one write soon after
+ * it ends, and a steady stream (thousands of agents) one write per REPORT_MAX_WAIT_MS.
+ */
+const REPORT_QUIET_MS = 10;
+const REPORT_MAX_WAIT_MS = 50;
 /** A heartbeat as the agent sends it (`JSON.stringify({ t: 'heartbeat' })`). */
 const HEARTBEAT = '{"t":"heartbeat"}';
 
@@ -73,6 +82,7 @@ export function createDispatcher(deps: { writer: Writer; feed: ChangeFeed; db: Q
   let pending: { session: Session; seq: number; reports: TaskReport[] }[] = [];
   let flushing: Promise<void> | null = null;
   let flushTimer: NodeJS.Timeout | undefined;
+  let firstPendingAt = 0;
   let hellos: { s: Session; msg: Extract<AgentMessage, { t: 'hello' }> }[] = [];
   let helloTimer: NodeJS.Timeout | undefined;
   let greeting: Promise<void> | null = null;
@@ -218,7 +228,10 @@ export function createDispatcher(deps: { writer: Writer; feed: ChangeFeed; db: Q
     if (!s.helloDone) return end(s, 'hello must come first');
     if (msg.t === 'report') {
       pending.push({ session: s, seq: msg.seq, reports: msg.reports });
-      flushTimer ??= setTimeout(() => void flush(), 50);
+      const now = Date.now();
+      if (flushTimer === undefined) firstPendingAt = now;
+      clearTimeout(flushTimer);
+      flushTimer = setTimeout(() => void flush(), Math.max(0, Math.min(REPORT_QUIET_MS, firstPendingAt + REPORT_MAX_WAIT_MS - now)));
     } else if (msg.t === 'push') channel.pushed(s, msg);
     else if (msg.t === 'publish') channel.published(s, msg);
     else if (msg.t === 'facts') void repo.agentFacts(db, s.machineId, msg.facts).catch(onError);

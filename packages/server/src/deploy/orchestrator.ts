@@ -42,7 +42,11 @@ export function createDeployOrchestrator(deps: DeployOrchestratorDeps) {
   feed.on(DEPLOY_TOPIC, (c) => {
     const { id, nodeId, active } = c.payload as { id: number; nodeId: number; active: boolean };
     if (active) activeByNode.set(nodeId, id);
-    else if (activeByNode.get(nodeId) === id) activeByNode.delete(nodeId);
+    else if (activeByNode.get(nodeId) === id) {
+      activeByNode.delete(nodeId);
+      // The process orchestrator left the node alone while it was ours: it decides on it again.
+      deps.processes.orchestrator.schedule(nodeId);
+    }
     schedule(id);
   });
   const byNode = (nodeId: number) => {

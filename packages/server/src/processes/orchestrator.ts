@@ -27,6 +27,11 @@ export interface OrchestratorDeps {
   onError?: ((err: unknown) => void) | undefined;
   /** True while something else (a deployment) owns the node's tasks: leave the node alone. */
   held?: ((tx: Queryable, nodeId: number) => Promise<boolean>) | undefined;
+  /**
+   * True while this replica knows a deployment to own the node: its events are not decided on (each
+   * would be a write that finds the node held). The owner schedules the node when it lets go.
+   */
+  busy?: ((nodeId: number) => boolean) | undefined;
 }
 
 export type Orchestrator = ReturnType<typeof createOrchestrator>;
@@ -66,7 +71,7 @@ export function createOrchestrator(deps: OrchestratorDeps) {
 
   // Feed handlers may run inside another write: decide after it, once however many events came.
   function schedule(nodeId: number): void {
-    if (stopped || queued.has(nodeId)) return;
+    if (stopped || queued.has(nodeId) || deps.busy?.(nodeId)) return;
     queued.add(nodeId);
     setImmediate(() => {
       queued.delete(nodeId);

@@ -36,6 +36,8 @@ export function createProcessService(deps: {
   onError?: ((err: unknown) => void) | undefined;
   /** What owns a node's tasks instead (a deployment): its words for a 409, or undefined. */
   heldBy?: ((tx: Queryable, nodeId: number) => Promise<string | undefined>) | undefined;
+  /** Whether a deployment is known here to own the node now (no need to ask the database). */
+  busy?: ((nodeId: number) => boolean) | undefined;
 }) {
   const { writer, db, tree, machines, auth, dispatcher } = deps;
   const orchestrator = createOrchestrator({ ...deps, held: async (tx, nodeId) => (await deps.heldBy?.(tx, nodeId)) !== undefined });
