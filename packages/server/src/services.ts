@@ -143,7 +143,7 @@ export function createServices(database: Database, opts: ServiceOptions = {}): S
   const buildSettings = createBuildSettings({ writer, db, tree, auth });
   const discovery = createDiscoveryService({ writer, feed, db, tree, onError: opts.onError }, opts.discovery);
   const processes = createProcessService({ writer, feed, db, tree, machines, auth, dispatcher, discovery, onError: opts.onError, heldBy: (tx, nodeId) => deploy?.heldBy(tx, nodeId) ?? Promise.resolve(undefined), busy: (nodeId) => deploy?.orchestrator.activeOf(nodeId) !== undefined });
-  deploy = createDeployService({ writer, feed, db, tree, machines, auth, dispatcher, processes, artifacts, onError: opts.onError });
+  deploy = createDeployService({ writer, feed, db, tree, machines, auth, dispatcher, processes, artifacts, availability: (nodeId, fromMs, now) => availability.during(nodeId, fromMs, now), onError: opts.onError });
   const agentMachine = (actor: Actor) => {
     const m = actor.machineId === undefined ? undefined : machines.model.get(actor.machineId);
     return m && { hostname: m.hostname, zone: m.zone, nodeIds: m.nodeIds };

@@ -5,6 +5,8 @@
  * restart of every process and a rollback each finish with no failed request: every process is
  * drained in discovery (nginx marks it down) before it stops, and comes back only once healthy.
  * The request count and rate are printed; the rate is not asserted (timings belong in bench/).
+ * Last, a version that fails some of its answers (its health check passes) is rolled back by the
+ * monitor window's SLO check, from the edge agent's counts of nginx's access log.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,12 +29,19 @@ const APP_PORT = 8000;
 const DOMAIN = 'shop.test';
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-// Answers "<version> <its address>"; on SIGTERM stops accepting, finishes what it holds, exits.
-const SERVER = `
+/**
+ * Answers "<version> <its address>"; on SIGTERM stops accepting, finishes what it holds, exits. With
+ * `failEvery` n, every nth answer through nginx (X-Real-IP set) is a 500; health checks still pass.
+ */
+const server = (failEvery = 0) => `
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 const version = readFileSync('VERSION', 'utf8').trim();
-const server = createServer((req, res) => res.end(version + ' ' + req.socket.localAddress)).listen(Number(process.env.PORT), '0.0.0.0');
+let n = 0;
+const server = createServer((req, res) => {
+  if (${failEvery} > 0 && req.headers['x-real-ip'] && n++ % ${failEvery} === 0) res.statusCode = 500;
+  res.end(version + ' ' + req.socket.localAddress);
+}).listen(Number(process.env.PORT), '0.0.0.0');
 process.on('SIGTERM', () => { server.close(() => process.exit(0)); server.closeIdleConnections(); });
 `;
 
@@ -47,7 +56,7 @@ describe('deployments lose no request behind nginx', { skip, timeout: 900_000 },
   let work: string;
   let t0 = 0;
 
-  const detail = async (id: number) => (await s.call('GET', `/api/v1/deployments/${id}`)).body as { state: string; reason: string | null; hosts: { state: string }[] };
+  const detail = async (id: number) => (await s.call('GET', `/api/v1/deployments/${id}`)).body as { state: string; reason: string | null; rolledBackBy: number | null; hosts: { state: string }[] };
   const succeeded = (id: number) =>
     until(`deployment #${id} succeeded`, async () => {
       const d = await detail(id);
@@ -64,10 +73,10 @@ describe('deployments lose no request behind nginx', { skip, timeout: 900_000 },
     console.error(`${what}: ${load!.summary()}; ${Math.round(load!.ok / secs)} req/s over ${secs.toFixed(0)} s`);
   };
 
-  async function push(version: string): Promise<void> {
+  async function push(version: string, app = server()): Promise<void> {
     const src = join(work, `src-${version}`);
     mkdirSync(src);
-    writeFileSync(join(src, 'server.mjs'), SERVER);
+    writeFileSync(join(src, 'server.mjs'), app);
     writeFileSync(join(src, 'VERSION'), `${version}\n`);
     const file = join(work, `${version}.tar.gz`);
     await create({ gzip: true, file, cwd: src, portable: true }, readdirSync(src));
@@ -75,8 +84,8 @@ describe('deployments lose no request behind nginx', { skip, timeout: 900_000 },
     const r = await s.app.inject({ method: 'PUT', url: `/api/v1/artifacts/corp.shop/${version}?sha256=${sha(body)}`, payload: body, headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'application/octet-stream' } });
     assert.equal(r.statusCode, 201, r.body);
   }
-  const deploy = async (version: string) => {
-    const r = await s.call('POST', '/api/v1/deployments', { nodePath: 'corp.shop', version, strategy: { batch: 1, monitorSeconds: 1 } });
+  const deploy = async (version: string, strategy: object = {}) => {
+    const r = await s.call('POST', '/api/v1/deployments', { nodePath: 'corp.shop', version, strategy: { batch: 1, monitorSeconds: 1, ...strategy } });
     assert.equal(r.status, 201, JSON.stringify(r.body));
     return r.body.id as number;
   };
@@ -175,5 +184,25 @@ describe('deployments lose no request behind nginx', { skip, timeout: 900_000 },
     summary('after the rollback 2.0.0 → 1.0.0');
     assert.deepEqual(load!.errors, []);
     assert.ok(load!.ok > 0);
+  });
+
+  test('a version failing one answer in four is rolled back by the SLO check of its monitor window', async () => {
+    await push('3.0.0', server(4));
+    const errorsBefore = load!.errors.length;
+    const id = await deploy('3.0.0', { monitorSeconds: 30, failureAction: 'rollback' });
+    await until(`deployment #${id} rolled back`, async () => {
+      const x = await detail(id);
+      if (x.state === 'succeeded' || x.state === 'paused') throw new Error(`deployment #${id} ${x.state}: ${x.reason} ${JSON.stringify(x.hosts)}`);
+      return x.state === 'rolled-back' && x.rolledBackBy !== null;
+    }, 180_000);
+    const d = await detail(id);
+    assert.match(d.reason ?? '', /^availability \d+(\.\d+)? % in the monitor window of batch 1 \(\d+ of \d+ answers failed\) is below the SLO of 99\.9 %$/);
+    assert.deepEqual(d.hosts.map((h) => h.state).sort(), ['skipped', 'skipped', 'skipped', 'updated'], 'one batch switched, the others never began');
+    await succeeded(d.rolledBackBy!);
+    await servedBy('1.0.0');
+    summary('after the SLO rollback 3.0.0 → 1.0.0');
+    const since = load!.errors.slice(errorsBefore);
+    assert.ok(since.length > 0, 'the failing version answered some 500s');
+    assert.deepEqual(since.filter((e) => !/HTTP 500: 3\.0\.0 /.test(e)), [], 'every failure is one of the failing version\'s answers: none lost on the way back');
   });
 });

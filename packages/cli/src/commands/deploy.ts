@@ -17,7 +17,7 @@ const FLAGS: Record<string, string> = { batch: '--batch', canary: '--canary-wait
 
 interface RunOptions extends JsonOption {
   batch?: string; canary?: boolean; canaryWait?: string; order?: string; onFailure?: string; maxFailureRatio?: string;
-  monitor?: string; delay?: string; healthTimeout?: string; reason?: string; follow?: boolean;
+  monitor?: string; availabilityCheck?: boolean; delay?: string; healthTimeout?: string; reason?: string; follow?: boolean;
 }
 
 function id(v: string): number {
@@ -38,7 +38,7 @@ function strategyOf(o: RunOptions): Record<string, unknown> {
     batch: o.batch === undefined ? undefined : /^\d+$/.test(o.batch) ? Number(o.batch) : o.batch,
     canary: wait !== undefined ? { waitSeconds: wait } : o.canary ? {} : undefined,
     order: o.order, failureAction: o.onFailure, maxFailureRatio: num('--max-failure-ratio', o.maxFailureRatio),
-    monitorSeconds: num('--monitor', o.monitor), delaySeconds: num('--delay', o.delay), healthTimeoutSeconds: num('--health-timeout', o.healthTimeout),
+    monitorSeconds: num('--monitor', o.monitor), availabilityCheck: o.availabilityCheck === false ? false : undefined, delaySeconds: num('--delay', o.delay), healthTimeoutSeconds: num('--health-timeout', o.healthTimeout),
   };
   const given = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
   const r = DeployStrategy.safeParse(given);
@@ -62,7 +62,7 @@ function progressLine(d: DeploymentView): string {
 
 function strategyText(s: DeploymentView['strategy']): string {
   const canary = s.canary === false ? 'no canary' : s.canary.waitSeconds === undefined ? 'canary (waits for resume)' : `canary (waits ${s.canary.waitSeconds} s)`;
-  return `batch ${s.batch}, ${canary}, ${s.order}, on failure ${s.failureAction} (max failure ratio ${s.maxFailureRatio}), monitor ${s.monitorSeconds} s, delay ${s.delaySeconds} s, health timeout ${s.healthTimeoutSeconds} s`;
+  return `batch ${s.batch}, ${canary}, ${s.order}, on failure ${s.failureAction} (max failure ratio ${s.maxFailureRatio}), monitor ${s.monitorSeconds} s${s.availabilityCheck === false ? '' : ' (with the SLO check)'}, delay ${s.delaySeconds} s, health timeout ${s.healthTimeoutSeconds} s`;
 }
 
 function details(d: DeploymentDetailView): string {
@@ -148,6 +148,7 @@ export function registerDeploy(program: Command, ctx: CliContext): void {
     .option('--on-failure <action>', 'pause (default) or rollback')
     .option('--max-failure-ratio <r>', 'share of hosts (0 to 1) that may fail before --on-failure applies; default 0')
     .option('--monitor <seconds>', 'watch each batch this long after it is up; default 5')
+    .option('--no-availability-check', "do not hold the monitor window to the service's SLO (its availability from the Nginx logs)")
     .option('--delay <seconds>', 'wait between batches; default 0')
     .option('--health-timeout <seconds>', 'a new process healthy within this long, or its host fails; default 300')
     .option('--reason <text>', 'why, kept in the history')

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TaskState, type TaskStateValue } from '../tasks/states.ts';
 import { planBatches } from '../tasks/batches.ts';
-import { planDeployment, UNTAKEN_STAGE_MS, type DeployPlan, type PlanDeployHost, type PlanDeployment } from './plan.ts';
+import { planDeployment, SLO_CHECK_MIN_REQUESTS, UNTAKEN_STAGE_MS, type DeployPlan, type PlanDeployHost, type PlanDeployment } from './plan.ts';
 import { DeployStrategy } from './strategy.ts';
 
 interface AgentOpts {
@@ -209,6 +209,43 @@ test('a process dying in the monitor window fails its host; the failure ratio to
   assert.equal(strict.dep.state, 'paused', 'by default (SwarmKit\'s 0) one failure of four is too many');
 });
 
+test('a monitor window below the SLO applies the failure action; too few answers, or the check off, say nothing', () => {
+  const bad = { total: 1000, failed: 20, target: 0.999 };
+  const paused = world(2, { monitorSeconds: 10 });
+  paused.settle();
+  paused.dep.availability = bad;
+  assert.equal(paused.settle().wakeAt, paused.now + 10_000, 'judged when the window ends, not before');
+  assert.equal(paused.dep.state, 'running');
+  paused.advance(10_000);
+  paused.settle();
+  assert.equal(paused.dep.state, 'paused');
+  assert.equal(paused.dep.pausedBecause, 'availability 98 % in the monitor window of batch 1 (20 of 1000 answers failed) is below the SLO of 99.9 %');
+  assert.deepEqual(paused.log, ['stop-old 1', 'start 1'], 'the next batch never began');
+
+  const rolled = world(2, { monitorSeconds: 10, failureAction: 'rollback' });
+  rolled.settle();
+  rolled.dep.availability = bad;
+  rolled.advance(10_000);
+  rolled.settle();
+  assert.deepEqual([rolled.dep.state, rolled.rollbacks], ['rolled-back', 1]);
+  assert.equal(rolled.hosts[1]!.state, 'skipped');
+
+  for (const [what, strategy, availability] of [
+    ['met', {}, { total: 1000, failed: 1, target: 0.999 }],
+    ['too few answers', {}, { total: SLO_CHECK_MIN_REQUESTS - 1, failed: 50, target: 0.999 }],
+    ['the check off', { availabilityCheck: false }, bad],
+  ] as const) {
+    const w = world(2, { monitorSeconds: 10, ...strategy });
+    w.settle();
+    w.dep.availability = availability;
+    w.advance(10_000);
+    w.settle();
+    w.advance(10_000);
+    w.settle();
+    assert.equal(w.dep.state, 'succeeded', what);
+  }
+});
+
 test('stop: a host mid-switch finishes it, staged hosts are dropped and skipped', () => {
   const w = world(3, { monitorSeconds: 0 });
   w.step(); // stage
@@ -249,7 +286,7 @@ test('a strategy out of range is refused with the field', () => {
   assert.equal(DeployStrategy.safeParse({ maxFailureRatio: 1.5 }).success, false);
   assert.equal(DeployStrategy.safeParse({ order: 'random' }).success, false);
   assert.equal(DeployStrategy.safeParse({ extra: 1 }).success, false);
-  assert.deepEqual(DeployStrategy.parse({}), { batch: 1, canary: false, order: 'stop-first', failureAction: 'pause', maxFailureRatio: 0, monitorSeconds: 5, delaySeconds: 0, healthTimeoutSeconds: 300 });
+  assert.deepEqual(DeployStrategy.parse({}), { batch: 1, canary: false, order: 'stop-first', failureAction: 'pause', maxFailureRatio: 0, monitorSeconds: 5, availabilityCheck: true, delaySeconds: 0, healthTimeoutSeconds: 300 });
 });
 
 test('the refusal an agent gave is the reason, on the host and in the pause', () => {

@@ -34,6 +34,11 @@ export interface PlanDeployment {
   canaryPassed: boolean;
   /** This deployment is itself a rollback: a failure pauses it, it never rolls back again. */
   isRollback: boolean;
+  /**
+   * The service's answers counted (from its Nginx access logs) since the current batch was up, and
+   * its SLO target; absent when nothing counts them.
+   */
+  availability?: { total: number; failed: number; target: number } | null | undefined;
 }
 
 export interface PlanDeployHost {
@@ -77,6 +82,8 @@ const because = (h: PlanDeployHost, why: string) => (h.error ? `${why}: ${h.erro
  * forever. Accepting is immediate for a connected agent; downloading may take as long as it needs.
  */
 export const UNTAKEN_STAGE_MS = 120_000;
+/** Fewer answers than this in a monitor window say nothing about the service's availability. */
+export const SLO_CHECK_MIN_REQUESTS = 100;
 /** A host the deployment found on its version already: nothing to stage, switch or watch. */
 const untouched = (h: PlanDeployHost) => h.newTask === null && h.state === 'updated';
 
@@ -159,16 +166,16 @@ export function planDeployment(dep: PlanDeployment, input: PlanDeployHost[], now
   } else if (dep.state !== 'running') return plan;
 
   // Running: the failure budget first, then the current batch.
-  const failed = hosts.filter((h) => h.state === 'failed').length;
-  if (failed > 0 && failed / hosts.length > s.maxFailureRatio) {
-    const why = `${failed} of ${hosts.length} hosts failed (max failure ratio ${s.maxFailureRatio})`;
+  const failure = (why: string) => {
     if (s.failureAction === 'rollback' && !dep.isRollback) {
-      plan.deployment = { state: 'rolled-back', pausedBecause: why, finished: true };
+      plan.deployment = { ...plan.deployment, state: 'rolled-back', pausedBecause: why, finished: true };
       plan.rollback = true;
       skipWaiting();
-    } else plan.deployment = { state: 'paused', pausedBecause: why };
+    } else plan.deployment = { ...plan.deployment, state: 'paused', pausedBecause: why };
     return plan;
-  }
+  };
+  const failed = hosts.filter((h) => h.state === 'failed').length;
+  if (failed > 0 && failed / hosts.length > s.maxFailureRatio) return failure(`${failed} of ${hosts.length} hosts failed (max failure ratio ${s.maxFailureRatio})`);
 
   let current = plan.deployment.currentBatch ?? dep.currentBatch;
   let upAt = plan.deployment.batchUpAt === undefined ? dep.batchUpAt : plan.deployment.batchUpAt;
@@ -193,6 +200,12 @@ export function planDeployment(dep: PlanDeployment, input: PlanDeployHost[], now
     if (now < watched) {
       wake(watched);
       break;
+    }
+    // The window is over: what the service answered in it must meet its SLO.
+    const a = dep.availability;
+    if (!idle && s.monitorSeconds > 0 && s.availabilityCheck !== false && a && a.total >= SLO_CHECK_MIN_REQUESTS && a.total - a.failed < a.target * a.total) {
+      const pct = (x: number) => `${(100 * x).toFixed(2).replace(/\.?0+$/, '')} %`;
+      return failure(`availability ${pct((a.total - a.failed) / a.total)} in the monitor window of batch ${current + 1} (${a.failed} of ${a.total} answers failed) is below the SLO of ${pct(a.target)}`);
     }
     if (last) {
       plan.deployment = { ...plan.deployment, state: 'succeeded', pausedBecause: null, currentBatch: current, batchUpAt: upAt, finished: true };

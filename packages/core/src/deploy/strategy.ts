@@ -31,6 +31,11 @@ export const DeployStrategy = z.strictObject({
   maxFailureRatio: z.number().min(0).max(1).default(0),
   /** Seconds each batch is watched after it is up; a host failing in that time counts (SwarmKit: 5 s). */
   monitorSeconds: z.number().int().min(0).max(24 * 3600).default(5),
+  /**
+   * Each batch's monitor window also watches the service's availability from its Nginx access logs:
+   * below its SLO (with at least SLO_CHECK_MIN_REQUESTS answers counted) the failure action applies.
+   */
+  availabilityCheck: z.boolean().default(true),
   /** Seconds between batches (SwarmKit: 0). */
   delaySeconds: z.number().int().min(0).max(24 * 3600).default(0),
   /** Seconds a host's new process has to become healthy before the host counts as failed. */

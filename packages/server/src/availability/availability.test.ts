@@ -55,8 +55,8 @@ for (const backend of testBackends()) describe(`availability (${backend.name})`,
     assert.ok(v.p50Ms > 1 && v.p50Ms <= 3, String(v.p50Ms));
     assert.equal(v.slo.target, 0.999);
     assert.ok(v.slo.alerts.find((a: any) => a.name === '14.4x-1h-5m').firing, '5 % errors burn a 99.9 % budget 50× too fast');
-    const of = s.services.availability.ofService(SVC, Date.now() - 60_000);
-    assert.deepEqual([of.total, of.failed, of.belowSlo], [100, 5, true]);
+    const of = s.services.availability.during(s.services.tree.model.byPath(SVC)!.id, Date.now() - 60_000, Date.now());
+    assert.deepEqual(of, { total: 100, failed: 5, target: 0.999 });
     const list = await s.call('GET', '/api/v1/monitor/availability?under=av');
     assert.deepEqual(list.body.items.map((i: any) => [i.path, i.total]), [[SVC, 100]]);
   });

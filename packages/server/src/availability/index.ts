@@ -3,8 +3,8 @@
  * agents on nginx machines push every 10 s, per service, route and backend; SLOs with error budget
  * and burn-rate alerts; Envoy-style outlier detection draining bad backends in discovery.
  *
- * For a deploy orchestrator: `availability.ofService(nodePath, sinceMs)` →
- * `{ availability, total, failed, target, belowSlo }`.
+ * For a deployment's monitor window: `availability.during(nodeId, fromMs, now)` →
+ * `{ total, failed, target }`.
  */
 export { createAvailabilityService, type AvailabilityService, ACCESS_DOC, ACCESS_STREAM } from './service.ts';
 export { availabilityRoutes } from './routes.ts';

@@ -15,7 +15,7 @@ import { TREE_TOPIC, type TreeService } from '../tree/index.ts';
 import { accessLogDoc } from './doc.ts';
 import { AVAILABILITY_TOPIC, createEjector, type DrainAction } from './ejector.ts';
 import { createIngest } from './ingest.ts';
-import { FINE_KEEP_MS, HOURLY_KEEP_MS, createAvailabilityModel, type CountedSeries } from './model.ts';
+import { FINE_KEEP_MS, FINE_MS, HOURLY_KEEP_MS, createAvailabilityModel, type CountedSeries } from './model.ts';
 import * as repo from './repo.ts';
 import { figures, serviceAvailability, type ServiceAvailability } from './views.ts';
 
@@ -165,15 +165,16 @@ export function createAvailabilityService(deps: AvailabilityDeps) {
       return items.sort((a, b) => (a.path < b.path ? -1 : 1));
     },
     /**
-     * For a deploy orchestrator: the service's availability since `sinceMs` (epoch ms) and whether
-     * it is below its SLO target. Null availability: no request in the window.
+     * For a deployment's monitor window: the answers of the service at `nodeId` counted in the 10 s
+     * buckets that began at or after `fromMs` (one begun before holds answers from before), and its
+     * SLO target.
      */
-    ofService(nodePath: string, sinceMs: number): { availability: number | null; total: number; failed: number; target: number; belowSlo: boolean } {
-      const n = nodeOf(nodePath);
-      const s = settingsOf(n.id);
-      const t = model.totals(n.id, { windowMs: Math.max(1, clock() - sinceMs), now: clock(), fail: s.failStatuses });
-      const a = t.total === 0 ? null : (t.total - t.failed) / t.total;
-      return { availability: a, total: t.total, failed: t.failed, target: s.slo.target, belowSlo: a !== null && a < s.slo.target };
+    during(nodeId: number, fromMs: number, now: number): { total: number; failed: number; target: number } {
+      const s = settingsOf(nodeId);
+      const start = Math.ceil(fromMs / FINE_MS) * FINE_MS;
+      if (start > now) return { total: 0, failed: 0, target: s.slo.target };
+      const t = model.totals(nodeId, { windowMs: now - start, now, fail: s.failStatuses });
+      return { total: t.total, failed: t.failed, target: s.slo.target };
     },
     settings(path: string): { settings: AvailabilitySettings; custom: boolean } {
       const n = nodeOf(path);

@@ -21,10 +21,15 @@ export interface DeployOrchestratorDeps {
   tree: TreeService;
   dispatcher: Dispatcher;
   processes: ProcessService;
+  /** The service's answers counted since the batch was up, and its SLO (the monitor window's check). */
+  availability?: AvailabilityOf | undefined;
   /** The failure action said rollback: start a deployment of the previous version. */
   rollback: (w: WriteContext, d: repo.DeploymentRow, why: string) => Promise<void>;
   onError?: ((err: unknown) => void) | undefined;
 }
+
+/** Answers of the service at `nodeId` counted from `fromMs` to `now`, and its SLO target. */
+export type AvailabilityOf = (nodeId: number, fromMs: number, now: number) => { total: number; failed: number; target: number } | undefined;
 
 export type DeployOrchestrator = ReturnType<typeof createDeployOrchestrator>;
 
@@ -107,10 +112,13 @@ export function createDeployOrchestrator(deps: DeployOrchestratorDeps) {
       const tasks = await repo.tasks(w.tx, hosts.flatMap((h) => (h.newTask ? [h.newTask, ...h.oldTasks] : h.oldTasks)));
       const ready = await processReadiness(w.tx, hosts.flatMap((h) => (h.newTask ? [h.newTask] : [])));
       const input = hosts.map((h) => observe(h, tasks, ready));
+      const now = Date.now();
+      const upAt = d.batchUpAt ? Date.parse(d.batchUpAt) : null;
+      const availability = upAt !== null && d.state === 'running' && d.strategy.monitorSeconds > 0 ? deps.availability?.(d.nodeId, upAt, now) : undefined;
       const plan = planDeployment(
-        { state: d.state, strategy: d.strategy, batches: d.batches, currentBatch: d.currentBatch, batchUpAt: d.batchUpAt ? Date.parse(d.batchUpAt) : null, canaryPassed: d.canaryPassed, isRollback: d.rollbackOf !== null },
+        { state: d.state, strategy: d.strategy, batches: d.batches, currentBatch: d.currentBatch, batchUpAt: upAt, canaryPassed: d.canaryPassed, isRollback: d.rollbackOf !== null, availability },
         input,
-        Date.now(),
+        now,
       );
       const host = (m: number) => hosts.find((h) => h.machineId === m)!;
 

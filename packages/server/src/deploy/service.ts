@@ -12,7 +12,7 @@ import type { ArtifactService } from '../artifacts/index.ts';
 import type { MachineService } from '../machines/index.ts';
 import type { ProcessService } from '../processes/index.ts';
 import type { TreeNode, TreeService } from '../tree/index.ts';
-import { createDeployOrchestrator, DEPLOY_TOPIC } from './orchestrator.ts';
+import { createDeployOrchestrator, DEPLOY_TOPIC, type AvailabilityOf } from './orchestrator.ts';
 import * as repo from './repo.ts';
 import { deploymentView, hostViews, progressOf } from './views.ts';
 
@@ -26,6 +26,8 @@ export interface DeployDeps {
   dispatcher: Dispatcher;
   processes: ProcessService;
   artifacts: ArtifactService;
+  /** The service's answers counted from `fromMs` on and its SLO target (the availability service). */
+  availability?: AvailabilityOf | undefined;
   onError?: ((err: unknown) => void) | undefined;
 }
 
@@ -185,9 +187,11 @@ export function createDeployService(deps: DeployDeps) {
           await change('paused', `paused by ${actor.name}`);
         } else if (action === 'resume') {
           if (d.state !== 'paused') throw refuse('only a paused deployment can be resumed');
-          // Paused while staging: staging goes on; a canary pause lets the next batches go.
+          // Paused while staging: staging goes on; a canary pause lets the next batches go; a batch
+          // below the SLO is watched again for a whole monitor window from now.
           const staging = (await repo.hosts(w.tx, id)).some((h) => h.state === 'pending' || h.state === 'staging');
-          await repo.update(w.tx, id, { canaryPassed: d.canaryPassed || d.reason?.startsWith('canary') === true });
+          const again = d.reason?.startsWith('availability') === true;
+          await repo.update(w.tx, id, { canaryPassed: d.canaryPassed || d.reason?.startsWith('canary') === true, ...(again ? { batchUpAt: null } : {}) });
           await change(staging ? 'staging' : 'running', null);
         } else if (action === 'stop') {
           if (!repo.ACTIVE_STATES.includes(d.state) || d.state === 'stopping') throw refuse('it has already finished or is stopping');

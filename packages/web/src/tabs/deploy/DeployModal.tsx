@@ -1,10 +1,10 @@
 /**
  * The "Deploy" dialog: a version from the node's artifact repository (the same listing as the
- * Artifacts tab) and the strategy — batch size, canary, order, failure action and ratio, monitor,
- * delay and health timeout — starting from the last deployment's strategy. POST /deployments.
+ * Artifacts tab) and the strategy — batch size, canary, order, failure action and ratio, monitor
+ * (with the SLO check), delay and health timeout — starting from the last deployment's strategy. POST /deployments.
  */
 import { useEffect, useState } from 'react';
-import { Col, Form, Input, InputNumber, Radio, Row, Select, Typography, type FormInstance } from 'antd';
+import { Checkbox, Col, Form, Input, InputNumber, Radio, Row, Select, Typography, type FormInstance } from 'antd';
 import type { ArtifactList } from '@canopy/core';
 import { api, ApiError, messageOf, seg } from '../../api.ts';
 import { FormModal } from '../../components/FormModal.tsx';
@@ -123,6 +123,9 @@ export function DeployModal({ nodePath, open, running, lastStrategy, onClose, on
             {seconds('delaySeconds', 'Delay', 0, 'Between batches')}
             {seconds('healthTimeoutSeconds', 'Health timeout', 1, 'For a new process to be healthy')}
           </Row>
+          <Form.Item name="availabilityCheck" valuePropName="checked" extra="From its Nginx access logs, during each batch's monitor window; below it, the failure action applies">
+            <Checkbox data-testid="deploy-availability-check">Watch the service's availability against its SLO</Checkbox>
+          </Form.Item>
           <Form.Item name="reason" label="Reason" extra="Shown in the history.">
             <Input placeholder="optional" maxLength={500} />
           </Form.Item>

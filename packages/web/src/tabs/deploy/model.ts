@@ -34,11 +34,13 @@ export interface DeployFormValues {
   /** The max failure ratio as a percentage, 0–100. */
   maxFailurePercent: number | null;
   monitorSeconds: number | null;
+  /** The SLO check of each monitor window. */
+  availabilityCheck: boolean;
   delaySeconds: number | null;
   healthTimeoutSeconds: number | null;
 }
 
-const DEFAULTS: DeployStrategy = { batch: 1, canary: false, order: 'stop-first', failureAction: 'pause', maxFailureRatio: 0, monitorSeconds: 5, delaySeconds: 0, healthTimeoutSeconds: 300 };
+const DEFAULTS: DeployStrategy = { batch: 1, canary: false, order: 'stop-first', failureAction: 'pause', maxFailureRatio: 0, monitorSeconds: 5, availabilityCheck: true, delaySeconds: 0, healthTimeoutSeconds: 300 };
 
 /** The form's fields for `s` (the defaults when absent), for a new deployment of no version yet. */
 export function formOf(s: DeployStrategy = DEFAULTS): Omit<DeployFormValues, 'version'> {
@@ -51,6 +53,8 @@ export function formOf(s: DeployStrategy = DEFAULTS): Omit<DeployFormValues, 've
     // Rounded so 0.1 reads 10, not 10.000000000000002.
     maxFailurePercent: Math.round(s.maxFailureRatio * 10_000) / 100,
     monitorSeconds: s.monitorSeconds,
+    // Strategies stored before the check existed lack the field: it is on by default.
+    availabilityCheck: s.availabilityCheck ?? true,
     delaySeconds: s.delaySeconds,
     healthTimeoutSeconds: s.healthTimeoutSeconds,
   };
@@ -76,6 +80,7 @@ export function strategyOf(v: Omit<DeployFormValues, 'version'>): DeployStrategy
     failureAction: v.failureAction,
     maxFailureRatio: orDefault(v.maxFailurePercent, 0) / 100,
     monitorSeconds: orDefault(v.monitorSeconds, DEFAULTS.monitorSeconds),
+    availabilityCheck: v.availabilityCheck,
     delaySeconds: orDefault(v.delaySeconds, DEFAULTS.delaySeconds),
     healthTimeoutSeconds: orDefault(v.healthTimeoutSeconds, DEFAULTS.healthTimeoutSeconds),
   };
