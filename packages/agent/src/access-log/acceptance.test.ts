@@ -5,14 +5,15 @@
  * nginx reopens on USR1); one backend then answers 500 →
  * it is ejected (drained in discovery, nginx stops sending to it) within 20 s, availability
  * recovers; it answers again → it returns once its ejection time ended and takes traffic again.
- * Canopy's counts equal the requests sent, per service and per backend, exactly.
+ * An alert rule on `canopy_backend_ejected` notifies the ejection and the return, naming the
+ * machine. Canopy's counts equal the requests sent, per service and per backend, exactly.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { canMakeTestHosts, createTestHosts, mkNodes, startTestServer, testBackends, type TestHost, type TestHosts, type TestServer } from '@canopy/server/testing';
+import { canMakeTestHosts, createTestHosts, mkNodes, startReceiver, startTestServer, testBackends, type Receiver, type TestHost, type TestHosts, type TestServer } from '@canopy/server/testing';
 import { enrollHosts, startAgent, until, type RunningAgent } from '../testing.ts';
 import { NGINX, nginxAgentArgs, noOldWorkers, startNginx, stopProc, type TestNginx } from '../nginx.test-util.ts';
 
@@ -108,6 +109,7 @@ for (const backend of testBackends().slice(0, 1)) describe(`availability and eje
   let hosts: TestHosts;
   const agents: RunningAgent[] = [];
   let nginx: TestNginx | undefined;
+  let hook: Receiver | undefined;
   const backends: ReturnType<typeof startBackend>[] = [];
   let load: ReturnType<typeof traffic>;
 
@@ -122,6 +124,9 @@ for (const backend of testBackends().slice(0, 1)) describe(`availability and eje
     return m.machines.every((x: { version: number | null }) => x.version === m.latest);
   }, 60_000);
   const edgeAddr = () => hosts.hosts[0]!.address;
+  /** The notices the rule on `canopy_backend_ejected` sent, of one kind. */
+  const notices = (kind: 'firing' | 'resolved') =>
+    (hook?.at('/ops') ?? []).map((r) => r.body as { kind: string; rule: string; count: number; alerts: { machine: string; labels: Record<string, string> }[] }).filter((b) => b.kind === kind);
   /** Whether nginx's live upstream file marks the backend on `host` down. */
   const markedDown = (host: TestHost) => {
     const file = join(nginx!.includeDir, '10-canopy-upstreams.conf');
@@ -132,7 +137,7 @@ for (const backend of testBackends().slice(0, 1)) describe(`availability and eje
   before(async () => {
     hosts = createTestHosts(4, `avx-${backend.name}`);
     const [edge, ...webs] = hosts.hosts as [TestHost, TestHost, TestHost, TestHost];
-    s = await startTestServer(backend, { agents: { heartbeatMs: 500 } });
+    s = await startTestServer(backend, { agents: { heartbeatMs: 500 }, alerts: { tickMs: 500, groupWindowMs: 200 } });
     await s.app.listen({ host: hosts.gateway, port: 0 });
     const url = `http://${hosts.gateway}:${(s.app.server.address() as { port: number }).port}`;
     const creds = await enrollHosts(s, hosts.hosts);
@@ -155,6 +160,10 @@ for (const backend of testBackends().slice(0, 1)) describe(`availability and eje
     // The default ejection (30 s, Envoy's base): the backend stays out while the next test's steps run, even on a loaded machine.
     const set = await s.call('PUT', `/api/v1/monitor/availability/services/${SERVICE}/settings`, { slo: { target: 0.999 } });
     assert.equal(set.status, 200, JSON.stringify(set.body));
+    hook = await startReceiver();
+    assert.equal((await s.call('PUT', '/api/v1/nodes/avx/alert-receivers/ops', { format: 'json', url: `${hook.url}/ops` })).status, 200);
+    const rule = { conditions: [{ metric: 'canopy_backend_ejected', fn: 'all(#1)', op: '>', threshold: 0 }], summary: 'ejected from its service', receivers: ['ops'] };
+    assert.equal((await s.call('PUT', '/api/v1/nodes/avx/alert-rules/backend-ejected', rule)).status, 200);
     await until('agents connected', () => hosts.hosts.every((h) => s.services.dispatcher.connectedHere(creds.get(h.hostname)!.id)), 120_000);
     assert.equal((await s.call('POST', `/api/v1/nginx/clusters/${CLUSTER}/apply`, { reason: 'availability acceptance' })).status, 200);
     await configCurrent();
@@ -177,6 +186,7 @@ for (const backend of testBackends().slice(0, 1)) describe(`availability and eje
       rmSync(nginx.prefix, { recursive: true, force: true });
     }
     for (const b of backends) await stopProc(b.proc);
+    await hook?.close();
     await s?.close();
     hosts?.close();
   });
@@ -214,13 +224,23 @@ for (const backend of testBackends().slice(0, 1)) describe(`availability and eje
     await configCurrent();
     // Connections nginx accepted before the reload are answered under the previous upstreams.
     await until('nginx workers of the previous configuration finished', () => noOldWorkers(nginx!), 30_000);
-    const before500 = bad.got[500];
+    // The backend's last answers may still be on their way through its stdout pipe: count once it is quiet.
+    let seen = -1;
+    await until('the ejected backend quiet', async () => {
+      const n = bad.got[500];
+      await new Promise((r) => setTimeout(r, 300));
+      return (seen = n) === bad.got[500];
+    }, 10_000);
+    const before500 = seen;
     load.mark();
     await until('traffic flows without errors after the ejection', () => load.sent.okSinceMark >= 200, 60_000);
     assert.equal(bad.got[500], before500, 'the ejected backend gets no traffic');
     assert.equal(load.sent.failSinceMark, 0, 'no 500 once nginx dropped the ejected backend');
     const audit = await s.call('GET', `/api/v1/audit?under=${SERVICE}&operation=availability.eject`);
     assert.equal(audit.body.items.length, 1);
+    await until('the ejection notified', () => notices('firing').length > 0, 20_000);
+    const [n] = notices('firing');
+    assert.deepEqual([n!.rule, n!.count, n!.alerts.map((a) => [a.machine, a.labels['service']])], ['backend-ejected', 1, [[badHost, SERVICE]]]);
   });
 
   test('once it answers again it returns after its ejection time and takes traffic', async () => {
@@ -229,6 +249,8 @@ for (const backend of testBackends().slice(0, 1)) describe(`availability and eje
     await bad.set('ok');
     await until('the backend returned', async () => (await s.call('GET', `/api/v1/services/${SERVICE}/instances/${badHost}/${BACKEND_PORT}`)).body.status === 'up', 60_000);
     await until('nginx takes the backend back', () => !markedDown(hosts.hosts[3]!), 60_000);
+    await until('the return notified', () => notices('resolved').some((n) => n.alerts.some((a) => a.machine === badHost)), 20_000);
+    assert.equal(notices('firing').length, 1, 'one ejection, one notice');
     await configCurrent();
     const okBefore = bad.got[200];
     await until('the returned backend serves again', () => bad.got[200] > okBefore + 20, 30_000);

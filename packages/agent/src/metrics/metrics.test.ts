@@ -50,6 +50,31 @@ for (const backend of testBackends()) {
       await until('both machines reporting', async () => (await s.call('GET', '/api/v1/monitor/overview?under=mx')).body.reporting === 2);
     });
 
+    test('each supervised process is measured by its service; a kill -9 counts as a restart', async () => {
+      const r = await s.call('PUT', '/api/v1/nodes/mx.web/process', { argv: ['/bin/sleep', '100000'], restart: { backoffSeconds: 0.1 } });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      const h = fleet!.hosts.hosts[0]!;
+      const exposed = async () => (await fetch(`http://${h.address}:${PORT}/metrics`)).text();
+      const value = (text: string, name: string) => Number(new RegExp(`^${name}\\{service="mx\\.web"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+      const mine = async () => ((await s.call('GET', '/api/v1/nodes/mx.web/processes')).body.items as { hostname: string; pid: number | null; restarts: number }[]).find((p) => p.hostname === h.hostname);
+      try {
+        await until('the process measured on /metrics', async () => value(await exposed(), 'canopy_process_up') === 1 && (await mine())?.pid != null);
+        const text = await exposed();
+        assert.ok(value(text, 'canopy_process_resident_memory_bytes') > 100_000, text);
+        assert.ok(value(text, 'canopy_process_open_fds') >= 3);
+        assert.ok(value(text, 'canopy_process_max_fds') >= value(text, 'canopy_process_open_fds'));
+        assert.ok(value(text, 'canopy_process_cpu_seconds_total') >= 0);
+        assert.equal(value(text, 'canopy_process_restarts_total'), 0);
+        assert.match(text, /^# TYPE canopy_process_restarts_total counter$/m);
+        process.kill((await mine())!.pid!, 'SIGKILL');
+        await until('the restart counted', async () => value(await exposed(), 'canopy_process_restarts_total') === 1 && value(await exposed(), 'canopy_process_up') === 1);
+        await until('both machines\' processes charted', async () => (await query('metric=canopy_process_resident_memory_bytes&match=service=mx.web&by=machine&from=-1m')).series.length === 2);
+      } finally {
+        await s.call('DELETE', '/api/v1/nodes/mx.web/process');
+        await until('the processes stopped', async () => ((await s.call('GET', '/api/v1/nodes/mx.web/processes')).body.items ?? []).every((p: { pid: number | null }) => p.pid === null), 30_000).catch(() => {});
+      }
+    });
+
     test('a collect rule set on a node reaches the agents below it and its metric comes back', async () => {
       const r = await s.call('PUT', '/api/v1/nodes/mx/collect-rules', { rules: [{ name: 'exporter', kind: 'port', port: PORT }, { name: 'nothing', kind: 'port', port: 1 }] });
       assert.equal(r.status, 200, JSON.stringify(r.body));

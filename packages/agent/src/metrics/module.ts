@@ -1,15 +1,17 @@
 /**
- * The metrics module: every interval (10 s) it reads the machine's metrics and runs the collect
- * rules of document `collect`, serves the latest on `/metrics` (Prometheus text, when a listen
- * address is set), and pushes them to the control center on stream `metrics`: the series keys once
- * per generation, then values only. Collections made while the session is down wait (up to an
+ * The metrics module: every interval (10 s) it reads the machine's metrics and those of every
+ * process the supervisor runs (canopy_process_*, by service), runs the collect rules of document
+ * `collect`, serves the latest on `/metrics` (Prometheus text, when a listen address is set), and
+ * pushes them to the control center on stream `metrics`: the series keys once per generation, then
+ * values only. Collections made while the session is down wait (up to an
  * hour) and go up together when it returns; a change of the series set starts a new generation.
  */
 import { createServer, type Server } from 'node:http';
 import { CollectDoc, NEED_DEFS, renderExposition, seriesKey, type CollectRule, type ExpositionFamily } from '@canopy/core';
 import type { AgentModule, ModuleContext } from '../modules.ts';
 import { createRuleRunner } from './collect.ts';
-import { collectMachine } from './proc.ts';
+import { supervisorIfAny } from '../supervisor/supervisor.ts';
+import { collectMachine, supervisedProcesses } from './proc.ts';
 
 /** `--metrics-*` settings. */
 export interface MetricsSettings {
@@ -83,7 +85,8 @@ export function metricsModule(): AgentModule {
     collecting = true;
     try {
       const at = Date.now();
-      const now = [...collectMachine(procRoot), ...(await runner.run(rules, intervalMs))];
+      const supervised = supervisedProcesses(supervisorIfAny(ctx.stateDir)?.programs() ?? [], procRoot);
+      const now = [...collectMachine(procRoot), ...supervised, ...(await runner.run(rules, intervalMs))];
       families = now;
       const values = new Map<string, number | null>();
       for (const f of now) for (const s of f.samples) values.set(seriesKey(f.name, s.labels), Number.isFinite(s.value) ? s.value : null);

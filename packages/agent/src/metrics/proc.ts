@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ExpositionFamily } from '@canopy/core';
+import type { ExpositionFamily, ProcessLive } from '@canopy/core';
 
 /** USER_HZ: /proc/stat counts in 1/100 s on every Linux architecture that matters. */
 const USER_HZ = 100;
@@ -152,6 +152,46 @@ function processes(root: string): Family[] {
     return [];
   }
   return [{ ...fam('node_processes_pids', 'gauge', 'Number of PIDs.'), samples: [{ labels: {}, value: n }] }];
+}
+
+/**
+ * Per supervised process (labelled by its service's node path): up, restarts, and from /proc of its
+ * pid — the process itself, not its children — CPU seconds, resident memory, open files and their
+ * limit. A service with two programs for a moment (a switch) shows the one running.
+ */
+export function supervisedProcesses(programs: readonly { service: string; live: ProcessLive }[], procRoot = '/proc'): Family[] {
+  const up = fam('canopy_process_up', 'gauge', 'Whether the service\'s supervised process is running (1) or not (0).');
+  const restarts = fam('canopy_process_restarts_total', 'counter', 'Restarts of the service\'s supervised process since its task began.');
+  const cpuSecs = fam('canopy_process_cpu_seconds_total', 'counter', 'User and system CPU seconds of the supervised process.');
+  const rss = fam('canopy_process_resident_memory_bytes', 'gauge', 'Resident memory of the supervised process in bytes.');
+  const fds = fam('canopy_process_open_fds', 'gauge', 'Open file descriptors of the supervised process.');
+  const maxFds = fam('canopy_process_max_fds', 'gauge', 'The open files limit of the supervised process.');
+  const byService = new Map<string, ProcessLive>();
+  for (const { service, live } of programs) {
+    const had = byService.get(service);
+    if (!had || (live.state === 'running' && had.state !== 'running') || (live.state === had.state && live.at > had.at)) byService.set(service, live);
+  }
+  for (const [service, live] of [...byService].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const labels = { service };
+    const running = live.state === 'running' && live.pid !== null;
+    up.samples.push({ labels, value: running ? 1 : 0 });
+    restarts.samples.push({ labels, value: live.restarts });
+    if (!running) continue;
+    // After the command's last ") ": field 3 of stat is index 0, so utime (14) and stime (15) are 11 and 12.
+    const text = read(procRoot, `${live.pid}/stat`);
+    const stat = text?.slice(text.lastIndexOf(') ') + 2).split(' ');
+    if (stat) cpuSecs.samples.push({ labels, value: (Number(stat[11]) + Number(stat[12])) / USER_HZ });
+    const kb = /^VmRSS:\s+(\d+) kB/m.exec(read(procRoot, `${live.pid}/status`) ?? '');
+    if (kb) rss.samples.push({ labels, value: Number(kb[1]) * 1024 });
+    try {
+      fds.samples.push({ labels, value: readdirSync(join(procRoot, String(live.pid), 'fd')).length });
+    } catch {
+      // Gone, or not ours to read.
+    }
+    const limit = /^Max open files\s+(\d+|unlimited)/m.exec(read(procRoot, `${live.pid}/limits`) ?? '');
+    if (limit) maxFds.samples.push({ labels, value: limit[1] === 'unlimited' ? Infinity : Number(limit[1]) });
+  }
+  return [up, restarts, cpuSecs, rss, fds, maxFds].filter((f) => f.samples.length > 0);
 }
 
 /** Every machine family, read from `procRoot` (default /proc). */

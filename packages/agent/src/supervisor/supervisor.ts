@@ -34,6 +34,11 @@ export function supervisorAt(stateDir: string, log?: (msg: string) => void): Sup
   return s;
 }
 
+/** The supervisor of `stateDir` if one was made (the metrics module reads it, never makes one). */
+export function supervisorIfAny(stateDir: string): Supervisor | undefined {
+  return shared.get(stateDir);
+}
+
 /** Build a supervisor over `stateDir` and adopt the programs it records. */
 export function createSupervisor(opts: SupervisorOptions) {
   const dir = join(opts.stateDir, 'supervisor');
@@ -117,6 +122,8 @@ export function createSupervisor(opts: SupervisorOptions) {
     },
     get: (taskId: string) => programs.get(taskId)?.live(),
     list: (): ProcessLive[] => [...programs.values()].map((p) => p.live()),
+    /** Every program with the service (node path) it runs. */
+    programs: (): { service: string; live: ProcessLive }[] => [...programs.values()].map((p) => ({ service: p.record.spec.service, live: p.live() })),
     /** The log folder of node `nodeId`'s process. */
     logDir: (nodeId: number) => logDir(opts.stateDir, nodeId),
     rotateAll,

@@ -10,6 +10,11 @@ const LABEL_RE = /^(?!__)[a-zA-Z_][a-zA-Z0-9_]{0,99}$/;
 
 /** The synthetic metric judged from agent heartbeats: 1 while the agent is connected, 0 when unreachable. */
 export const AGENT_UP_METRIC = 'canopy_agent_up';
+/**
+ * The synthetic metric judged from automatic ejection, per backend of the machine (labels `service`,
+ * `backend`): 1 while the availability check has it ejected from its service, 0 once it returned.
+ */
+export const BACKEND_EJECTED_METRIC = 'canopy_backend_ejected';
 
 /** A rule's or receiver's name: unique per node, the key a child overrides by. */
 export const AlertName = z.string().regex(/^[a-z0-9]([a-z0-9_.-]{0,61}[a-z0-9])?$/, 'must be 1-63 lower-case letters, digits, and inner . _ -');

@@ -176,6 +176,15 @@ export function createAvailabilityService(deps: AvailabilityDeps) {
       const t = model.totals(nodeId, { windowMs: now - start, now, fail: s.failStatuses });
       return { total: t.total, failed: t.failed, target: s.slo.target };
     },
+    /** The backends on machine `hostname` that ejection knows of: their service, address, and whether ejected now. */
+    ejectionsOn(hostname: string): { service: string; backend: string; ejected: boolean }[] {
+      const out = [];
+      for (const o of model.outliers.values()) {
+        const path = tree.model.get(o.nodeId)?.path;
+        if (o.hostname === hostname && path !== undefined) out.push({ service: path, backend: o.backend, ejected: o.ejected });
+      }
+      return out;
+    },
     settings(path: string): { settings: AvailabilitySettings; custom: boolean } {
       const n = nodeOf(path);
       return { settings: settingsOf(n.id), custom: settings.has(n.id) };

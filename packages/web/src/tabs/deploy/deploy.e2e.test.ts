@@ -67,7 +67,7 @@ describe('deployments in Chromium', { skip: chromiumMissing }, () => {
     const [made] = (await h.call('GET', '/deployments?node=dweb.app')).items;
     assert.equal(made.version, '1.0.0');
     assert.equal(made.createdBy, 'admin');
-    assert.deepEqual(made.strategy, { batch: 1, canary: false, order: 'stop-first', failureAction: 'pause', maxFailureRatio: 0, monitorSeconds: 5, delaySeconds: 0, healthTimeoutSeconds: 300 });
+    assert.deepEqual(made.strategy, { batch: 1, canary: false, order: 'stop-first', failureAction: 'pause', maxFailureRatio: 0, monitorSeconds: 5, availabilityCheck: true, delaySeconds: 0, healthTimeoutSeconds: 300 });
     await panel.getByTestId('batch-0').waitFor();
 
     // The host's row opens its task log; nothing is logged without an agent.
@@ -102,11 +102,12 @@ describe('deployments in Chromium', { skip: chromiumMissing }, () => {
       await dialog.getByText('Wait for resume').click();
       await dialog.getByText('Roll back', { exact: true }).click();
       await dialog.getByLabel('Max failure ratio').fill('25');
+      await dialog.getByTestId('deploy-availability-check').click();
     });
     await panel.getByTestId('deploy-state').filter({ hasText: 'awaiting approval' }).waitFor();
     const [made] = (await h.call('GET', '/deployments?node=dweb.app')).items;
     assert.equal(made.state, 'awaiting-approval');
-    assert.deepEqual([made.strategy.batch, made.strategy.canary, made.strategy.failureAction, made.strategy.maxFailureRatio], ['50%', {}, 'rollback', 0.25]);
+    assert.deepEqual([made.strategy.batch, made.strategy.canary, made.strategy.failureAction, made.strategy.maxFailureRatio, made.strategy.availabilityCheck], ['50%', {}, 'rollback', 0.25, false]);
 
     await panel.getByTestId('deploy-approve').click();
     await panel.getByTestId('deploy-action-error').filter({ hasText: 'needs a second person to approve it' }).waitFor();
