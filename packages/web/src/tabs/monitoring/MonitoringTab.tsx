@@ -3,12 +3,12 @@
  * where each comes from (override, disable here, remove), silences, and the node's alert history.
  */
 import { useCallback, useEffect, useState } from 'react';
-import { Alert as Notice, App, Button, Card, Input, Modal, Popconfirm, Space, Table, Tag, Typography } from 'antd';
-import { AlertOutlined, PlusOutlined, ReloadOutlined } from '@ant-design/icons';
+import { Alert as Notice, App, Button, Card, Col, Input, InputNumber, Modal, Popconfirm, Radio, Row, Segmented, Select, Space, Table, Tag, Typography } from 'antd';
+import { AlertOutlined, DeleteOutlined, PlusOutlined, ReloadOutlined } from '@ant-design/icons';
 import { api, messageOf, seg } from '../../api.ts';
 import { useAccess } from '../../components/permissions.tsx';
 import type { NodeTab, NodeTabProps } from '../types.ts';
-import { conditionsText, labelsText, originText, parseRuleBody, ruleBody, SEVERITY_COLOR, silenceScope, STATE_COLOR, type Alert, type EffectiveRule, type RulesView, type SilenceView } from './model.ts';
+import { conditionsText, labelsText, originText, parseRuleBody, ruleBody, ruleFormOf, ruleFromForm, RULE_OPERATORS, SEVERITY_COLOR, silenceScope, STATE_COLOR, type Alert, type EffectiveRule, type RuleForm, type RulesView, type SilenceView } from './model.ts';
 
 const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '');
 
@@ -23,7 +23,8 @@ function Monitoring({ node }: NodeTabProps) {
   const [silences, setSilences] = useState<SilenceView[]>([]);
   const [error, setError] = useState<string>();
   const [loading, setLoading] = useState(false);
-  const [editing, setEditing] = useState<{ name: string; text: string; fixedName: boolean }>();
+  // The editor: a form of the common fields over the rule's whole body (`base`), or that body as JSON.
+  const [editing, setEditing] = useState<{ name: string; fixedName: boolean; mode: 'form' | 'json'; base: Record<string, unknown>; form: RuleForm; text: string }>();
   const [silencing, setSilencing] = useState<{ rule?: string; machine?: string; hours: string; comment: string }>();
 
   const load = useCallback(async () => {
@@ -60,9 +61,25 @@ function Monitoring({ node }: NodeTabProps) {
     }
   };
 
+  const edit = (name: string, fixedName: boolean, text: string) => {
+    const base = parseRuleBody(text) as Record<string, unknown>;
+    setEditing({ name, fixedName, mode: 'form', base, form: ruleFormOf(base), text });
+  };
+  /** The body the editor holds now, or why it cannot be sent. */
+  const editedBody = (): Record<string, unknown> | string => (editing!.mode === 'json' ? parseRuleBody(editing!.text) : ruleFromForm(editing!.form, editing!.base));
+  const switchMode = (mode: 'form' | 'json') => {
+    if (!editing || mode === editing.mode) return;
+    const body = editedBody();
+    if (typeof body === 'string') return setError(body);
+    setError(undefined);
+    setEditing({ ...editing, mode, base: body, form: ruleFormOf(body), text: JSON.stringify(body, null, 2) });
+  };
+  const setForm = (patch: Partial<RuleForm>) => editing && setEditing({ ...editing, form: { ...editing.form, ...patch } });
+  const setCondition = (i: number, patch: Partial<RuleForm['conditions'][number]>) => editing && setForm({ conditions: editing.form.conditions.map((c, j) => (j === i ? { ...c, ...patch } : c)) });
+
   const saveRule = async () => {
     if (!editing) return;
-    const body = parseRuleBody(editing.text);
+    const body = editedBody();
     if (typeof body === 'string') return setError(body);
     if (await act(`Saved ${editing.name}`, () => api.put(`${rulesUrl}/${seg(editing.name)}`, body))) setEditing(undefined);
   };
@@ -106,7 +123,7 @@ function Monitoring({ node }: NodeTabProps) {
       ? [{
           title: '', key: 'actions', render: (_: unknown, r: EffectiveRule) => (
             <Space size={4}>
-              {!r.disabled && <Button size="small" onClick={() => setEditing({ name: r.name, text: ruleBody(r), fixedName: true })}>{r.inherited ? 'Override' : 'Edit'}</Button>}
+              {!r.disabled && <Button size="small" onClick={() => edit(r.name, true, ruleBody(r))}>{r.inherited ? 'Override' : 'Edit'}</Button>}
               {r.inherited ? (
                 <Popconfirm title={`Disable ${r.name} on ${node.path} and below?`} onConfirm={() => void act(`Disabled ${r.name} here`, () => api.put(`${rulesUrl}/${seg(r.name)}`, { disabled: true }))}>
                   <Button size="small">Disable here</Button>
@@ -129,7 +146,7 @@ function Monitoring({ node }: NodeTabProps) {
         <Space>
           <Button icon={<ReloadOutlined />} onClick={() => void load()}>Reload</Button>
           {mayWrite && <Button onClick={() => setSilencing({ hours: '2', comment: '' })}>New silence</Button>}
-          {mayWrite && <Button type="primary" icon={<PlusOutlined />} onClick={() => setEditing({ name: '', text: ruleBody(undefined), fixedName: false })}>New rule</Button>}
+          {mayWrite && <Button type="primary" icon={<PlusOutlined />} onClick={() => edit('', false, ruleBody(undefined))}>New rule</Button>}
         </Space>
       </Space>
       {!mayWrite && <Notice type="info" showIcon data-testid="read-only-note" title={`Read-only here: changing alert rules ${access.needs('monitor.write')}.`} style={{ padding: '4px 12px' }} />}
@@ -156,8 +173,30 @@ function Monitoring({ node }: NodeTabProps) {
         {editing && (
           <Space orientation="vertical" style={{ width: '100%' }}>
             {!editing.fixedName && <Input aria-label="Rule name" placeholder="name, e.g. disk-full" value={editing.name} onChange={(e) => setEditing({ ...editing, name: e.target.value })} />}
-            <Typography.Text type="secondary">Functions: all(#n), avg(#n), max(#n), min(#n), sum(#n), diff(#n), pdiff(#n), nodata(seconds). Machine down: metric canopy_agent_up == 0.</Typography.Text>
-            <Input.TextArea aria-label="Rule JSON" rows={14} value={editing.text} onChange={(e) => setEditing({ ...editing, text: e.target.value })} style={{ fontFamily: 'monospace' }} />
+            <Segmented<'form' | 'json'> value={editing.mode} onChange={switchMode} options={[{ value: 'form', label: 'Form' }, { value: 'json', label: 'JSON (every field)' }]} data-testid="rule-mode" />
+            {editing.mode === 'json' ? (
+              <Input.TextArea aria-label="Rule JSON" rows={14} value={editing.text} onChange={(e) => setEditing({ ...editing, text: e.target.value })} style={{ fontFamily: 'monospace' }} />
+            ) : (
+              <>
+                <Typography.Text type="secondary">Conditions, all of which must hold (AND). Functions: all(#n), avg(#n), max(#n), min(#n), sum(#n), diff(#n), pdiff(#n), nodata(seconds). Machine down: canopy_agent_up == 0; a backend ejected: canopy_backend_ejected &gt; 0.</Typography.Text>
+                {editing.form.conditions.map((c, i) => (
+                  <Row gutter={6} key={i} align="middle">
+                    <Col span={7}><Input aria-label={`Metric ${i + 1}`} placeholder="metric" value={c.metric} onChange={(e) => setCondition(i, { metric: e.target.value })} /></Col>
+                    <Col span={6}><Input aria-label={`Labels ${i + 1}`} placeholder="labels: mountpoint=/" value={c.match} onChange={(e) => setCondition(i, { match: e.target.value })} /></Col>
+                    <Col span={4}><Input aria-label={`Function ${i + 1}`} placeholder="all(#3)" value={c.fn} onChange={(e) => setCondition(i, { fn: e.target.value })} /></Col>
+                    <Col span={3}><Select aria-label={`Operator ${i + 1}`} value={c.op} onChange={(op) => setCondition(i, { op })} options={RULE_OPERATORS.map((o) => ({ value: o, label: o }))} style={{ width: '100%' }} /></Col>
+                    <Col span={3}><InputNumber aria-label={`Threshold ${i + 1}`} value={c.threshold} onChange={(v) => setCondition(i, { threshold: v })} style={{ width: '100%' }} /></Col>
+                    <Col span={1}><Button size="small" type="text" aria-label={`Remove condition ${i + 1}`} icon={<DeleteOutlined />} disabled={editing.form.conditions.length === 1} onClick={() => setForm({ conditions: editing.form.conditions.filter((_, j) => j !== i) })} /></Col>
+                  </Row>
+                ))}
+                <Button size="small" icon={<PlusOutlined />} onClick={() => setForm({ conditions: [...editing.form.conditions, { metric: '', match: '', fn: 'all(#1)', op: '>', threshold: null }] })}>Add a condition (AND)</Button>
+                <Radio.Group aria-label="Severity" optionType="button" value={editing.form.severity} onChange={(e) => setForm({ severity: e.target.value as RuleForm['severity'] })} options={['critical', 'warning', 'info'].map((v) => ({ value: v, label: v }))} />
+                <Input addonBefore="Summary" aria-label="Summary" placeholder="disk {{value}} % on {{machines}}" value={editing.form.summary} onChange={(e) => setForm({ summary: e.target.value })} />
+                <InputNumber addonBefore="Holds for" addonAfter="s before it fires" aria-label="For seconds" min={0} value={editing.form.forSeconds} onChange={(v) => setForm({ forSeconds: v })} style={{ width: '100%' }} />
+                <Select mode="tags" aria-label="Receivers" placeholder="receivers (names on this node or above)" value={editing.form.receivers} onChange={(receivers: string[]) => setForm({ receivers })} style={{ width: '100%' }} tokenSeparators={[',', ' ']} />
+                <Typography.Text type="secondary">Active window, recovery, repeats and escalation: in the JSON view.</Typography.Text>
+              </>
+            )}
           </Space>
         )}
       </Modal>

@@ -94,3 +94,58 @@ export function parseRuleBody(text: string): Record<string, unknown> | string {
     return `not JSON: ${(err as Error).message}`;
   }
 }
+
+/** The rule editor's form: the fields most rules need; the rest of the rule is kept as it was. */
+export interface RuleForm {
+  conditions: { metric: string; match: string; fn: string; op: string; threshold: number | null }[];
+  severity: EffectiveRule['severity'];
+  summary: string;
+  forSeconds: number | null;
+  receivers: string[];
+}
+
+export const RULE_OPERATORS = ['>', '>=', '<', '<=', '==', '!='] as const;
+
+/** `mountpoint=/, fstype=ext4` for a label filter. */
+export function matchText(m: Record<string, string> | undefined): string {
+  return Object.entries(m ?? {}).map(([k, v]) => `${k}=${v}`).join(', ');
+}
+
+/** A label filter from `k=v, k2=v2` (empty: none); the reason as a string when a part is not k=v. */
+export function parseMatch(text: string): Record<string, string> | string {
+  const out: Record<string, string> = {};
+  for (const part of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    const i = part.indexOf('=');
+    if (i <= 0) return `labels: "${part}" is not label=value`;
+    out[part.slice(0, i).trim()] = part.slice(i + 1).trim();
+  }
+  return out;
+}
+
+/** The form's fields of a rule's PUT body. */
+export function ruleFormOf(body: Record<string, unknown>): RuleForm {
+  const conditions = Array.isArray(body['conditions']) ? (body['conditions'] as Condition[]) : [];
+  return {
+    conditions: conditions.map((c) => ({ metric: c.metric ?? '', match: matchText(c.match), fn: c.fn ?? 'all(#1)', op: c.op ?? '>', threshold: typeof c.threshold === 'number' ? c.threshold : null })),
+    severity: (body['severity'] as RuleForm['severity'] | undefined) ?? 'warning',
+    summary: typeof body['summary'] === 'string' ? body['summary'] : '',
+    forSeconds: typeof body['forSeconds'] === 'number' ? body['forSeconds'] : null,
+    receivers: Array.isArray(body['receivers']) ? (body['receivers'] as string[]) : [],
+  };
+}
+
+/** The PUT body: the form over `base` (fields it does not show kept); the reason as a string when it is incomplete. */
+export function ruleFromForm(form: RuleForm, base: Record<string, unknown>): Record<string, unknown> | string {
+  if (form.conditions.length === 0) return 'a rule needs a condition';
+  const conditions: Condition[] = [];
+  for (const [i, c] of form.conditions.entries()) {
+    const what = `condition ${i + 1}`;
+    if (c.metric.trim() === '') return `${what}: name the metric`;
+    if (c.threshold === null) return `${what}: give a threshold`;
+    const match = parseMatch(c.match);
+    if (typeof match === 'string') return `${what}: ${match}`;
+    conditions.push({ metric: c.metric.trim(), fn: c.fn.trim(), op: c.op, threshold: c.threshold, ...(Object.keys(match).length > 0 ? { match } : {}) });
+  }
+  const { disabled: _d, ...rest } = base;
+  return { ...rest, conditions, severity: form.severity, summary: form.summary, forSeconds: form.forSeconds ?? 0, receivers: form.receivers };
+}

@@ -1,6 +1,7 @@
 /**
  * The Monitoring tab in Chromium: the rules in force with where each comes from, a firing alert the
- * operator acknowledges from the tab (the server holds the acknowledgement), and a silence made there.
+ * operator acknowledges from the tab (the server holds the acknowledgement), a silence made there,
+ * and a rule written with the form (its JSON view showing the same rule).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -50,6 +51,33 @@ describe('the Monitoring tab in Chromium', { skip: chromiumMissing }, () => {
     await page.getByRole('button', { name: 'Silence', exact: true }).last().click();
     await page.getByTestId('silences').getByText('disk swap').waitFor();
     await row.getByText('silenced').waitFor();
+    assert.deepEqual(h.pageErrors, []);
+  });
+
+  test('a new rule is written with the form; a bad label filter is refused there; the JSON view shows the same rule', async () => {
+    await page.goto(`${h.base}/nodes/mw.db?tab=monitoring`);
+    await page.getByRole('button', { name: 'New rule' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Rule name').fill('memory');
+    await dialog.getByLabel('Metric 1').fill('node_memory_MemAvailable_bytes');
+    await dialog.getByLabel('Function 1').fill('avg(#3)');
+    await dialog.getByLabel('Threshold 1').fill('1000000');
+    await dialog.getByRole('button', { name: 'Add a condition (AND)' }).click();
+    await dialog.getByLabel('Metric 2').fill('node_load1');
+    await dialog.getByLabel('Labels 2').fill('oops');
+    await dialog.getByLabel('Threshold 2').fill('4');
+    await dialog.getByText('critical', { exact: true }).click();
+    await dialog.getByLabel('Summary').fill('low memory on {{machines}}');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('condition 2: labels: "oops" is not label=value').waitFor();
+    await dialog.getByLabel('Labels 2').fill('');
+    await dialog.getByText('JSON (every field)').click();
+    const json = JSON.parse(await dialog.getByLabel('Rule JSON').inputValue());
+    assert.deepEqual(json.conditions.map((c: { metric: string; op: string; threshold: number }) => [c.metric, c.op, c.threshold]), [['node_memory_MemAvailable_bytes', '>', 1_000_000], ['node_load1', '>', 4]]);
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await page.getByTestId('alert-rules').locator('.ant-table-row').filter({ hasText: 'memory' }).getByText('set here').waitFor();
+    const saved = (await h.call('GET', '/nodes/mw.db/alert-rules')).own.find((r: { name: string }) => r.name === 'memory');
+    assert.deepEqual([saved.severity, saved.summary, saved.conditions[0].fn, saved.conditions.length], ['critical', 'low memory on {{machines}}', 'avg(#3)', 2]);
     assert.deepEqual(h.pageErrors, []);
   });
 });
