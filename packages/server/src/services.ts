@@ -155,7 +155,7 @@ export function createServices(database: Database, opts: ServiceOptions = {}): S
   const rollout = (kind: 'nginx' | 'lvs') => createRollout({ kind, writer, feed, db, dispatcher, machines, pathOf: (id) => tree.model.get(id)?.path ?? `#${id}`, onError: opts.onError });
   const rollouts = { nginx: rollout('nginx'), lvs: rollout('lvs') };
   const ssh = createSshService({ writer, feed, db, tree, machines, acl: auth.acl, dispatcher }, { onError: opts.onError, ...opts.ssh });
-  const monitor = createMonitorService({ writer, feed, db, tree, machines, dispatcher, onError: opts.onError }, opts.monitor);
+  const monitor = createMonitorService({ writer, feed, db, tree, machines, dispatcher, onError: opts.onError }, { relay: database.kind === 'postgres', ...opts.monitor });
   const alerts = createAlerting({ writer, feed, database, db, tree, machines, source: monitor.source, ejections: (hostname) => availability.ejectionsOn(hostname), onError: opts.onError }, opts.alerts);
   const availability = createAvailabilityService({ writer, feed, db, tree, machines, nginx, discovery, dispatcher, onError: opts.onError, ...opts.availability });
   const dns = opts.dns ? createDnsServer({ discovery, tree, machines, feed }, { onError: opts.onError, ...opts.dns }) : undefined;

@@ -1,6 +1,7 @@
 /**
  * The embedded metrics store: series known to this replica, ingest (counters become per-second
- * rates, the dashboard series are derived), periodic flush of history chunks to the database,
+ * rates, the dashboard series are derived), periodic flush of history chunks to the database (of the
+ * machines pushing to this replica; others' come relayed and their own replica writes them),
  * retention, and reads that merge what is in memory with stored chunks (closed ones cached).
  */
 import { decodeChunk, deriveSamples, isCounter, parseSeriesKey, seriesKey, type HistoryPoint, type Sample } from '@canopy/core';
@@ -51,6 +52,8 @@ export function createHistory(deps: { db: Queryable }, opts: HistoryOptions = {}
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> | null = null;
   let lastSweep = 0;
+  /** Machines whose latest collection came relayed from another replica: their chunks are that replica's to write. */
+  const relayedOnly = new Set<number>();
 
   function series(machineId: number, key: string): SeriesState {
     let m = byMachine.get(machineId);
@@ -90,7 +93,10 @@ export function createHistory(deps: { db: Queryable }, opts: HistoryOptions = {}
           byId.set(r.id, s);
         }
       }
-    const { rows, done } = store.take(all);
+    const owned = [...all].filter((x) => !relayedOnly.has(x.machineId));
+    // Chunks of relayed machines are written by the replica they push to: taken here only to be dropped.
+    store.take([...all].filter((x) => relayedOnly.has(x.machineId))).done(true);
+    const { rows, done } = store.take(owned);
     try {
       await repo.putChunks(db, rows);
       done(true);
@@ -120,8 +126,10 @@ export function createHistory(deps: { db: Queryable }, opts: HistoryOptions = {}
     /** Series of a machine (undefined: it never pushed). */
     machineSeries: (machineId: number) => byMachine.get(machineId),
     seriesCount: () => all.size,
-    /** Record collections of one machine. */
-    ingest(machineId: number, samples: IngestSample[]): void {
+    /** Record collections of one machine, received from its agent or `relayed` by another replica. */
+    ingest(machineId: number, samples: IngestSample[], relayed = false): void {
+      if (relayed) relayedOnly.add(machineId);
+      else relayedOnly.delete(machineId);
       for (const { at, entries } of samples) {
         const stored: Sample[] = [];
         for (const [key, v] of entries) {

@@ -1,7 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NEED_DEFS } from '@canopy/core';
+import { sql } from 'drizzle-orm';
+import { rows } from '../db/connection.ts';
+import { createServices } from '../services.ts';
 import { createNodes, startTestServer, testBackends, type TestServer } from '../testing/index.ts';
+import { until } from '../alerts/receiver.test-util.ts';
 import { createHistory } from './history.ts';
 
 const MIN = 60_000;
@@ -120,6 +124,28 @@ for (const backend of testBackends()) {
       assert.equal((await put('mcr.db', [{ name: 'q', kind: 'script', argv: ['/usr/local/bin/queue-depth'] }])).status, 200);
       const audit = await s.call('GET', '/api/v1/audit?limit=5');
       assert.ok(JSON.stringify(audit.body).includes('monitor.collect_rules.set'));
+    });
+
+    test('another replica gets every collection too, and leaves its history chunks to the replica it came to', { skip: backend.name !== 'postgres' && 'PGlite is one process: one replica' }, async () => {
+      await createNodes(s, 'mr');
+      const id = await machine('mr-1', 'mr', '198.18.200.9');
+      const other = createServices(s.database, { monitor: { flushSeconds: 3600 }, alerts: { tickMs: 3_600_000 } });
+      await other.start();
+      const chunks = async () => Number((await rows<{ n: string }>(s.database.db, sql`SELECT count(*) AS n FROM monitor_chunks c JOIN monitor_series x ON x.id = c.series_id WHERE x.machine_id = ${id}`))[0]!.n);
+      try {
+        await pushCpu(id, 0.5);
+        const load1 = () => other.monitor.source.samples({ machineIds: [id], metric: 'node_load1', fromMs: Date.now() - 10 * MIN, toMs: Date.now() })[0]?.points ?? [];
+        await until('the other replica has the collections', () => load1().length === 6, 5_000);
+        assert.ok(load1().every(([, v]) => v === 1));
+        const cpu = other.monitor.source.samples({ machineIds: [id], metric: 'instance:node_cpu_utilisation:rate1m', fromMs: Date.now() - 10 * MIN, toMs: Date.now() })[0]!.points;
+        assert.ok(cpu.length > 0 && cpu.every(([, v]) => Math.abs(v - 0.5) < 1e-9), 'counters become the same rates there');
+        await other.monitor.history.flush();
+        assert.equal(await chunks(), 0, 'a relayed machine\'s chunks are not the other replica\'s to write');
+        await s.services.monitor.history.flush();
+        assert.ok((await chunks()) > 0, 'the replica it pushes to writes them');
+      } finally {
+        await other.stop();
+      }
     });
 
     test('history is downsampled into chunks that survive a restart', async () => {

@@ -11,7 +11,8 @@ import type { Dispatcher } from '../agents/index.ts';
 import type { MachineService } from '../machines/index.ts';
 import type { TreeNode, TreeService } from '../tree/index.ts';
 import { createCollectRules } from './collect-rules.ts';
-import { createHistory, type HistoryOptions } from './history.ts';
+import { createHistory, type HistoryOptions, type IngestSample } from './history.ts';
+import { createRelay } from './relay.ts';
 import { prometheusBackend } from './prometheus.ts';
 import { canopyBackend, matchOf, type Scope } from './query.ts';
 
@@ -22,6 +23,8 @@ export interface MonitorOptions extends HistoryOptions {
   prometheusUrl?: string | undefined;
   /** Port of the agents' /metrics that service discovery hands Prometheus; default 9100. */
   exporterPort?: number | undefined;
+  /** Relay collections through the database to the other replicas (PostgreSQL: there may be some). */
+  relay?: boolean | undefined;
 }
 
 /** What alert evaluation reads (helper "alerts" codes against it). */
@@ -46,6 +49,11 @@ export function createMonitorService(
   const rules = createCollectRules(deps);
   const generations = new Map<number, { gen: number; keys: string[] }>();
   const lastPush = new Map<number, number>();
+  const ingest = (machineId: number, samples: IngestSample[], relayed: boolean) => {
+    history.ingest(machineId, samples, relayed);
+    lastPush.set(machineId, now());
+  };
+  const relay = opts.relay ? createRelay({ db, replica: dispatcher.replica, take: (id, samples) => ingest(id, samples, true), onError: deps.onError ?? (() => {}) }) : undefined;
 
   async function onMetrics(from: { machineId: number }, data: unknown): Promise<void> {
     const push = MetricsPush.parse(data);
@@ -57,8 +65,9 @@ export function createMonitorService(
     if (!g || g.gen !== push.gen) throw new Error(NEED_DEFS);
     for (const s of push.samples) if (s.v.length !== g.keys.length) throw new Error(`a sample has ${s.v.length} values for ${g.keys.length} series`);
     const ordered = [...push.samples].sort((a, b) => a.at - b.at);
-    history.ingest(from.machineId, ordered.map((s) => ({ at: s.at, entries: s.v.map((v, i): [string, number | null] => [g.keys[i] as string, v]) })));
-    lastPush.set(from.machineId, now());
+    const samples = ordered.map((s) => ({ at: s.at, entries: s.v.map((v, i): [string, number | null] => [g.keys[i] as string, v]) }));
+    ingest(from.machineId, samples, false);
+    relay?.add(from.machineId, samples);
   }
 
   function scope(node: TreeNode, hostname?: string): Scope {
@@ -134,14 +143,17 @@ export function createMonitorService(
     load: async () => {
       await history.load();
       await rules.load();
+      await relay?.load();
     },
     start(): void {
       dispatcher.onPush(METRICS_STREAM, onMetrics);
       rules.start();
       history.start();
+      relay?.start();
     },
     async stop(): Promise<void> {
       rules.stop();
+      await relay?.stop();
       await history.stop();
     },
   };
