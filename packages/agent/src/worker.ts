@@ -109,7 +109,11 @@ export function createWorker(opts: WorkerOptions) {
       if (isTerminal(next.state)) {
         flushLive(r);
         report(r.stored, finalOutput(r));
-      } else report(r.stored);
+      } else {
+        // The output written so far goes with the state: a release is never seen RUNNING ahead of
+        // its postStart hook's output (the ticker would send it up to 100 ms later).
+        report(r.stored, r.live?.live() ?? {});
+      }
       log(`task ${r.stored.assignment.taskId}: ${next.message}${next.error ? ` (${next.error})` : ''}`);
     }
   }
