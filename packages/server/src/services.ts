@@ -156,7 +156,7 @@ export function createServices(database: Database, opts: ServiceOptions = {}): S
   const rollouts = { nginx: rollout('nginx'), lvs: rollout('lvs') };
   const ssh = createSshService({ writer, feed, db, tree, machines, acl: auth.acl, dispatcher }, { onError: opts.onError, ...opts.ssh });
   const monitor = createMonitorService({ writer, feed, db, tree, machines, dispatcher, onError: opts.onError }, { relay: database.kind === 'postgres', ...opts.monitor });
-  const alerts = createAlerting({ writer, feed, database, db, tree, machines, source: monitor.source, ejections: (hostname) => availability.ejectionsOn(hostname), onError: opts.onError }, opts.alerts);
+  const alerts = createAlerting({ writer, feed, database, db, tree, machines, source: monitor.source, builtin: (metric, machineId) => availability.builtinSeries(metric, machineId), onError: opts.onError }, opts.alerts);
   const availability = createAvailabilityService({ writer, feed, db, tree, machines, nginx, discovery, dispatcher, onError: opts.onError, ...opts.availability });
   const dns = opts.dns ? createDnsServer({ discovery, tree, machines, feed }, { onError: opts.onError, ...opts.dns }) : undefined;
   const routes = [

@@ -15,6 +15,12 @@ export const AGENT_UP_METRIC = 'canopy_agent_up';
  * `backend`): 1 while the availability check has it ejected from its service, 0 once it returned.
  */
 export const BACKEND_EJECTED_METRIC = 'canopy_backend_ejected';
+/**
+ * The synthetic metric of a service's SLO, on every machine bound at or below its node (labels
+ * `service`, `alert`: the SRE workbook's burn-rate alerts, `14.4x-1h-5m`…, `severity` page|ticket):
+ * 1 while that alert fires, else 0.
+ */
+export const SLO_BURN_METRIC = 'canopy_slo_burn_alert';
 
 /** A rule's or receiver's name: unique per node, the key a child overrides by. */
 export const AlertName = z.string().regex(/^[a-z0-9]([a-z0-9_.-]{0,61}[a-z0-9])?$/, 'must be 1-63 lower-case letters, digits, and inner . _ -');

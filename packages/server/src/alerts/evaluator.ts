@@ -6,11 +6,11 @@
  * connection) the lock goes with it and another replica takes over, picking the live alerts up
  * from the database. Services sharing one Database in a process (tests) share one lock by hand-over. Machine down comes from the agents'
  * heartbeats (the dispatcher's `agent.status`), offered to rules as the series `canopy_agent_up`;
- * nodata is not judged on a machine whose agent is down (its own alert says so). Automatic
- * ejection is offered the same way, as `canopy_backend_ejected` per backend of the machine.
+ * nodata is not judged on a machine whose agent is down (its own alert says so). Other capabilities
+ * offer synthetic series the same way (`builtin`: automatic ejection, SLO burn rates).
  */
 import { randomUUID } from 'node:crypto';
-import { AGENT_UP_METRIC, BACKEND_EJECTED_METRIC, alertStep, dueNotice, evaluateConditions, inWindow, lookbackMs, recoveryDue, type AlertLife, type AlertRuleSpec, type SeriesPoints } from '@canopy/core';
+import { AGENT_UP_METRIC, alertStep, dueNotice, evaluateConditions, inWindow, lookbackMs, recoveryDue, type AlertLife, type AlertRuleSpec, type SeriesPoints } from '@canopy/core';
 import { AGENT_STATUS_TOPIC } from '../agents/index.ts';
 import type { Actor, ChangeFeed, Writer } from '../changes/index.ts';
 import type { Database } from '../db/connection.ts';
@@ -46,8 +46,8 @@ interface Live {
 
 type Change = { kind: 'insert'; key: string; l: Live } | { kind: 'update'; key: string; l: Live; patch: Parameters<typeof repo.updateAlert>[2]; notice?: NoticeItem['kind'] };
 
-/** The backends of the machine named `hostname` that automatic ejection knows of (the availability service). */
-export type Ejections = (hostname: string) => { service: string; backend: string; ejected: boolean }[];
+/** A synthetic metric's series on one machine now, or undefined when `metric` is not one. */
+export type BuiltinSeries = (metric: string, machineId: number) => { labels: Record<string, string>; value: number }[] | undefined;
 
 export type Evaluator = ReturnType<typeof createEvaluator>;
 
@@ -56,7 +56,7 @@ const held = new WeakMap<Database, { owner: string | null; pid: number | null }>
 
 /** Build the evaluator; `start()` follows ingests and competes for the lease. */
 export function createEvaluator(
-  deps: { writer: Writer; feed: ChangeFeed; database: Database; model: AlertModel; tree: TreeModel; machines: MachineService; source: MetricSource; notifier: Notifier; now: () => number; onError: (err: unknown) => void; ejections?: Ejections | undefined },
+  deps: { writer: Writer; feed: ChangeFeed; database: Database; model: AlertModel; tree: TreeModel; machines: MachineService; source: MetricSource; notifier: Notifier; now: () => number; onError: (err: unknown) => void; builtin?: BuiltinSeries | undefined },
   opts: EvaluatorOptions = {},
 ) {
   const { model, now } = deps;
@@ -84,11 +84,11 @@ export function createEvaluator(
       const up = agentUp.get(machineId);
       return up === undefined ? [] : [{ labels: {}, points: [[toMs, up ? 1 : 0]] }];
     }
-    if (metric === BACKEND_EJECTED_METRIC) {
-      const hostname = deps.machines.model.get(machineId)?.hostname;
-      return (hostname === undefined ? [] : (deps.ejections?.(hostname) ?? []))
-        .map((e) => ({ labels: { service: e.service, backend: e.backend }, points: [[toMs, e.ejected ? 1 : 0]] as [number, number][] }))
-        .filter((x) => Object.entries(match ?? {}).every(([k, v]) => x.labels[k as 'service' | 'backend'] === v));
+    const synthetic = deps.builtin?.(metric, machineId);
+    if (synthetic) {
+      return synthetic
+        .filter((x) => Object.entries(match ?? {}).every(([k, v]) => x.labels[k] === v))
+        .map((x) => ({ labels: x.labels, points: [[toMs, x.value]] }));
     }
     return deps.source.samples({ machineIds: [machineId], metric, ...(match ? { match } : {}), fromMs, toMs }).map((s) => ({ labels: s.labels, points: s.points }));
   }

@@ -7,7 +7,7 @@ import type { Database, Queryable } from '../db/connection.ts';
 import type { MachineService } from '../machines/index.ts';
 import type { MetricSource } from '../monitor/index.ts';
 import type { TreeNode, TreeService } from '../tree/index.ts';
-import { createEvaluator, type Ejections, type EvaluatorOptions } from './evaluator.ts';
+import { createEvaluator, type BuiltinSeries, type EvaluatorOptions } from './evaluator.ts';
 import { createNotifier, type NotifierOptions } from './notifier.ts';
 import { ingestAlertmanager, ruleFile, type PromTarget } from './prometheus-mode.ts';
 import { createAlertService } from './service.ts';
@@ -26,7 +26,7 @@ export type Alerting = ReturnType<typeof createAlerting>;
 
 /** Build alerting over the metric source; `load()`, then `start()`. */
 export function createAlerting(
-  deps: { writer: Writer; feed: ChangeFeed; database: Database; db: Queryable; tree: TreeService; machines: MachineService; source: MetricSource; ejections?: Ejections | undefined; onError?: ((err: unknown) => void) | undefined },
+  deps: { writer: Writer; feed: ChangeFeed; database: Database; db: Queryable; tree: TreeService; machines: MachineService; source: MetricSource; builtin?: BuiltinSeries | undefined; onError?: ((err: unknown) => void) | undefined },
   opts: AlertOptions = {},
 ) {
   const now = opts.now ?? Date.now;

@@ -57,6 +57,12 @@ for (const backend of testBackends()) describe(`availability (${backend.name})`,
     assert.ok(v.slo.alerts.find((a: any) => a.name === '14.4x-1h-5m').firing, '5 % errors burn a 99.9 % budget 50× too fast');
     const of = s.services.availability.during(s.services.tree.model.byPath(SVC)!.id, Date.now() - 60_000, Date.now());
     assert.deepEqual(of, { total: 100, failed: 5, target: 0.999 });
+    // The alert evaluator's synthetic series: the workbook's burn alerts on each machine of the service.
+    const web1 = s.services.machines.model.byHostname('av-web-1')!.id;
+    const burn = s.services.availability.builtinSeries('canopy_slo_burn_alert', web1)!;
+    assert.deepEqual(burn.find((x) => x.labels['alert'] === '14.4x-1h-5m'), { labels: { service: SVC, alert: '14.4x-1h-5m', severity: 'page' }, value: 1 });
+    assert.deepEqual(s.services.availability.builtinSeries('canopy_slo_burn_alert', edgeId), [], 'the edge machine serves no service here');
+    assert.equal(s.services.availability.builtinSeries('node_load1', web1), undefined);
     const list = await s.call('GET', '/api/v1/monitor/availability?under=av');
     assert.deepEqual(list.body.items.map((i: any) => [i.path, i.total]), [[SVC, 100]]);
   });
@@ -70,6 +76,8 @@ for (const backend of testBackends()) describe(`availability (${backend.name})`,
     assert.equal(ejected.length, 1, 'max 10 % of three hosts is one');
     const host = v.backends.find((x: any) => x.ejected).hostname;
     assert.equal(await instanceStatus(host), 'draining');
+    const ejectedOn = s.services.availability.builtinSeries('canopy_backend_ejected', s.services.machines.model.byHostname(host)!.id);
+    assert.deepEqual(ejectedOn?.map((x) => [x.labels['service'], x.value]), [[SVC, 1]]);
     const audit = await s.call('GET', `/api/v1/audit?under=${SVC}&operation=availability.eject`);
     const ops = (audit.body.items as any[]).map((e) => e.operation);
     assert.ok(ops.includes('availability.eject'), JSON.stringify(ops));

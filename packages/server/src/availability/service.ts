@@ -3,7 +3,7 @@
  * replica keeps (model.ts), SLOs per service, outlier detection and ejection (ejector.ts), and the
  * `access-log` document that tells nginx machines what to tail (doc.ts). No HTTP here.
  */
-import { AvailabilitySettings, DEFAULT_AVAILABILITY_SETTINGS, NotFoundError, detectInterval, type AvailabilitySettingsInput } from '@canopy/core';
+import { AvailabilitySettings, BACKEND_EJECTED_METRIC, DEFAULT_AVAILABILITY_SETTINGS, NotFoundError, SLO_BURN_METRIC, detectInterval, sloStatus, type AvailabilitySettingsInput, type SloStatus } from '@canopy/core';
 import type { Actor, ChangeFeed, Writer } from '../changes/index.ts';
 import { SYSTEM_ACTOR } from '../changes/index.ts';
 import type { Queryable } from '../db/connection.ts';
@@ -140,6 +140,18 @@ export function createAvailabilityService(deps: AvailabilityDeps) {
     return n;
   }
 
+  // A service's SLO status, computed once a second however many machines ask (the evaluator does, per machine).
+  const sloCache = new Map<number, { at: number; slo: SloStatus }>();
+  function sloOf(nodeId: number): SloStatus {
+    const t = clock();
+    const hit = sloCache.get(nodeId);
+    if (hit && t - hit.at < 1000) return hit.slo;
+    const st = settingsOf(nodeId);
+    const slo = sloStatus(st.slo.target, st.slo.windowDays, (ms) => model.totals(nodeId, { backend: '', windowMs: ms, now: t, fail: st.failStatuses }));
+    sloCache.set(nodeId, { at: t, slo });
+    return slo;
+  }
+
   const instancesOf = (path: string) => (discovery.resolve(path, { healthyOnly: false })?.instances ?? []).map((i) => ({ hostname: i.hostname, ip: i.ip, port: i.port }));
 
   return {
@@ -176,12 +188,28 @@ export function createAvailabilityService(deps: AvailabilityDeps) {
       const t = model.totals(nodeId, { windowMs: now - start, now, fail: s.failStatuses });
       return { total: t.total, failed: t.failed, target: s.slo.target };
     },
-    /** The backends on machine `hostname` that ejection knows of: their service, address, and whether ejected now. */
-    ejectionsOn(hostname: string): { service: string; backend: string; ejected: boolean }[] {
+    /**
+     * The alert evaluator's synthetic series on machine `machineId`: `canopy_backend_ejected` per
+     * backend on it that ejection knows of, `canopy_slo_burn_alert` per burn-rate alert of every
+     * service whose node it is bound at or below. Undefined for any other metric.
+     */
+    builtinSeries(metric: string, machineId: number): { labels: Record<string, string>; value: number }[] | undefined {
+      const m = deps.machines.model.get(machineId);
+      if (metric === BACKEND_EJECTED_METRIC) {
+        const out = [];
+        for (const o of model.outliers.values()) {
+          const path = tree.model.get(o.nodeId)?.path;
+          if (m && o.hostname === m.hostname && path !== undefined) out.push({ labels: { service: path, backend: o.backend }, value: o.ejected ? 1 : 0 });
+        }
+        return out;
+      }
+      if (metric !== SLO_BURN_METRIC) return undefined;
+      const paths = (m?.nodeIds ?? []).map((id) => tree.model.get(id)?.path).filter((p): p is string => p !== undefined);
       const out = [];
-      for (const o of model.outliers.values()) {
-        const path = tree.model.get(o.nodeId)?.path;
-        if (o.hostname === hostname && path !== undefined) out.push({ service: path, backend: o.backend, ejected: o.ejected });
+      for (const id of model.nodes()) {
+        const svc = tree.model.get(id);
+        if (!svc || !paths.some((p) => p === svc.path || p.startsWith(`${svc.path}.`))) continue;
+        for (const a of sloOf(id).alerts) out.push({ labels: { service: svc.path, alert: a.name, severity: a.severity }, value: a.firing ? 1 : 0 });
       }
       return out;
     },
