@@ -10,7 +10,7 @@
  * offer synthetic series the same way (`builtin`: automatic ejection, SLO burn rates).
  */
 import { randomUUID } from 'node:crypto';
-import { AGENT_UP_METRIC, alertStep, dueNotice, evaluateConditions, inWindow, lookbackMs, recoveryDue, type AlertLife, type AlertRuleSpec, type SeriesPoints } from '@canopy/core';
+import { AGENT_UP_METRIC, alertStep, labelsMatch, dueNotice, evaluateConditions, inWindow, lookbackMs, recoveryDue, type AlertLife, type AlertRuleSpec, type SeriesPoints } from '@canopy/core';
 import { AGENT_STATUS_TOPIC } from '../agents/index.ts';
 import type { Actor, ChangeFeed, Writer } from '../changes/index.ts';
 import type { Database } from '../db/connection.ts';
@@ -86,9 +86,7 @@ export function createEvaluator(
     }
     const synthetic = deps.builtin?.(metric, machineId);
     if (synthetic) {
-      return synthetic
-        .filter((x) => Object.entries(match ?? {}).every(([k, v]) => x.labels[k] === v))
-        .map((x) => ({ labels: x.labels, points: [[toMs, x.value]] }));
+      return synthetic.filter((x) => labelsMatch(x.labels, match)).map((x) => ({ labels: x.labels, points: [[toMs, x.value]] }));
     }
     return deps.source.samples({ machineIds: [machineId], metric, ...(match ? { match } : {}), fromMs, toMs }).map((s) => ({ labels: s.labels, points: s.points }));
   }

@@ -3,7 +3,7 @@
  * replica keeps (model.ts), SLOs per service, outlier detection and ejection (ejector.ts), and the
  * `access-log` document that tells nginx machines what to tail (doc.ts). No HTTP here.
  */
-import { AvailabilitySettings, BACKEND_EJECTED_METRIC, DEFAULT_AVAILABILITY_SETTINGS, NotFoundError, SLO_BURN_METRIC, detectInterval, sloStatus, type AvailabilitySettingsInput, type SloStatus } from '@canopy/core';
+import { AvailabilitySettings, BACKEND_EJECTED_METRIC, DEFAULT_AVAILABILITY_SETTINGS, NotFoundError, SLO_BURN_METRIC, detectInterval, type AvailabilitySettingsInput, type SloStatus } from '@canopy/core';
 import type { Actor, ChangeFeed, Writer } from '../changes/index.ts';
 import { SYSTEM_ACTOR } from '../changes/index.ts';
 import type { Queryable } from '../db/connection.ts';
@@ -17,7 +17,7 @@ import { AVAILABILITY_TOPIC, createEjector, type DrainAction } from './ejector.t
 import { createIngest } from './ingest.ts';
 import { FINE_KEEP_MS, FINE_MS, HOURLY_KEEP_MS, createAvailabilityModel, type CountedSeries } from './model.ts';
 import * as repo from './repo.ts';
-import { figures, serviceAvailability, type ServiceAvailability } from './views.ts';
+import { figures, serviceAvailability, serviceSlo, type ServiceAvailability } from './views.ts';
 
 export const ACCESS_DOC = 'access-log';
 export const ACCESS_STREAM = 'access';
@@ -146,8 +146,7 @@ export function createAvailabilityService(deps: AvailabilityDeps) {
     const t = clock();
     const hit = sloCache.get(nodeId);
     if (hit && t - hit.at < 1000) return hit.slo;
-    const st = settingsOf(nodeId);
-    const slo = sloStatus(st.slo.target, st.slo.windowDays, (ms) => model.totals(nodeId, { backend: '', windowMs: ms, now: t, fail: st.failStatuses }));
+    const slo = serviceSlo(model, nodeId, settingsOf(nodeId), t);
     sloCache.set(nodeId, { at: t, slo });
     return slo;
   }

@@ -48,6 +48,11 @@ export function figures(t: Totals, windowMs: number): Figures {
   };
 }
 
+/** A service's SLO status at `now`: availability and budget over its window, the burn-rate alerts. */
+export function serviceSlo(model: AvailabilityModel, nodeId: number, settings: AvailabilitySettings, now: number): SloStatus {
+  return sloStatus(settings.slo.target, settings.slo.windowDays, (ms) => model.totals(nodeId, { backend: '', windowMs: ms, now, fail: settings.failStatuses }));
+}
+
 /** The whole view of one service. */
 export function serviceAvailability(
   model: AvailabilityModel,
@@ -87,6 +92,6 @@ export function serviceAvailability(
     ...figures(model.totals(nodeId, { backend: '', windowMs, now, fail, filter: (s) => s.domain === r.domain && s.location === r.location }), windowMs),
   }));
   const total = model.totals(nodeId, { backend: '', windowMs, now, fail });
-  const slo = sloStatus(settings.slo.target, settings.slo.windowDays, (ms) => model.totals(nodeId, { backend: '', windowMs: ms, now, fail }));
+  const slo = serviceSlo(model, nodeId, settings, now);
   return { path, windowMs, settings, ...figures(total, windowMs), slo, backends: backendViews, routes: routeViews };
 }

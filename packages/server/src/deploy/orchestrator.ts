@@ -114,7 +114,8 @@ export function createDeployOrchestrator(deps: DeployOrchestratorDeps) {
       const input = hosts.map((h) => observe(h, tasks, ready));
       const now = Date.now();
       const upAt = d.batchUpAt ? Date.parse(d.batchUpAt) : null;
-      const availability = upAt !== null && d.state === 'running' && d.strategy.monitorSeconds > 0 ? deps.availability?.(d.nodeId, upAt, now) : undefined;
+      // The plan decides whether the monitor window's SLO check applies; the counts are in memory.
+      const availability = upAt === null ? undefined : deps.availability?.(d.nodeId, upAt, now);
       const plan = planDeployment(
         { state: d.state, strategy: d.strategy, batches: d.batches, currentBatch: d.currentBatch, batchUpAt: upAt, canaryPassed: d.canaryPassed, isRollback: d.rollbackOf !== null, availability },
         input,

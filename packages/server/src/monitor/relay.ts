@@ -33,9 +33,8 @@ export function createRelay(opts: RelayOptions) {
   let queue: { machineId: number; samples: IngestSample[] }[] = [];
   let cursor = 0;
   const seen = new Set<number>();
-  const timers: NodeJS.Timeout[] = [];
-  let sending: Promise<void> | null = null;
-  let polling: Promise<void> | null = null;
+  /** The send and poll loops: each runs one round at a time, and stop() waits for the one under way. */
+  const loops: { timer: NodeJS.Timeout; running: Promise<void> | null }[] = [];
   let lastPrune = 0;
 
   async function send(): Promise<void> {
@@ -79,22 +78,16 @@ export function createRelay(opts: RelayOptions) {
       cursor = Number(r?.max ?? 0);
     },
     start(): void {
-      const every = (ms: number, fn: () => Promise<void>, slot: () => Promise<void> | null, set: (p: Promise<void> | null) => void) => {
-        const t = setInterval(() => {
-          if (slot()) return;
-          set(fn().catch(opts.onError).finally(() => set(null)));
-        }, ms);
-        t.unref();
-        timers.push(t);
-      };
-      every(opts.sendMs ?? 100, send, () => sending, (p) => (sending = p));
-      every(opts.pollMs ?? 200, poll, () => polling, (p) => (polling = p));
+      for (const [ms, fn] of [[opts.sendMs ?? 100, send], [opts.pollMs ?? 200, poll]] as const) {
+        const loop = { timer: setInterval(() => (loop.running ??= fn().catch(opts.onError).finally(() => (loop.running = null))), ms), running: null as Promise<void> | null };
+        loop.timer.unref();
+        loops.push(loop);
+      }
     },
     async stop(): Promise<void> {
-      for (const t of timers) clearInterval(t);
-      timers.length = 0;
-      await sending;
-      await polling;
+      for (const l of loops) clearInterval(l.timer);
+      await Promise.all(loops.map((l) => l.running));
+      loops.length = 0;
       await send().catch(opts.onError);
     },
   };

@@ -4,7 +4,7 @@
  * machine counts of a node, collect rules, and the MetricSource alert evaluation reads.
  */
 import { isIP } from 'node:net';
-import { MetricsPush, NEED_DEFS, NotFoundError, parseSeriesKey, parseTime, ValidationError, type MonitorOverview, type MonitorQueryParams, type MonitorQueryResult, type MonitorTopParams, type MonitorTopResult } from '@canopy/core';
+import { labelsMatch, MetricsPush, NEED_DEFS, NotFoundError, parseSeriesKey, parseTime, ValidationError, type MonitorOverview, type MonitorQueryParams, type MonitorQueryResult, type MonitorTopParams, type MonitorTopResult } from '@canopy/core';
 import type { ChangeFeed, Writer } from '../changes/index.ts';
 import type { Queryable } from '../db/connection.ts';
 import type { Dispatcher } from '../agents/index.ts';
@@ -92,7 +92,7 @@ export function createMonitorService(
       const out: { machineId: number; labels: Record<string, string>; points: [number, number][] }[] = [];
       for (const id of q.machineIds)
         for (const s of history.machineSeries(id)?.values() ?? []) {
-          if (s.name !== q.metric || !Object.entries(q.match ?? {}).every(([k, v]) => (s.labels[k] ?? '') === v)) continue;
+          if (s.name !== q.metric || !labelsMatch(s.labels, q.match)) continue;
           out.push({ machineId: id, labels: s.labels, points: history.recent(s, q.fromMs, q.toMs) });
         }
       return out;
