@@ -182,7 +182,11 @@ describe('admin pages in Chromium', { skip: chromiumMissing }, () => {
     await openAdmin('Auth log');
     await page.waitForURL(`${base}/admin/auth-log`);
     await page.getByLabel('User name', { exact: true }).fill('carol');
+    // The unfiltered page shows carol's rows too: wait for the filtered answer, not for rows.
+    const filtered = page.waitForResponse((r) => r.url().includes('/auth/log') && new URL(r.url()).searchParams.get('user') === 'carol');
     await page.getByRole('button', { name: 'Filter' }).click();
+    await filtered;
+    await row('admin').first().waitFor({ state: 'detached' });
     await row('failure').first().waitFor();
     await row('success').first().waitFor();
     const names = await page.locator('.ant-table-row td:nth-child(2)').allTextContents();

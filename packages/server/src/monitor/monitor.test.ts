@@ -133,9 +133,10 @@ for (const backend of testBackends()) {
       await other.start();
       const chunks = async () => Number((await rows<{ n: string }>(s.database.db, sql`SELECT count(*) AS n FROM monitor_chunks c JOIN monitor_series x ON x.id = c.series_id WHERE x.machine_id = ${id}`))[0]!.n);
       try {
-        await pushCpu(id, 0.5);
+        // Two minutes of samples: at least one minute bucket closes, whatever the clock, so there are chunks to write.
+        await pushCpu(id, 0.5, 12);
         const load1 = () => other.monitor.source.samples({ machineIds: [id], metric: 'node_load1', fromMs: Date.now() - 10 * MIN, toMs: Date.now() })[0]?.points ?? [];
-        await until('the other replica has the collections', () => load1().length === 6, 5_000);
+        await until('the other replica has the collections', () => load1().length === 12, 5_000);
         assert.ok(load1().every(([, v]) => v === 1));
         const cpu = other.monitor.source.samples({ machineIds: [id], metric: 'instance:node_cpu_utilisation:rate1m', fromMs: Date.now() - 10 * MIN, toMs: Date.now() })[0]!.points;
         assert.ok(cpu.length > 0 && cpu.every(([, v]) => Math.abs(v - 0.5) < 1e-9), 'counters become the same rates there');
