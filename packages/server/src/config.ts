@@ -45,6 +45,10 @@ const schema = z.object({
   accessLog: z.stringbool().default(true),
   /** Prometheus to read dashboards from (http(s) URL); unset: the embedded metrics store. */
   prometheusUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** Prometheus mode: nodes with at least this many machines get recording rules for their panels. */
+  prometheusRecordMinMachines: z.coerce.number().int().min(1).default(100),
+  /** Prometheus mode: evaluation interval of those recording rules, in seconds. */
+  prometheusRecordIntervalSeconds: z.coerce.number().int().min(1).max(3600).default(60),
   /** Seconds between writes of the embedded metrics history; a kill -9 loses at most this much of it. */
   monitorFlushSeconds: z.coerce.number().int().min(5).max(3600).default(300),
   /** Newest nginx/LVS config versions per cluster that keep their files, snapshot and diff (older ones keep only metadata). */
@@ -91,6 +95,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     provisioningTtlHours: env['CANOPY_PROVISIONING_TTL_HOURS'] || undefined,
     configKeepVersions: env['CANOPY_CONFIG_KEEP_VERSIONS'] || undefined,
     prometheusUrl: env['CANOPY_PROMETHEUS_URL'] || undefined,
+    prometheusRecordMinMachines: env['CANOPY_PROMETHEUS_RECORD_MIN_MACHINES'] || undefined,
+    prometheusRecordIntervalSeconds: env['CANOPY_PROMETHEUS_RECORD_INTERVAL_SECONDS'] || undefined,
     monitorFlushSeconds: env['CANOPY_MONITOR_FLUSH_SECONDS'] || undefined,
     reusePort: env['CANOPY_REUSE_PORT'] || undefined,
     accessLog: env['CANOPY_ACCESS_LOG'] || undefined,

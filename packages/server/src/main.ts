@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     puppetClassesRefreshSeconds: config.puppetClassesRefreshSeconds,
     provisioningTtlHours: config.provisioningTtlHours,
     configKeepVersions: config.configKeepVersions,
-    monitor: { prometheusUrl: config.prometheusUrl, flushSeconds: config.monitorFlushSeconds },
+    monitor: { prometheusUrl: config.prometheusUrl, flushSeconds: config.monitorFlushSeconds, recording: { minMachines: config.prometheusRecordMinMachines, intervalSeconds: config.prometheusRecordIntervalSeconds } },
     agentInstall: { publicUrl: config.publicUrl },
   });
   await services.start();

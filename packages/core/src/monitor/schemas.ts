@@ -72,6 +72,11 @@ export const MonitorQueryResult = z.object({
   /** Machines in the subtree (or the one machine) the query covered. */
   machines: z.number(),
   series: z.array(QuerySeries),
+  /**
+   * Prometheus mode: the recording rule's series the points come from, from `since` (ms) on; points
+   * before it (the rule came later) were computed from the machines' own series.
+   */
+  recorded: z.object({ series: z.string(), since: z.number() }).optional(),
 });
 export type MonitorQueryResult = z.infer<typeof MonitorQueryResult>;
 

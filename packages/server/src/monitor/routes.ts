@@ -31,6 +31,11 @@ export function monitorRoutes(monitor: MonitorService, auth: AuthService): Fasti
       const node = auth.nodeFor(actorOf(req), 'monitor.read', req.query.under);
       return monitor.targets(node, req.query.port);
     });
+    // Prometheus's rule_files: the panels of big nodes kept as one series each (see prometheus.ts).
+    app.get('/monitor/prometheus/recording-rules', { schema: { tags, querystring: Under } }, async (req, reply) => {
+      const node = auth.nodeFor(actorOf(req), 'monitor.read', req.query.under);
+      return reply.type('application/yaml; charset=utf-8').send(monitor.recordingRules(node));
+    });
     app.get('/monitor/storage', { schema: { tags, response: { 200: z.object({ series: z.number(), diskBytes: z.number(), source: z.string() }) } } }, async (req) => {
       auth.requireSuperuser(actorOf(req), 'monitor storage');
       return { series: monitor.history.seriesCount(), diskBytes: await monitor.history.diskBytes(), source: monitor.backendSource };

@@ -13,7 +13,7 @@ import type { TreeNode, TreeService } from '../tree/index.ts';
 import { createCollectRules } from './collect-rules.ts';
 import { createHistory, type HistoryOptions, type IngestSample } from './history.ts';
 import { createRelay } from './relay.ts';
-import { prometheusBackend } from './prometheus.ts';
+import { DEFAULT_RECORDING, prometheusBackend, recordingRuleFile, type RecordingOptions } from './prometheus.ts';
 import { canopyBackend, matchOf, type Scope } from './query.ts';
 
 export const METRICS_STREAM = 'metrics';
@@ -25,6 +25,8 @@ export interface MonitorOptions extends HistoryOptions {
   exporterPort?: number | undefined;
   /** Relay collections through the database to the other replicas (PostgreSQL: there may be some). */
   relay?: boolean | undefined;
+  /** Prometheus mode: which nodes' panels the exported recording rules keep, and how often. */
+  recording?: Partial<RecordingOptions> | undefined;
 }
 
 /** What alert evaluation reads (helper "alerts" codes against it). */
@@ -45,7 +47,11 @@ export function createMonitorService(
   const { db, tree, machines, dispatcher } = deps;
   const now = opts.now ?? Date.now;
   const history = createHistory({ db }, { ...opts, onError: deps.onError });
-  const backend = opts.prometheusUrl ? prometheusBackend(opts.prometheusUrl) : canopyBackend(history, now);
+  const recording: RecordingOptions = {
+    minMachines: opts.recording?.minMachines ?? DEFAULT_RECORDING.minMachines,
+    intervalSeconds: opts.recording?.intervalSeconds ?? DEFAULT_RECORDING.intervalSeconds,
+  };
+  const backend = opts.prometheusUrl ? prometheusBackend(opts.prometheusUrl, recording) : canopyBackend(history, now);
   const rules = createCollectRules(deps);
   const generations = new Map<number, { gen: number; keys: string[] }>();
   const lastPush = new Map<number, number>();
@@ -139,6 +145,16 @@ export function createMonitorService(
         const paths = m.nodeIds.map((n) => tree.model.get(n)?.path).filter((p): p is string => p !== undefined).sort();
         return [{ targets: [`${host}:${port}`], labels: { instance: m.hostname, canopy_machine_id: String(id), canopy_paths: `,${paths.join(',')},`, canopy_zone: m.zone, canopy_idc: m.idc } }];
       });
+    },
+    /** Prometheus recording rules for the panels of `node` and the nodes beneath with at least `minMachines` machines. */
+    recordingRules(node: TreeNode): string {
+      const paths = tree.model
+        .subtreeIds(node.id)
+        .map((id) => tree.model.get(id))
+        .filter((n): n is TreeNode => n !== undefined && scope(n).machines.length >= recording.minMachines)
+        .map((n) => n.path)
+        .sort();
+      return recordingRuleFile(paths, recording.intervalSeconds);
     },
     load: async () => {
       await history.load();
