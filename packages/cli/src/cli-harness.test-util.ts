@@ -42,8 +42,8 @@ export interface CliServer {
 }
 
 /** A PGlite test server listening on a free loopback port, with an admin API token. */
-export async function startCliServer(prefix: string): Promise<CliServer> {
-  const s = await startTestServer(testBackends()[0]!);
+export async function startCliServer(prefix: string, opts?: Parameters<typeof startTestServer>[1]): Promise<CliServer> {
+  const s = await startTestServer(testBackends()[0]!, opts);
   await s.app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(s.app.server.address() as AddressInfo).port}`;
   const dir = mkdtempSync(join(tmpdir(), `canopy-${prefix}-`));

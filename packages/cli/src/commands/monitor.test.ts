@@ -11,7 +11,7 @@ describe('canopy monitor against a live server', () => {
     runNode(CLI_MAIN, args, { env: { PATH: process.env['PATH'], HOME: c.dir, CANOPY_CONFIG: join(c.dir, 'none.json'), CANOPY_URL: c.url, CANOPY_TOKEN: c.token }, cwd: c.dir });
 
   before(async () => {
-    c = await startCliServer('monitor');
+    c = await startCliServer('monitor', { monitor: { recording: { minMachines: 2 } } });
     await c.s.call('POST', '/api/v1/nodes', { parentPath: null, name: 'cm' });
     const ids: number[] = [];
     for (const h of ['cm-1.example', 'cm-2.example']) ids.push((await c.s.call('POST', '/api/v1/machines', { hostname: h, nodes: ['cm'], status: 'online' })).body.id);
@@ -40,6 +40,17 @@ describe('canopy monitor against a live server', () => {
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /agg/);
     assert.equal((await canopy(['monitor', 'query', '--under', 'cm'])).code, 1, 'a missing --metric is refused');
+  });
+
+  test('recording-rules prints the Prometheus rule file of the nodes with enough machines', async () => {
+    await c.s.call('POST', '/api/v1/nodes', { parentPath: 'cm', name: 'one' });
+    await c.s.call('POST', '/api/v1/machines', { hostname: 'cm-3.example', nodes: ['cm.one'], status: 'online' });
+    const r = await canopy(['monitor', 'recording-rules', '--under', 'cm']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^groups:\n {2}- name: "canopy:dashboards:cm"\n {4}interval: 60s\n/);
+    assert.match(r.stdout, /record: "canopy_node:instance:node_cpu_utilisation:rate1m:p95"\n {8}expr: "quantile\(0\.95, 1 - avg by \(instance\)/);
+    assert.doesNotMatch(r.stdout, /cm\.one/, 'one machine: quick to compute, not recorded');
+    assert.equal((await canopy(['monitor', 'recording-rules'])).code, 1, 'a missing --under is refused');
   });
 
   test('set-rules from a file, then rules shows them with their origin', async () => {

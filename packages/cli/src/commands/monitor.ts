@@ -1,7 +1,7 @@
 /**
- * `canopy monitor query|top|overview|rules|set-rules`: metrics of a subtree for scripts (`--json`)
- * and people (a table), the top machines by a metric, machine counts by status, and the node's
- * collect rules with where each comes from.
+ * `canopy monitor query|top|overview|rules|set-rules|recording-rules`: metrics of a subtree for
+ * scripts (`--json`) and people (a table), the top machines by a metric, machine counts by status,
+ * the node's collect rules with where each comes from, and Prometheus recording rules for its panels.
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -101,6 +101,13 @@ export function registerMonitor(program: Command, ctx: CliContext): void {
           const what = x.kind === 'port' ? String(x.port) : x.kind === 'process' ? x.pattern : x.kind === 'http' ? x.url : x.kind === 'script' ? x.argv.join(' ') : `${x.path} ~ ${x.pattern}`;
           return [x.name, x.kind, what, e.from === r.node ? 'here' : e.from];
         }), '(no collect rules)\n'));
+    });
+
+  monitor.command('recording-rules').description("Prometheus recording rules for the panels of the subtree's big nodes (a rule file for rule_files)")
+    .option('--under <path>', 'the node')
+    .action(async (o: { under?: string }) => {
+      const path = need(o as never, 'under', '--under');
+      process.stdout.write(await ctx.client().request<string>('GET', `/monitor/prometheus/recording-rules?${qs({ under: path })}`, undefined, { accept: 'application/yaml' }));
     });
 
   withJson(monitor.command('set-rules').description("replace a node's own collect rules with those in a JSON file ({\"rules\": [...]}, or - for stdin)"))

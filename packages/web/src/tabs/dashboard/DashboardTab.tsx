@@ -5,7 +5,7 @@
  * every panel; the charts refresh every 30 s.
  */
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { Alert, Button, Card, Col, Empty, Row, Segmented, Space, Statistic, Table, Tag, Typography } from 'antd';
+import { Alert, Button, Card, Col, Empty, Row, Segmented, Space, Statistic, Table, Tag, Tooltip, Typography } from 'antd';
 import { DashboardOutlined, ReloadOutlined } from '@ant-design/icons';
 import type { MonitorOverview, MonitorQueryResult, MonitorTopResult } from '@canopy/core';
 import { api, messageOf } from '../../api.ts';
@@ -32,7 +32,18 @@ function Panel({ under, metric, title, unit, agg, from, machine, tick }: { under
   }, [under, metric, agg, from, machine, tick]);
   const option = useMemo(() => (result ? chartOption(result, unit, `${agg} ${title}`) : undefined), [result, unit, agg, title]);
   return (
-    <Card size="small" title={title} data-testid={`panel-${metric}`}>
+    <Card
+      size="small"
+      title={title}
+      data-testid={`panel-${metric}`}
+      extra={
+        result?.recorded && (
+          <Tooltip title={`Prometheus recording rule ${result.recorded.series}, since ${new Date(result.recorded.since).toLocaleString()}`}>
+            <Tag>recorded</Tag>
+          </Tooltip>
+        )
+      }
+    >
       {error ? <Alert type="error" showIcon message={error} /> : result && result.series.length === 0 ? <Empty description="no data in this range" /> : option ? <Chart option={option} testId={`chart-${metric}`} /> : <div style={{ height: 220 }} />}
     </Card>
   );
