@@ -4,8 +4,8 @@
  * `canopy_paths` label the discovery puts on every target (`,corp.ops.web,corp.db,`), so a query
  * names the node, never a list of 1,000 hosts. Derived series use the PromQL in core/monitor.
  *
- * A big node's panel over days is Prometheus reading every machine's series for every step (1.2 s
- * for 1,000 machines over 7 days). Canopy exports recording rules for the panels of every node with
+ * A big node's panel over days is Prometheus reading every machine's series for every step (1 to
+ * 3 s for 1,000 machines over 7 days, BENCHMARKS.md). Canopy exports recording rules for the panels of every node with
  * at least `minMachines` machines (`GET /monitor/prometheus/recording-rules`): each keeps the
  * node's aggregate as one series, `canopy_node:<panel>:<agg>{canopy_node="<path>"}`, evaluated
  * every `intervalSeconds`. A chart whose step is at least that interval reads the recorded series,
