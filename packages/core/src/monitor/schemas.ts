@@ -27,6 +27,8 @@ export const NEED_DEFS = 'unknown series generation: send defs';
 export const AGGREGATIONS = ['avg', 'max', 'min', 'sum', 'p95'] as const;
 export const Aggregation = z.enum(AGGREGATIONS);
 export type Aggregation = z.infer<typeof Aggregation>;
+/** The aggregations across machines the Dashboard tab offers (Prometheus mode records these). */
+export const DASHBOARD_AGGREGATIONS: readonly Aggregation[] = ['avg', 'max', 'p95'];
 
 const TIME_RE = /^(now)?(-\d{1,6}[smhdw])?$|^\d{10,14}$|^\d{4}-\d\d-\d\dT[\d:.]+(Z|[+-]\d\d:\d\d)$/;
 /** A time: ms since the epoch, an ISO timestamp, `now`, or relative to now (`-1h`, `now-7d`). */

@@ -11,7 +11,7 @@
  * every `intervalSeconds`. A chart whose step is at least that interval reads the recorded series,
  * and computes from the machines' series only the part before the rule began (or after it stopped).
  */
-import { CanopyError, DERIVED, isCounter, type Aggregation, type MonitorQueryParams, type MonitorQueryResult } from '@canopy/core';
+import { CanopyError, DASHBOARD_AGGREGATIONS, DERIVED, isCounter, type Aggregation, type MonitorQueryParams, type MonitorQueryResult } from '@canopy/core';
 import { matchOf, type MetricsBackend, type Scope } from './query.ts';
 
 /** How the panels of big nodes are recorded (Prometheus mode). */
@@ -23,8 +23,6 @@ export interface RecordingOptions {
 }
 
 export const DEFAULT_RECORDING: RecordingOptions = { minMachines: 100, intervalSeconds: 60 };
-/** The aggregations the dashboard offers, hence those recorded. */
-export const RECORDED_AGGS: readonly Aggregation[] = ['avg', 'max', 'p95'];
 /** The label naming the node on a recorded series. */
 export const RECORDED_NODE_LABEL = 'canopy_node';
 
@@ -73,7 +71,7 @@ export function recordingRuleFile(paths: readonly string[], intervalSeconds: num
   for (const path of paths) {
     out.push(`  - name: ${promString(`canopy:dashboards:${path}`)}`, `    interval: ${intervalSeconds}s`, '    rules:');
     for (const d of DERIVED)
-      for (const agg of RECORDED_AGGS)
+      for (const agg of DASHBOARD_AGGREGATIONS)
         out.push(`      - record: ${promString(recordedName(d.name, agg))}`, `        expr: ${promString(nodeAggregate(d.name, agg, path))}`, `        labels: { ${RECORDED_NODE_LABEL}: ${promString(path)} }`);
   }
   return `${out.join('\n')}\n`;
@@ -104,7 +102,7 @@ export function prometheusBackend(baseUrl: string, recording: RecordingOptions =
         return data.result.map((r) => ({ metric: r.metric, points: (r.values ?? []).map(([t, v]) => [t * 1000, num(v)] as [number, number]).filter((x) => Number.isFinite(x[1])) }));
       };
       const result = { source: 'prometheus', metric: p.metric, agg: p.agg, from: fromMs, to: toMs, step, machines: scope.machines.length } as const;
-      const recordable = p.by === undefined && p.machine === undefined && p.match === undefined && RECORDED_AGGS.includes(p.agg) && DERIVED.some((d) => d.name === p.metric);
+      const recordable = p.by === undefined && p.machine === undefined && p.match === undefined && DASHBOARD_AGGREGATIONS.includes(p.agg) && DERIVED.some((d) => d.name === p.metric);
       if (recordable && scope.machines.length >= recording.minMachines && step >= recording.intervalSeconds) {
         const name = recordedName(p.metric, p.agg);
         const points = (await range(`${name}{${RECORDED_NODE_LABEL}=${promString(scope.path)}}`, fromMs, toMs))[0]?.points ?? [];

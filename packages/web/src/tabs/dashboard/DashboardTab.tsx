@@ -7,13 +7,12 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { Alert, Button, Card, Col, Empty, Row, Segmented, Space, Statistic, Table, Tag, Tooltip, Typography } from 'antd';
 import { DashboardOutlined, ReloadOutlined } from '@ant-design/icons';
-import type { MonitorOverview, MonitorQueryResult, MonitorTopResult } from '@canopy/core';
+import { DASHBOARD_AGGREGATIONS, type MonitorOverview, type MonitorQueryResult, type MonitorTopResult } from '@canopy/core';
 import { api, messageOf } from '../../api.ts';
 import type { NodeTab, NodeTabProps } from '../types.ts';
 import { Chart } from './Chart.tsx';
 import { chartOption, formatValue, PANELS, RANGES } from './model.ts';
 
-const AGGS = ['avg', 'max', 'p95'] as const;
 const CPU = 'instance:node_cpu_utilisation:rate1m';
 const MEM = 'instance:node_memory_utilisation:ratio';
 
@@ -110,7 +109,7 @@ function Dashboard({ node }: NodeTabProps) {
       </Row>
       <Space wrap>
         <Segmented options={RANGES.map((r) => ({ label: r.label, value: r.from }))} value={from} onChange={(v) => setFrom(String(v))} />
-        {!machine && <Segmented options={AGGS.map((a) => ({ label: a, value: a }))} value={agg} onChange={(v) => setAgg(String(v))} />}
+        {!machine && <Segmented options={DASHBOARD_AGGREGATIONS.map((a) => ({ label: a, value: a }))} value={agg} onChange={(v) => setAgg(String(v))} />}
         {machine && <Tag closable onClose={() => setMachine(undefined)} color="blue">machine {machine}</Tag>}
         <Button icon={<ReloadOutlined />} onClick={() => (setTick((n) => n + 1), void load())}>Refresh</Button>
       </Space>
